@@ -1,0 +1,49 @@
+"""skface: a Keras face-attribute CNN as a scikit-learn estimator, with fairness.
+
+The public names:
+
+- :class:`FaceCNNClassifier` -- the reference CNN wrapped as a scikit-learn
+  classifier (built on :class:`scikeras.wrappers.KerasClassifier`);
+- :func:`load` -- load an estimator saved with ``FaceCNNClassifier.save``;
+- :mod:`skface.metrics` -- Fair_Metric, per-group accuracy and scorers;
+- :mod:`skface.fairness` -- weighting, balancing, thresholds, audits;
+- :mod:`skface.datasets` -- synthetic faces and loaders for image folders.
+
+TensorFlow (and scikeras, which imports it) is imported only when one of the
+names that needs it is first used, so ``import skface`` stays fast.
+"""
+
+import importlib
+
+from ._version import __version__
+
+__all__ = [
+    "FaceCNNClassifier",
+    "load",
+    "datasets",
+    "fairness",
+    "metrics",
+    "__version__",
+]
+
+# name -> module that defines it; resolved on first attribute access
+_LAZY = {
+    "FaceCNNClassifier": "._classifier",
+    "load": "._persistence",
+}
+_SUBPACKAGES = {"datasets", "fairness", "metrics"}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+    elif name in _SUBPACKAGES:
+        value = importlib.import_module("." + name, __name__)
+    else:
+        raise AttributeError(f"module 'skface' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))
