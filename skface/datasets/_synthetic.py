@@ -195,6 +195,14 @@ def _sample_attributes(n, rng, female_fraction, blond_rate, eyeglasses_rate):
     return a
 
 
+def _rounded_rectangle(draw, box, radius, **kwargs):
+    # Pillow rejects some small fractional rounded rectangles (tiny images)
+    try:
+        draw.rounded_rectangle(box, radius=radius, **kwargs)
+    except ValueError:
+        draw.rectangle(box, **kwargs)
+
+
 def _render_face(i, a, size2, gradient):
     """Draw face ``i`` on a canvas of ``size2`` pixels, return it halved, as RGB."""
     S = float(size2)
@@ -228,9 +236,10 @@ def _render_face(i, a, size2, gradient):
     vol = a["_hair_volume"][i] * S
     if length in ("medium", "long"):
         drop = cy + fh * (0.15 if length == "medium" else a["_long_drop"][i])
-        d.rounded_rectangle(
+        _rounded_rectangle(
+            d,
             (left - vol * 1.6, top - vol, right + vol * 1.6, drop),
-            radius=fw * 0.45,
+            fw * 0.45,
             fill=hair_t + (255,),
         )
         if length == "long":
@@ -251,7 +260,7 @@ def _render_face(i, a, size2, gradient):
 
     # head
     if a["face_shape"][i] == "square":
-        d.rounded_rectangle((left, top, right, bottom), radius=fw * 0.32, fill=skin_t)
+        _rounded_rectangle(d, (left, top, right, bottom), fw * 0.32, fill=skin_t)
     else:
         d.ellipse((left, top, right, bottom), fill=skin_t)
 
@@ -359,6 +368,8 @@ def _render_face(i, a, size2, gradient):
             colour, width = tuple(int(v) for v in c), max(2, round(S * 0.025))
         else:  # sunglasses
             colour, width = (20, 20, 22), max(2, round(S * 0.022))
+        # tiny images: keep the frame thinner than the lens (Pillow requires it)
+        width = max(1, min(width, int(lh / 4)))
         fill = tuple(int(v) for v in a["_lens_tint"][i]) if style == "sunglasses" else None
         boxes = []
         for side in (-1, 1):
@@ -366,7 +377,7 @@ def _render_face(i, a, size2, gradient):
             box = (ex - lw / 2, ey - lh / 2, ex + lw / 2, ey + lh / 2)
             boxes.append(box)
             if a["lens_shape"][i] == "rectangular":
-                d.rounded_rectangle(box, radius=lh * 0.25, outline=colour, fill=fill, width=width)
+                _rounded_rectangle(d, box, lh * 0.25, outline=colour, fill=fill, width=width)
             else:
                 d.ellipse(box, outline=colour, fill=fill, width=width)
             # temple arm towards the ear
