@@ -157,8 +157,16 @@ def test_make_faces_images_vary():
     "kwargs, error, match",
     [
         ({"n_samples": 0}, ValueError, "n_samples must be an integer >= 1, got 0."),
-        ({"n_samples": 2.5}, TypeError, "n_samples must be an integer >= 1, got 2.5 of type float"),
-        ({"n_samples": "10"}, TypeError, "n_samples must be an integer >= 1, got '10' of type str"),
+        (
+            {"n_samples": 2.5},
+            TypeError,
+            "n_samples must be an integer >= 1, got 2.5 of type float",
+        ),
+        (
+            {"n_samples": "10"},
+            TypeError,
+            "n_samples must be an integer >= 1, got '10' of type str",
+        ),
         ({"image_size": 4}, ValueError, "image_size must be an integer >= 8, got 4."),
         ({"image_size": True}, TypeError, "image_size must be an integer >= 8, got True"),
         (
@@ -187,8 +195,10 @@ def test_make_faces_images_vary():
         (
             {"eyeglasses_rate": None},
             TypeError,
-            re.escape("eyeglasses_rate must be a probability in [0, 1] or a pair (women, men) "
-                      "of them, got None of type NoneType."),
+            re.escape(
+                "eyeglasses_rate must be a probability in [0, 1] or a pair (women, men) "
+                "of them, got None of type NoneType."
+            ),
         ),
         (
             {"label_noise": 0.7},
@@ -245,7 +255,9 @@ def test_write_faces_replaces_csv_atomically(tmp_path, monkeypatch):
 
 
 def test_write_faces_errors(tmp_path):
-    with pytest.raises(ValueError, match="format must be one of 'jpg', 'jpeg' or 'png', got 'gif'."):
+    with pytest.raises(
+        ValueError, match="format must be one of 'jpg', 'jpeg' or 'png', got 'gif'."
+    ):
         write_faces(tmp_path, 3, format="gif")
     with pytest.raises(
         TypeError,
@@ -330,8 +342,14 @@ ROWS = {
     "000005.jpg": [-1, 1, 1, -1, -1],  # blond woman with eyeglasses
     "000006.jpg": [1, -1, -1, 1, 1],  # man, neither
 }
-PARTITION = {"000001.jpg": 0, "000002.jpg": 0, "000003.jpg": 0, "000004.jpg": 1, "000005.jpg": 2,
-             "000006.jpg": 2}
+PARTITION = {
+    "000001.jpg": 0,
+    "000002.jpg": 0,
+    "000003.jpg": 0,
+    "000004.jpg": 1,
+    "000005.jpg": 2,
+    "000006.jpg": 2,
+}
 
 
 def _write_images(folder):
@@ -371,7 +389,8 @@ def _fake_celeba_csv(root):
 @pytest.fixture(params=["txt", "txt-subfolders", "csv"])
 def celeba(request, tmp_path):
     if request.param == "csv":
-        return _fake_celeba_csv(tmp_path / "celeba"), tmp_path / "celeba/img_align_celeba/img_align_celeba"
+        root = _fake_celeba_csv(tmp_path / "celeba")
+        return root, root / "img_align_celeba" / "img_align_celeba"
     root = _fake_celeba_txt(tmp_path / "celeba", subfolders=request.param == "txt-subfolders")
     return root, tmp_path / "celeba" / "img_align_celeba"
 
@@ -415,11 +434,15 @@ def test_load_celeba_partition_optional_without_split(tmp_path):
 
 def test_load_celeba_missing_pieces(tmp_path):
     source = "get it from the official page https://mmlab.ie.cuhk.edu.hk/projects/CelebA.html"
-    with pytest.raises(FileNotFoundError, match=r"root '.*nowhere' does not exist.*" + re.escape(source)):
+    with pytest.raises(
+        FileNotFoundError, match=r"root '.*nowhere' does not exist.*" + re.escape(source)
+    ):
         load_celeba(tmp_path / "nowhere")
     with pytest.raises(
         FileNotFoundError,
-        match=re.escape("no image folder img_align_celeba/ (or img_align_celeba/img_align_celeba/)"),
+        match=re.escape(
+            "no image folder img_align_celeba/ (or img_align_celeba/img_align_celeba/)"
+        ),
     ):
         load_celeba(tmp_path)
     root = _fake_celeba_txt(tmp_path / "celeba")
@@ -468,11 +491,31 @@ def test_load_celeba_bad_files(tmp_path):
             ValueError,
             re.escape("target names unknown attribute(s) ['Blond']; the attributes are ['5_o_"),
         ),
-        ({"target": []}, ValueError, re.escape("target must be a CelebA attribute name or a list")),
-        ({"target": 3}, TypeError, "target must be a CelebA attribute name or a list of them, got 3."),
-        ({"sensitive": "Female"}, ValueError, re.escape("sensitive names unknown attribute(s) ['Female']")),
-        ({"sensitive": ["Male"]}, TypeError, re.escape("sensitive must be a CelebA attribute name, got ['Male'].")),
-        ({"split": "training"}, ValueError, "split must be None, 'train', 'valid' or 'test' .*got 'training'."),
+        (
+            {"target": []},
+            ValueError,
+            re.escape("target must be a CelebA attribute name or a list of them, got []."),
+        ),
+        (
+            {"target": 3},
+            TypeError,
+            "target must be a CelebA attribute name or a list of them, got 3.",
+        ),
+        (
+            {"sensitive": "Female"},
+            ValueError,
+            re.escape("sensitive names unknown attribute(s) ['Female']"),
+        ),
+        (
+            {"sensitive": ["Male"]},
+            TypeError,
+            re.escape("sensitive must be a CelebA attribute name, got ['Male']."),
+        ),
+        (
+            {"split": "training"},
+            ValueError,
+            "split must be None, 'train', 'valid' or 'test' .*got 'training'.",
+        ),
         ({"split": 3}, ValueError, "split must be None, 'train', 'valid' or 'test'"),
         ({"split": []}, ValueError, re.escape("or a list of them, got [].")),
         ({"split": 1.0}, TypeError, "split must be None"),

@@ -39,7 +39,8 @@ def _read_attributes(path):
         if "image_id" not in frame.columns:
             raise ValueError(
                 f"{path!r} has no column 'image_id'; its first columns are "
-                f"{list(frame.columns[:3])}. Expected the Kaggle layout image_id,5_o_Clock_Shadow,..."
+                f"{list(frame.columns[:3])}. Expected the Kaggle layout "
+                "image_id,5_o_Clock_Shadow,..."
             )
         return frame.set_index("image_id")
     with open(path) as handle:
@@ -188,7 +189,9 @@ def load_celeba(root, *, target=("Blond_Hair", "Eyeglasses"), sensitive="Male", 
     """
     root = os.path.abspath(os.path.expanduser(os.fspath(root)))
     if not os.path.isdir(root):
-        raise FileNotFoundError(f"root {root!r} does not exist or is not a folder. {CELEBA_SOURCES}")
+        raise FileNotFoundError(
+            f"root {root!r} does not exist or is not a folder. {CELEBA_SOURCES}"
+        )
 
     nested = os.path.join(root, "img_align_celeba", "img_align_celeba")
     flat = os.path.join(root, "img_align_celeba")

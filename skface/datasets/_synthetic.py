@@ -159,10 +159,10 @@ def _sample_attributes(n, rng, female_fraction, blond_rate, eyeglasses_rate):
         "light_strength": rng.uniform(0.0, 0.45, n),
         "contrast": rng.uniform(0.8, 1.1, n),
         "blur": np.where(rng.random(n) < 0.5, rng.uniform(0.0, 0.9, n), 0.0),
-        "noise": rng.uniform(0.0, 9.0, n),
+        "noise": rng.uniform(0.0, 6.0, n),
     }
     # appearance details that are not reported as attributes
-    a["_face_w"] = rng.uniform(0.33, 0.41, n) * np.where(is_woman, 0.96, 1.02)
+    a["_face_w"] = rng.uniform(0.36, 0.43, n) * np.where(is_woman, 0.96, 1.02)
     a["_face_ratio"] = {
         "oval": 1.3,
         "round": 1.14,
@@ -184,7 +184,9 @@ def _sample_attributes(n, rng, female_fraction, blond_rate, eyeglasses_rate):
     a["_smile"] = rng.uniform(0.0, 1.0, n)
     a["_lips"] = rng.uniform(0.0, 1.0, n) * np.where(is_woman, 1.0, 0.35)
     a["_shirt_rgb"] = rng.integers(20, 236, (n, 3))
-    a["_bg_rgb"] = rng.integers(30, 246, (n, 2, 3))
+    background = rng.integers(30, 246, (n, 2, 3))
+    # less saturated than uniform RGB, as most photo backgrounds are
+    a["_bg_rgb"] = (0.6 * background + 0.4 * background.mean(axis=-1, keepdims=True)).astype(int)
     a["_blobs"] = rng.uniform(0.0, 1.0, (n, 4, 4))
     a["_blob_rgb"] = rng.integers(20, 246, (n, 4, 3))
     a["_frame_rgb"] = rng.integers(0, 256, (n, 3))
@@ -293,7 +295,11 @@ def _render_face(i, a, size2, gradient):
                 fill=skin_t,
             )
         px = cx + a["_parting"][i] * fw * 0.25
-        d.line((px, cap_top + vol, px + fw * 0.05, hairline), fill=hair_light_t, width=max(1, int(S * 0.01)))
+        d.line(
+            (px, cap_top + vol, px + fw * 0.05, hairline),
+            fill=hair_light_t,
+            width=max(1, int(S * 0.01)),
+        )
 
     # eyes and brows
     ey = cy + a["_eye_y"][i] * fh
@@ -319,7 +325,8 @@ def _render_face(i, a, size2, gradient):
         fill=shade_t,
         width=max(1, int(S * 0.012)),
     )
-    lips = np.clip(skin * (1 - 0.5 * a["_lips"][i]) + np.array([170, 40, 60]) * 0.5 * a["_lips"][i], 0, 255)
+    red = 0.5 * a["_lips"][i]
+    lips = np.clip(skin * (1 - red) + np.array([170, 40, 60]) * red, 0, 255)
     lips_t = tuple(int(c) for c in lips * 0.85)
     mw = a["_mouth_w"][i] * fw
     my = cy + fh * 0.29
@@ -354,12 +361,13 @@ def _render_face(i, a, size2, gradient):
     # eyeglasses
     style = a["eyeglasses_style"][i]
     if style != "none":
-        lw, lh = fw * 0.26, fw * (0.16 if a["lens_shape"][i] == "rectangular" else 0.19)
+        lw, lh = fw * 0.3, fw * (0.19 if a["lens_shape"][i] == "rectangular" else 0.22)
         if style == "thin":
-            width, colour = max(1, round(S * 0.011)), tuple(int(c) for c in a["_metal"][i])
+            width, colour = max(1, round(S * 0.014)), tuple(int(c) for c in a["_metal"][i])
         elif style == "thick":
             t = a["_tortoise"][i]
-            colour, width = (int(60 + 60 * t), int(35 + 30 * t), int(20 + 10 * t)), max(2, round(S * 0.025))
+            colour = (int(60 + 60 * t), int(35 + 30 * t), int(20 + 10 * t))
+            width = max(2, round(S * 0.025))
         elif style == "dark":
             colour, width = (18, 16, 16), max(2, round(S * 0.03))
         elif style == "coloured":
@@ -382,8 +390,10 @@ def _render_face(i, a, size2, gradient):
                 d.ellipse(box, outline=colour, fill=fill, width=width)
             # temple arm towards the ear
             outer = box[2] if side == 1 else box[0]
-            d.line((outer, ey - lh * 0.25, cx + side * fw * 0.5, ey - lh * 0.1), fill=colour, width=width)
-        d.line((boxes[0][2], ey - lh * 0.15, boxes[1][0], ey - lh * 0.15), fill=colour, width=width)
+            arm = (outer, ey - lh * 0.25, cx + side * fw * 0.5, ey - lh * 0.1)
+            d.line(arm, fill=colour, width=width)
+        bridge = (boxes[0][2], ey - lh * 0.15, boxes[1][0], ey - lh * 0.15)
+        d.line(bridge, fill=colour, width=width)
 
     # pose: rotate, scale and shift the face layer (inverse affine map)
     theta = np.deg2rad(a["rotation"][i])
@@ -394,7 +404,9 @@ def _render_face(i, a, size2, gradient):
     coeffs = (cos, sin, cx - cos * ox - sin * oy, -sin, cos, cy + sin * ox - cos * oy)
     # nearest-neighbour is ten times faster than bilinear here, and the 2x
     # downsampling that follows smooths its jagged edges
-    layer = layer.transform((size2, size2), Image.Transform.AFFINE, coeffs, Image.Resampling.NEAREST)
+    layer = layer.transform(
+        (size2, size2), Image.Transform.AFFINE, coeffs, Image.Resampling.NEAREST
+    )
 
     # background
     c0 = tuple(int(c) for c in a["_bg_rgb"][i, 0])
@@ -407,7 +419,8 @@ def _render_face(i, a, size2, gradient):
         bd = ImageDraw.Draw(background)
         for k in range(4):
             x, y, w, h = a["_blobs"][i, k] * np.array([S, S, 0.6 * S, 0.6 * S])
-            bd.ellipse((x - w, y - h, x + w, y + h), fill=tuple(int(c) for c in a["_blob_rgb"][i, k]))
+            blob = tuple(int(c) for c in a["_blob_rgb"][i, k])
+            bd.ellipse((x - w, y - h, x + w, y + h), fill=blob)
     background.paste(layer, (0, 0), layer)
     image = background.reduce(2)
     if a["blur"][i] > 0.15:
@@ -646,7 +659,9 @@ def make_faces(
 _FORMATS = {"jpg": ("jpg", "JPEG"), "jpeg": ("jpg", "JPEG"), "png": ("png", "PNG")}
 
 
-def write_faces(directory, n_samples=1000, *, format="jpg", random_state=None, **make_faces_kwargs):
+def write_faces(
+    directory, n_samples=1000, *, format="jpg", random_state=None, **make_faces_kwargs
+):
     """Write synthetic faces to a folder, with a CSV in the reference layout.
 
     The images are written as ``face_00000.jpg``, ``face_00001.jpg``, ... and
