@@ -62,10 +62,10 @@ _FACIAL_HAIR = (
     ("goatee", 0.0, 0.06),
 )
 _GLASSES_STYLES = (
-    ("thin", 0.28),
-    ("thick", 0.20),
-    ("dark", 0.20),
-    ("coloured", 0.17),
+    ("thin", 0.20),
+    ("thick", 0.25),
+    ("dark", 0.25),
+    ("coloured", 0.15),
     ("sunglasses", 0.15),
 )
 _LENS_SHAPES = ("round", "rectangular", "oval")
@@ -124,9 +124,11 @@ def _sample_attributes(n, rng, female_fraction, blond_rate, eyeglasses_rate):
     # most of the faces near the blond threshold are women's, which makes the
     # task harder for women (the reference CNN was less accurate on women).
     non_blond = BLOND_THRESHOLD * np.where(
-        is_woman, rng.beta(2.4, 1.15, n), rng.beta(1.5, 1.9, n)
+        is_woman, rng.beta(2.6, 1.0, n), rng.beta(1.5, 1.9, n)
     )
-    blond_value = BLOND_THRESHOLD + (1 - BLOND_THRESHOLD) * rng.beta(1.3, 1.6, n)
+    blond_value = BLOND_THRESHOLD + (1 - BLOND_THRESHOLD) * np.where(
+        is_woman, rng.beta(1.1, 1.6, n), rng.beta(1.3, 1.6, n)
+    )
     hair = np.where(blond, blond_value, non_blond)
 
     styles = np.asarray([s for s, _ in _GLASSES_STYLES], dtype=object)[
@@ -363,17 +365,17 @@ def _render_face(i, a, size2, gradient):
     if style != "none":
         lw, lh = fw * 0.3, fw * (0.19 if a["lens_shape"][i] == "rectangular" else 0.22)
         if style == "thin":
-            width, colour = max(1, round(S * 0.014)), tuple(int(c) for c in a["_metal"][i])
+            width, colour = max(1, round(S * 0.017)), tuple(int(c) for c in a["_metal"][i])
         elif style == "thick":
             t = a["_tortoise"][i]
             colour = (int(60 + 60 * t), int(35 + 30 * t), int(20 + 10 * t))
-            width = max(2, round(S * 0.025))
+            width = max(2, round(S * 0.03))
         elif style == "dark":
-            colour, width = (18, 16, 16), max(2, round(S * 0.03))
+            colour, width = (18, 16, 16), max(2, round(S * 0.035))
         elif style == "coloured":
             c = a["_frame_rgb"][i].astype(float)
-            c = (c - c.min()) / max(np.ptp(c), 1.0) * 230  # saturate
-            colour, width = tuple(int(v) for v in c), max(2, round(S * 0.025))
+            c = (c - c.min()) / max(np.ptp(c), 1.0) * 200  # saturate
+            colour, width = tuple(int(v) for v in c), max(2, round(S * 0.03))
         else:  # sunglasses
             colour, width = (20, 20, 22), max(2, round(S * 0.022))
         # tiny images: keep the frame thinner than the lens (Pillow requires it)
