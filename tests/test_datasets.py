@@ -277,6 +277,25 @@ def test_load_faces_round_trip(tmp_path):
     assert frame["filename"].iloc[0] == str(tmp_path / "data" / "face_00000.jpg")
 
 
+def test_write_load_fit_round_trip(tmp_path):
+    # write -> load -> FaceCNNClassifier, with a tiny network for speed
+    from skface import FaceCNNClassifier
+
+    csv_path = write_faces(tmp_path, 60, image_size=SMALL, random_state=0)
+    frame = load_faces(csv_path)
+    clf = FaceCNNClassifier(
+        image_size=SMALL, filters=(4, 8), dense_units=8, epochs=1, random_state=0
+    )
+    clf.fit(frame, frame["class"])
+    pred = clf.predict(frame)
+    assert pred.shape == (60,)
+    assert set(np.unique(pred)) <= {0, 1}
+    assert list(clf.classes_) == [0, 1]
+    proba = clf.predict_proba(frame)
+    assert proba.shape == (60, 2)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-5)
+
+
 def test_load_faces_image_dir_and_column(tmp_path):
     write_faces(tmp_path / "images", 4, image_size=8, random_state=0)
     listing = pd.read_csv(tmp_path / "images" / "labels.csv").rename(columns={"filename": "path"})
