@@ -1,0 +1,640 @@
+"""FaceCNNClassifier: the reference face-attribute CNN as a scikit-learn classifier."""
+
+import contextlib
+import inspect
+import math
+import numbers
+import random
+from collections import defaultdict
+
+import keras
+import numpy as np
+import pandas as pd
+import tensorflow as tf
+from scikeras.wrappers import KerasClassifier
+from sklearn.base import BaseEstimator
+from sklearn.metrics import accuracy_score
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
+from sklearn.utils._tags import ClassifierTags
+from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.multiclass import type_of_target
+from sklearn.utils.validation import check_is_fitted, column_or_1d
+
+from . import _input, _model
+
+_ROUTING_PREFIXES = ("model", "fit", "compile", "predict", "optimizer", "loss", "metrics", "callbacks")
+_DEFAULT_PREDICT_BATCH = 256
+
+
+@contextlib.contextmanager
+def _seeded(seed):
+    """Seed Python, NumPy, TensorFlow and Keras's generator, then give the
+    caller's Python and NumPy global states back.
+
+    scikeras's own seeding does not reset Keras 3's global seed generator,
+    which the initialisers and dropout draw from: ``keras.utils.set_random_seed``
+    does.
+    """
+    if seed is None:
+        yield
+        return
+    py_state, np_state = random.getstate(), np.random.get_state()
+    keras.utils.set_random_seed(seed)
+    try:
+        yield
+    finally:
+        random.setstate(py_state)
+        np.random.set_state(np_state)
+
+
+class FaceCNNClassifier(KerasClassifier):
+    """The reference face-attribute CNN as a scikit-learn binary classifier.
+
+    A :class:`scikeras.wrappers.KerasClassifier` whose defaults reproduce the
+    reference network: Conv2D 32/64/128 (3x3, ReLU) each followed by 2x2
+    max-pooling, Flatten, Dense 512 ReLU, Dropout 0.5, one sigmoid unit,
+    trained with binary focal cross-entropy (gamma 5) and Adam, with early
+    stopping on a stratified validation hold-out. Images stream through one
+    ``tf.data`` pipeline (parallel decode, resize, batch, prefetch), so a list
+    of file paths trains without loading every image in memory.
+
+    Parameters
+    ----------
+    model : None, callable or keras.Model, default=None
+        None builds the network from the parameters below. A callable or a
+        Keras model follows scikeras's rules (it receives ``meta``,
+        ``compile_kwargs`` and ``model__`` parameters) and must take
+        ``(H, W, 3)`` float images in [0, 1].
+    image_size : int or (int, int), default=(80, 80)
+        Height and width the images are resized to.
+    image_column : str, default="filename"
+        When X is a DataFrame, the column that holds the image paths. Other
+        columns (e.g. ``gender``) are ignored by the estimator and stay
+        available to scorers.
+    backbone : {"cnn", "resnet50", "mobilenet_v2", "efficientnet_b0"}, default="cnn"
+        "cnn" is the reference small CNN. The others put a Keras application
+        (without its top, global average pooling) under a Dense + Dropout +
+        sigmoid head.
+    backbone_weights : None, "imagenet" or path, default=None
+        Weights of the backbone. "imagenet" downloads them through Keras on
+        first use; a path loads a local weights file.
+    trainable_backbone : bool, default=False
+        Train the backbone too; frozen by default (batch-norm in inference mode).
+    filters : sequence of int, default=(32, 64, 128)
+        Filters of the small CNN's convolution blocks.
+    dense_units : int, default=512
+        Units of the Dense layer before the output.
+    dropout : float, default=0.5
+        Dropout rate before the output.
+    augment : bool, default=False
+        Random horizontal flip, small rotation, zoom and contrast, active only
+        while training.
+    focal_gamma : float, default=5.0
+        Focusing parameter of the binary focal cross-entropy.
+    focal_alpha : float, default=0.25
+        Weight of class 1 in the focal loss. Keras applies it only with
+        ``apply_class_balancing=True``.
+    apply_class_balancing : bool, default=False
+        Use ``focal_alpha``. The reference passed ``alpha=0.25`` without it,
+        so it trained without alpha; the default reproduces what it did.
+    learning_rate : float, default=0.001
+        Learning rate of the optimizer (``optimizer__learning_rate`` wins
+        when given).
+    threshold : float, default=0.5
+        ``predict`` returns class 1 where ``predict_proba[:, 1] > threshold``.
+    early_stopping : bool, default=True
+        Hold out ``validation_fraction`` of the training data (stratified on
+        y), stop when the validation loss has not improved for
+        ``n_iter_no_change`` epochs, and restore the best weights.
+    validation_fraction : float, default=0.2
+        Share of the training data held out when ``early_stopping``.
+    n_iter_no_change : int, default=1
+        Patience of early stopping, in epochs.
+    precision : {"auto", "float32", "mixed_bfloat16", "mixed_float16"}, default="auto"
+        Compute precision of the layers (the output layer stays float32).
+        "auto" picks mixed_float16 on a GPU, mixed_bfloat16 on a CPU with
+        bfloat16 matrix instructions (AVX512-BF16 or AMX) and float32
+        otherwise. Set per layer: Keras's global policy is left alone.
+    optimizer : str, keras.optimizers.Optimizer or class, default="adam"
+        As in scikeras; ``optimizer__<name>`` parameters are routed to it.
+    loss : None, str, keras.losses.Loss or class, default=None
+        None is the binary focal cross-entropy configured above.
+    metrics : list or None, default=None
+        Keras metrics; None records accuracy in ``history_``.
+    batch_size : int, default=32
+        Training batch size.
+    epochs : int, default=10
+        Maximum number of epochs.
+    callbacks : list of keras.callbacks.Callback, default=None
+        Extra Keras callbacks, as in scikeras.
+    class_weight : None, "balanced" or dict, default=None
+        Multiplies ``sample_weight`` by per-class weights.
+    warm_start : bool, default=False
+        Continue training the current model on the next ``fit``.
+    random_state : int, RandomState or None, default=None
+        Seeds weights, dropout, the validation split and the shuffling: two
+        fits with the same integer give the same ``predict_proba`` on a CPU.
+    verbose : int, default=0
+        0 is silent, 1 shows Keras progress bars, 2 one line per epoch.
+    run_eagerly : bool, default=False
+        Run Keras eagerly (debugging).
+    **kwargs
+        scikeras routed parameters: ``optimizer__*``, ``loss__*``,
+        ``metrics__*``, ``model__*``, ``compile__*``, ``fit__*``,
+        ``predict__*`` (e.g. ``predict__batch_size``, 256 by default).
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (2,)
+        The two labels, sorted; ``predict`` returns them.
+    model_ : keras.Model
+        The trained network.
+    history_ : dict of list
+        Per-epoch ``loss``, ``accuracy`` and, with early stopping,
+        ``val_loss`` and ``val_accuracy``.
+    precision_ : str
+        The dtype policy used ("float32", "mixed_bfloat16" or "mixed_float16").
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skface import FaceCNNClassifier
+    >>> rng = np.random.default_rng(0)
+    >>> y = rng.integers(0, 2, 64)
+    >>> X = (rng.random((64, 16, 16, 3)) * 80 + 150 * y[:, None, None, None]).astype("uint8")
+    >>> clf = FaceCNNClassifier(image_size=16, filters=(4, 8), dense_units=8,
+    ...                         epochs=3, random_state=0).fit(X, y)
+    >>> clf.predict_proba(X[:2]).shape
+    (2, 2)
+    """
+
+    def __init__(
+        self,
+        model=None,
+        *,
+        image_size=(80, 80),
+        image_column="filename",
+        backbone="cnn",
+        backbone_weights=None,
+        trainable_backbone=False,
+        filters=(32, 64, 128),
+        dense_units=512,
+        dropout=0.5,
+        augment=False,
+        focal_gamma=5.0,
+        focal_alpha=0.25,
+        apply_class_balancing=False,
+        learning_rate=0.001,
+        threshold=0.5,
+        early_stopping=True,
+        validation_fraction=0.2,
+        n_iter_no_change=1,
+        precision="auto",
+        optimizer="adam",
+        loss=None,
+        metrics=None,
+        batch_size=32,
+        epochs=10,
+        callbacks=None,
+        class_weight=None,
+        warm_start=False,
+        random_state=None,
+        verbose=0,
+        run_eagerly=False,
+        **kwargs,
+    ):
+        # scikeras's BaseWrapper.__init__ is not called on purpose: it would
+        # add parameters this estimator does not use (build_fn,
+        # validation_split, shuffle, ...) to get_params.
+        self.model = model
+        self.image_size = image_size
+        self.image_column = image_column
+        self.backbone = backbone
+        self.backbone_weights = backbone_weights
+        self.trainable_backbone = trainable_backbone
+        self.filters = filters
+        self.dense_units = dense_units
+        self.dropout = dropout
+        self.augment = augment
+        self.focal_gamma = focal_gamma
+        self.focal_alpha = focal_alpha
+        self.apply_class_balancing = apply_class_balancing
+        self.learning_rate = learning_rate
+        self.threshold = threshold
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.precision = precision
+        self.optimizer = optimizer
+        self.loss = loss
+        self.metrics = metrics
+        self.batch_size = batch_size
+        self.epochs = epochs
+        self.callbacks = callbacks
+        self.class_weight = class_weight
+        self.warm_start = warm_start
+        self.random_state = random_state
+        self.verbose = verbose
+        self.run_eagerly = run_eagerly
+        vars(self).update(kwargs)
+
+    # ------------------------------------------------------------------ tags
+    def __sklearn_tags__(self):
+        # scikeras lists BaseEstimator before ClassifierMixin, so the mixin's
+        # tags never apply; set what a binary image classifier is.
+        tags = BaseEstimator.__sklearn_tags__(self)
+        tags.estimator_type = "classifier"
+        tags.classifier_tags = ClassifierTags(multi_class=False)
+        tags.target_tags.required = True
+        tags.non_deterministic = True  # only reproducible with an int random_state on a CPU
+        tags.input_tags.two_d_array = False  # images, not tabular features
+        tags.input_tags.three_d_array = True
+        tags.input_tags.string = True  # image paths
+        return tags
+
+    def __sklearn_is_fitted__(self):
+        return hasattr(self, "model_") and hasattr(self, "classes_")
+
+    def __repr__(self, N_CHAR_MAX=700):
+        return BaseEstimator.__repr__(self, N_CHAR_MAX=N_CHAR_MAX)
+
+    # ------------------------------------------------------------ validation
+    def _image_hw(self):
+        size = self.image_size
+        if isinstance(size, numbers.Integral) and not isinstance(size, bool):
+            size = (size, size)
+        ok = (
+            isinstance(size, (tuple, list))
+            and len(size) == 2
+            and all(isinstance(s, numbers.Integral) and not isinstance(s, bool) and s >= 8 for s in size)
+        )
+        if not ok:
+            raise ValueError(
+                f"image_size={self.image_size!r} is not accepted; accepted: an int >= 8 "
+                "or a pair (height, width) of ints >= 8."
+            )
+        return int(size[0]), int(size[1])
+
+    def _check_params(self):
+        self._image_hw()
+        prefixes = tuple(p + "__" for p in _ROUTING_PREFIXES)
+        known = inspect.signature(FaceCNNClassifier.__init__).parameters
+        for key in self.get_params(deep=False):
+            if key not in known and not key.startswith(prefixes):
+                raise TypeError(
+                    f"FaceCNNClassifier got an unexpected keyword argument {key!r}; besides "
+                    "its parameters it accepts only scikeras routed parameters starting "
+                    f"with {', '.join(prefixes)}."
+                )
+        backbones = ("cnn", *_model.BACKBONES)
+        if self.backbone not in backbones:
+            raise ValueError(f"backbone={self.backbone!r} is not accepted; accepted: {backbones}.")
+        if self.precision not in _model.PRECISIONS:
+            raise ValueError(
+                f"precision={self.precision!r} is not accepted; accepted: {_model.PRECISIONS}."
+            )
+        if not (0.0 < self.validation_fraction < 1.0):
+            raise ValueError(
+                f"validation_fraction={self.validation_fraction!r} is not accepted; "
+                "accepted: a float strictly between 0 and 1."
+            )
+        if not (0.0 <= self.threshold <= 1.0):
+            raise ValueError(
+                f"threshold={self.threshold!r} is not accepted; accepted: a float in [0, 1]."
+            )
+        if not (0.0 <= self.dropout < 1.0):
+            raise ValueError(f"dropout={self.dropout!r} is not accepted; accepted: a float in [0, 1).")
+        for name in ("n_iter_no_change", "epochs", "batch_size", "dense_units"):
+            value = getattr(self, name)
+            if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{name}={value!r} is not accepted; accepted: an int >= 1.")
+        if self.backbone == "cnn" and (
+            len(self.filters) == 0
+            or not all(isinstance(f, numbers.Integral) and f >= 1 for f in self.filters)
+        ):
+            raise ValueError(
+                f"filters={self.filters!r} is not accepted; accepted: a non-empty sequence of ints >= 1."
+            )
+
+    def _check_y(self, y, n_samples, classes=None):
+        if y is None:
+            raise ValueError(
+                "FaceCNNClassifier requires y to be passed, but the target y is None."
+            )
+        y = np.asarray(y.to_numpy() if isinstance(y, (pd.Series, pd.DataFrame)) else y)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        if y.ndim != 1:
+            raise ValueError(f"y must be 1-D (one label per image); got shape {y.shape}.")
+        if y.dtype.kind == "f" and len(y) and np.isfinite(y).all() and type_of_target(y) == "continuous":
+            raise ValueError(
+                "Unknown label type: y holds continuous values; FaceCNNClassifier needs "
+                "two class labels (e.g. 0/1, -1/1, bool or two strings)."
+            )
+        if len(y) != n_samples:
+            raise ValueError(
+                f"X has {n_samples} samples but y has {len(y)} labels; pass one label per sample."
+            )
+        if pd.isna(y).any():
+            raise ValueError(
+                f"y contains {int(pd.isna(y).sum())} missing (NaN/None) labels; "
+                "every sample needs one of two labels."
+            )
+        try:
+            found = np.unique(y)
+        except TypeError:
+            kinds = sorted({type(v).__name__ for v in y})
+            raise TypeError(
+                f"y mixes label types {kinds}; use one type for both labels "
+                "(e.g. 0/1, -1/1, bool or two strings)."
+            ) from None
+        if classes is not None:
+            classes = np.unique(np.asarray(classes))
+            unknown = np.setdiff1d(found, classes)
+            if len(unknown):
+                raise ValueError(f"y has labels {unknown.tolist()} not in classes={classes.tolist()}.")
+            found = classes
+        if len(found) != 2:
+            raise ValueError(
+                f"y has {len(found)} class{'es' if len(found) != 1 else ''} "
+                f"({found.tolist()[:10]}); FaceCNNClassifier needs exactly 2 classes "
+                "(binary labels such as 0/1, -1/1, bool or two strings). "
+                "Only binary classification is supported."
+            )
+        return y, found
+
+    def _seed(self):
+        if self.random_state is None:
+            return None
+        return int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+
+    # -------------------------------------------------------------- building
+    def _build_keras_model(self):
+        if self.model is not None:
+            self._random_state = self._seed()
+            return super()._build_keras_model()
+        return _model.build_model(
+            image_size=self._image_hw(),
+            filters=tuple(self.filters),
+            dense_units=self.dense_units,
+            dropout=self.dropout,
+            backbone=self.backbone,
+            backbone_weights=self.backbone_weights,
+            trainable_backbone=self.trainable_backbone,
+            augment=self.augment,
+            dtype=self.precision_,
+            seed=self._seed(),
+        )
+
+    def _check_model_param(self):
+        # scikeras's version also reads build_fn, which this estimator does not have
+        model = self.model
+        if isinstance(model, keras.Model):
+            return lambda: model
+        if callable(model):
+            return model
+        raise TypeError(
+            f"model={model!r} is not accepted; accepted: None (the built-in network), "
+            "a callable that returns a Keras model, or a keras.Model."
+        )
+
+    def _get_compile_kwargs(self):
+        params = self.get_params()
+        kwargs = super()._get_compile_kwargs()
+        if kwargs["loss"] is None:
+            kwargs["loss"] = keras.losses.BinaryFocalCrossentropy(
+                gamma=self.focal_gamma,
+                alpha=self.focal_alpha,
+                apply_class_balancing=self.apply_class_balancing,
+            )
+        if kwargs["metrics"] is None:
+            kwargs["metrics"] = [keras.metrics.BinaryAccuracy(name="accuracy")]
+        optimizer = kwargs["optimizer"]
+        if not isinstance(optimizer, keras.optimizers.Optimizer):
+            optimizer = optimizer()  # a class without routed parameters
+        elif optimizer is self.optimizer:
+            # never train (and so mutate) the caller's optimizer instance
+            optimizer = optimizer.__class__.from_config(optimizer.get_config())
+        if not isinstance(self.optimizer, keras.optimizers.Optimizer) and (
+            "optimizer__learning_rate" not in params
+        ):
+            optimizer.learning_rate = self.learning_rate
+        if self.precision_ == "mixed_float16" and not isinstance(
+            optimizer, keras.optimizers.LossScaleOptimizer
+        ):
+            optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+        kwargs["optimizer"] = optimizer
+        kwargs.update({k[len("compile__"):]: v for k, v in params.items() if k.startswith("compile__")})
+        return kwargs
+
+    def _ensure_compiled_model(self):
+        if not self.model_.compiled:
+            self.model_.compile(**self._get_compile_kwargs())
+
+    # --------------------------------------------------------------- fitting
+    def fit(self, X, y, sample_weight=None, **kwargs):
+        """Train the network on images ``X`` with labels ``y``.
+
+        Parameters
+        ----------
+        X : array of shape (n, H, W[, C]), sequence of paths, or DataFrame
+            uint8 (0-255) or float (0-1) images of any size (resized to
+            ``image_size``), grayscale or RGB; image file paths (JPEG, PNG,
+            BMP, GIF), read lazily; or a DataFrame whose ``image_column``
+            holds paths.
+        y : array-like of shape (n,)
+            Two distinct labels of any type (0/1, -1/1, bool, strings).
+        sample_weight : array-like of shape (n,), default=None
+            Non-negative weight of each sample in the training loss and in the
+            validation loss used by early stopping.
+        **kwargs
+            Passed to ``keras.Model.fit`` (prefer ``fit__`` parameters).
+
+        Returns
+        -------
+        self : FaceCNNClassifier
+        """
+        epochs = kwargs.pop("epochs", getattr(self, "fit__epochs", self.epochs))
+        return self._fit(
+            X,
+            y,
+            sample_weight,
+            epochs=epochs,
+            warm_start=self.warm_start,
+            hold_out=self.early_stopping,
+            fit_kwargs=kwargs,
+        )
+
+    def partial_fit(self, X, y, classes=None, sample_weight=None, **kwargs):
+        """Train for one epoch, keeping the current weights (no early stopping).
+
+        ``classes`` gives both labels on a first call whose ``y`` holds only one.
+        """
+        return self._fit(
+            X,
+            y,
+            sample_weight,
+            epochs=1,
+            warm_start=True,
+            hold_out=False,
+            classes=classes,
+            fit_kwargs=kwargs,
+        )
+
+    def _fit(self, X, y, sample_weight, *, epochs, warm_start, hold_out, classes=None, fit_kwargs):
+        self._check_params()
+        images = _input.check_images(X, image_column=self.image_column)
+        n = len(images)
+        warm = warm_start and self.__sklearn_is_fitted__()
+        if warm and classes is None:
+            classes = self.classes_
+        y, classes = self._check_y(y, n, classes)
+        sample_weight = _input.check_sample_weight(sample_weight, n)
+        if self.class_weight is not None:
+            class_w = compute_sample_weight(self.class_weight, y)
+            sample_weight = class_w if sample_weight is None else sample_weight * class_w
+        y_bin = (y == classes[1]).astype(np.float32)
+        seed = self._seed()
+
+        with _seeded(seed):
+            if not warm:
+                self.classes_ = classes
+                self.precision_ = _model.resolve_precision(self.precision)
+                self.model_ = self._build_keras_model()
+                self.history_ = defaultdict(list)
+            self._ensure_compiled_model()
+            self._initialize_callbacks()
+            train_idx, val_idx = self._split(y_bin, hold_out, seed)
+            history = self._run_keras_fit(
+                images, y_bin, sample_weight, train_idx, val_idx, epochs, seed, fit_kwargs
+            )
+        for key, values in history.history.items():
+            self.history_[key] += list(values)
+        return self
+
+    def _split(self, y_bin, hold_out, seed):
+        indices = np.arange(len(y_bin))
+        if not hold_out:
+            return indices, None
+        n_val = math.ceil(len(indices) * self.validation_fraction)
+        if len(indices) < 2 or n_val >= len(indices):
+            raise ValueError(
+                f"early_stopping holds out validation_fraction={self.validation_fraction} "
+                f"of {len(indices)} samples, which leaves none to train on; pass more "
+                "samples or early_stopping=False."
+            )
+        counts = np.bincount(y_bin.astype(int), minlength=2)
+        stratify = y_bin if counts.min() >= 2 and n_val >= 2 else None
+        train_idx, val_idx = train_test_split(
+            indices, test_size=n_val, stratify=stratify, random_state=seed
+        )
+        return np.sort(train_idx), np.sort(val_idx)
+
+    def _run_keras_fit(self, images, y_bin, sample_weight, train_idx, val_idx, epochs, seed, fit_kwargs):
+        params = self.get_params()
+        fit_args = {k[len("fit__"):]: v for k, v in params.items() if k.startswith("fit__") and k != "fit__epochs"}
+        fit_args.update(fit_kwargs)
+        batch_size = fit_args.pop("batch_size", self.batch_size)
+        image_size = self._image_hw()
+        train = _input.make_dataset(
+            images,
+            image_size=image_size,
+            batch_size=batch_size,
+            y=y_bin,
+            sample_weight=sample_weight,
+            indices=train_idx,
+            shuffle=True,
+            seed=seed,
+            repeat=True,
+        )
+        callbacks = list(self._fit_callbacks)
+        validation = {}
+        if val_idx is not None:
+            val_batch = fit_args.pop("validation_batch_size", None) or max(batch_size, _DEFAULT_PREDICT_BATCH)
+            validation = {
+                "validation_data": _input.make_dataset(
+                    images,
+                    image_size=image_size,
+                    batch_size=val_batch,
+                    y=y_bin,
+                    sample_weight=sample_weight,
+                    indices=val_idx,
+                    repeat=True,
+                ),
+                "validation_steps": math.ceil(len(val_idx) / val_batch),
+            }
+            callbacks.append(
+                keras.callbacks.EarlyStopping(
+                    monitor="val_loss", patience=self.n_iter_no_change, restore_best_weights=True
+                )
+            )
+        initial_epoch = len(self.history_.get("loss", []))
+        with self._naming_bad_files(images):
+            return self.model_.fit(
+                train,
+                epochs=initial_epoch + epochs,
+                initial_epoch=initial_epoch,
+                steps_per_epoch=math.ceil(len(train_idx) / batch_size),
+                callbacks=callbacks,
+                verbose=self.verbose,
+                shuffle=False,  # the dataset reshuffles itself every epoch
+                **validation,
+                **fit_args,
+            )
+
+    @contextlib.contextmanager
+    def _naming_bad_files(self, images):
+        """TensorFlow's decode errors do not name the file: find and name it."""
+        try:
+            yield
+        except (tf.errors.InvalidArgumentError, tf.errors.UnknownError) as exc:
+            if images.kind == "paths":
+                error = _input.unreadable_error(images.paths)
+                if error is not None:
+                    raise error from None
+            raise exc
+
+    # ------------------------------------------------------------ prediction
+    def predict_proba(self, X, **kwargs):
+        """Probabilities of the two classes, shape ``(n, 2)``, columns in ``classes_`` order."""
+        check_is_fitted(self)
+        images = _input.check_images(X, image_column=self.image_column)
+        params = self.get_params()
+        batch_size = kwargs.pop("batch_size", params.get("predict__batch_size", _DEFAULT_PREDICT_BATCH))
+        dataset = _input.make_dataset(images, image_size=self._image_hw(), batch_size=batch_size)
+        if not hasattr(self, "_predict_callbacks"):
+            self._initialize_callbacks()
+        with self._naming_bad_files(images):
+            p1 = self.model_.predict(
+                dataset, verbose=self.verbose, callbacks=self._predict_callbacks, **kwargs
+            )
+        p1 = np.asarray(p1, dtype=np.float64).reshape(-1)
+        return np.column_stack([1.0 - p1, p1])
+
+    def predict(self, X, **kwargs):
+        """Labels in the caller's encoding: ``classes_[1]`` where the probability of
+        class 1 exceeds ``threshold``, else ``classes_[0]``."""
+        proba = self.predict_proba(X, **kwargs)
+        return self.classes_[(proba[:, 1] > self.threshold).astype(int)]
+
+    def score(self, X, y, sample_weight=None):
+        """(Weighted) accuracy of ``predict(X)`` against ``y``."""
+        check_is_fitted(self)
+        y_pred = self.predict(X)
+        y = np.asarray(y.to_numpy() if isinstance(y, (pd.Series, pd.DataFrame)) else y).ravel()
+        if len(y) != len(y_pred):
+            raise ValueError(
+                f"X has {len(y_pred)} samples but y has {len(y)} labels; pass one label per sample."
+            )
+        sample_weight = _input.check_sample_weight(sample_weight, len(y))
+        return float(accuracy_score(y, y_pred, sample_weight=sample_weight))
+
+    # ----------------------------------------------------------- persistence
+    def save(self, path):
+        """Save to a ``.keras`` file: the Keras model plus this estimator's
+        parameters, classes and history as JSON. Load it with :func:`skface.load`,
+        which uses Keras safe mode (no pickle, no arbitrary code)."""
+        from ._persistence import save_estimator
+
+        return save_estimator(self, path)

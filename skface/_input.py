@@ -1,0 +1,340 @@
+"""The one data path: validate X, y and sample_weight, then stream them with tf.data.
+
+X arrives in one of three forms and leaves as a :class:`ImageSet`:
+
+1. an array ``(n, H, W)``, ``(n, H, W, 1)`` or ``(n, H, W, 3)``, uint8 in
+   0-255 or float in 0-1;
+2. a 1-D sequence of image file paths (JPEG, PNG, BMP, GIF);
+3. a :class:`pandas.DataFrame` whose ``image_column`` holds paths.
+
+:func:`make_dataset` turns an ImageSet (and optionally labels and weights)
+into a ``tf.data.Dataset`` of float32 batches in [0, 1] at ``image_size``:
+arrays are gathered batch by batch from one in-memory tensor, paths are read
+and decoded in parallel, one file at a time, so that a list of 200,000 paths
+never holds more than a few batches of pixels.
+"""
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+#: file suffixes the decoder reads (tf.io.decode_image)
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif")
+_SHOW = 5  # how many offending files an error message names
+
+
+@dataclass(frozen=True)
+class ImageSet:
+    """Validated images: either an array or a list of paths, never both."""
+
+    array: np.ndarray | None = None  # (n, H, W, 1 | 3), uint8 or float32
+    paths: np.ndarray | None = None  # (n,) of str
+
+    def __len__(self):
+        return len(self.array) if self.array is not None else len(self.paths)
+
+    @property
+    def kind(self):
+        return "array" if self.array is not None else "paths"
+
+
+def _name_files(files, total=None):
+    total = len(files) if total is None else total
+    shown = ", ".join(repr(str(f)) for f in files[:_SHOW])
+    more = f" and {total - _SHOW} more" if total > _SHOW else ""
+    return f"{shown}{more}"
+
+
+def check_images(X, *, image_column="filename", check_files=True):
+    """Validate ``X`` in any of the accepted forms and return an :class:`ImageSet`.
+
+    Raises ``TypeError`` for a form that is not accepted and ``ValueError``
+    for accepted forms with bad content (empty, wrong channels, out-of-range
+    values, missing or empty files).
+    """
+    if hasattr(X, "tocsr") or type(X).__module__.startswith("scipy.sparse"):
+        raise TypeError(
+            "Sparse data is not supported: X must be an image array, a sequence of "
+            "image paths or a DataFrame with an image column."
+        )
+    if not isinstance(X, (np.ndarray, pd.DataFrame, pd.Series)) and hasattr(X, "__array__"):
+        X = np.asarray(X)  # array-likes (xarray, tensors, ...)
+    if isinstance(X, np.ndarray) and X.dtype.kind == "c":
+        raise ValueError("Complex data not supported: X must hold real pixel values.")
+    if isinstance(X, np.ndarray) and X.dtype == object and X.ndim > 1:
+        try:
+            X = X.astype(np.float64)
+        except (TypeError, ValueError):
+            raise TypeError(
+                "X is an object array that is neither numbers nor image paths; accepted: "
+                "an image array of uint8 (0-255) or float (0-1), or a 1-D sequence of paths."
+            ) from None
+    if isinstance(X, pd.DataFrame):
+        if image_column not in X.columns:
+            raise ValueError(
+                f"X is a DataFrame without the image column {image_column!r} "
+                f"(image_column={image_column!r}); its columns are {list(X.columns)}. "
+                "Pass image_column=<name of the column that holds the image paths>."
+            )
+        return _check_paths(X[image_column].to_numpy(), check_files, f"X[{image_column!r}]")
+    if isinstance(X, pd.Series):
+        return _check_paths(X.to_numpy(), check_files, "X")
+    if isinstance(X, (str, os.PathLike)):
+        raise TypeError(
+            f"X is a single path {str(X)!r}; pass a list of image paths, "
+            "an image array or a DataFrame with an image column."
+        )
+    if isinstance(X, np.ndarray) and X.dtype.kind in "biuf":
+        return _check_array(X)
+    if isinstance(X, (list, tuple, np.ndarray)):
+        if len(X) and all(isinstance(x, (str, os.PathLike)) for x in X):
+            return _check_paths(np.asarray(X, dtype=object), check_files, "X")
+        try:
+            array = np.asarray(X)
+        except ValueError:  # ragged nested lists
+            array = None
+        if array is not None and array.dtype.kind in "biuf":
+            return _check_array(array)
+        if array is not None and array.size == 0:
+            raise ValueError("X is empty: it holds 0 images.")
+    raise TypeError(
+        f"X of type {type(X).__name__} is not accepted. Accepted: an image array "
+        "(n, H, W), (n, H, W, 1) or (n, H, W, 3) of uint8 (0-255) or float (0-1); "
+        "a 1-D sequence of image file paths; or a pandas DataFrame whose "
+        "image_column holds paths."
+    )
+
+
+def _check_array(X):
+    if X.ndim == 3:
+        X = X[..., np.newaxis]
+    if X.ndim != 4:
+        raise ValueError(
+            f"X has shape {X.shape}. Reshape your data: an image array must be "
+            "(n, H, W), (n, H, W, 1) or (n, H, W, 3)."
+        )
+    if X.shape[0] == 0:
+        raise ValueError("X is empty: it holds 0 images.")
+    if X.shape[-1] not in (1, 3):
+        raise ValueError(
+            f"X has {X.shape[-1]} channels (shape {X.shape}); accepted: 1 (grayscale) "
+            "or 3 (RGB) channels in the last axis."
+        )
+    if X.shape[1] < 1 or X.shape[2] < 1:
+        raise ValueError(f"X has shape {X.shape}: images must be at least 1x1 pixels.")
+    if X.dtype == np.uint8:
+        return ImageSet(array=X)
+    if X.dtype.kind == "b":
+        raise TypeError(
+            "X is a boolean array; accepted image dtypes: uint8 (0-255) or float (0-1)."
+        )
+    if X.dtype.kind in "iu":
+        lo, hi = X.min(), X.max()
+        if lo < 0 or hi > 255:
+            raise ValueError(
+                f"X is an integer array with values in [{lo}, {hi}]; integer images "
+                "must lie in 0-255 (pass uint8, or float scaled to 0-1)."
+            )
+        return ImageSet(array=X.astype(np.uint8))
+    X = X.astype(np.float32, copy=False)
+    if not np.isfinite(X).all():
+        raise ValueError("X contains NaN or infinite values; float images must lie in [0, 1].")
+    lo, hi = float(X.min()), float(X.max())
+    if lo < 0.0 or hi > 1.0:
+        raise ValueError(
+            f"X is a float array with values in [{lo:g}, {hi:g}]; float images must lie "
+            "in [0, 1]. Pass uint8 images (0-255) or divide by 255."
+        )
+    return ImageSet(array=X)
+
+
+def _check_paths(paths, check_files, name):
+    paths = np.asarray(paths, dtype=object).ravel()
+    if len(paths) == 0:
+        raise ValueError(f"{name} is empty: it holds 0 image paths.")
+    bad = [p for p in paths[:1000] if not isinstance(p, (str, os.PathLike))]
+    if bad:
+        raise TypeError(
+            f"{name} must hold image file paths (str or os.PathLike); found "
+            f"{type(bad[0]).__name__} value {bad[0]!r}."
+        )
+    paths = np.array([os.fspath(p) for p in paths], dtype=object)
+    if check_files:
+        _check_files_exist(paths)
+    return ImageSet(paths=paths)
+
+
+def _check_files_exist(paths):
+    """Cheap up-front check (one stat per file) for missing and empty files."""
+    missing, empty = [], []
+    for p in paths:
+        try:
+            if os.stat(p).st_size == 0:
+                empty.append(p)
+        except OSError:
+            missing.append(p)
+    if missing:
+        raise ValueError(
+            f"{len(missing)} of {len(paths)} image files do not exist: {_name_files(missing)}."
+        )
+    if empty:
+        raise ValueError(
+            f"{len(empty)} of {len(paths)} image files are empty (0 bytes): "
+            f"{_name_files(empty)}. Accepted: JPEG, PNG, BMP or GIF files."
+        )
+
+
+def find_unreadable(paths):
+    """Return the paths that TensorFlow cannot decode, in order.
+
+    Used after a decode error, whose TensorFlow message does not say which
+    file was at fault.
+    """
+    import tensorflow as tf
+
+    bad = []
+    for p in paths:
+        try:
+            tf.io.decode_image(tf.io.read_file(p), channels=3, expand_animations=False)
+        except (tf.errors.InvalidArgumentError, tf.errors.UnknownError, tf.errors.NotFoundError):
+            bad.append(p)
+    return bad
+
+
+def unreadable_error(paths):
+    """A ValueError naming the undecodable files among ``paths``."""
+    bad = find_unreadable(paths)
+    if not bad:
+        return None
+    return ValueError(
+        f"{len(bad)} of {len(paths)} image files cannot be decoded: {_name_files(bad)}. "
+        "Accepted: JPEG, PNG, BMP or GIF files (truncated or non-image files are not)."
+    )
+
+
+def check_sample_weight(sample_weight, n_samples):
+    """Validate per-sample weights: finite, non-negative, not all zero, right length."""
+    if sample_weight is None:
+        return None
+    if np.isscalar(sample_weight):
+        sample_weight = np.full(n_samples, sample_weight, dtype=np.float64)
+    try:
+        sw = np.asarray(sample_weight, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(
+            "sample_weight must be numeric (a 1-D array of non-negative floats); "
+            f"got {np.asarray(sample_weight).dtype} values."
+        ) from None
+    if sw.ndim != 1:
+        raise ValueError(f"sample_weight must be 1-D; got shape {sw.shape}.")
+    if len(sw) != n_samples:
+        raise ValueError(
+            f"sample_weight has {len(sw)} values but X has {n_samples} samples; "
+            "pass one weight per sample."
+        )
+    if not np.isfinite(sw).all():
+        raise ValueError("sample_weight contains NaN or infinite values; weights must be finite.")
+    if (sw < 0).any():
+        raise ValueError(
+            f"sample_weight contains negative values (min {sw.min():g}); weights must be >= 0."
+        )
+    if not sw.any():
+        raise ValueError(
+            "sample_weight is all zeros: no sample would count in training. "
+            "Give at least one sample a positive weight."
+        )
+    return sw
+
+
+def make_dataset(
+    images,
+    *,
+    image_size,
+    batch_size,
+    y=None,
+    sample_weight=None,
+    indices=None,
+    shuffle=False,
+    seed=None,
+    repeat=False,
+):
+    """Build the tf.data pipeline for ``images`` (an :class:`ImageSet`).
+
+    Parameters
+    ----------
+    images : ImageSet
+    image_size : tuple of int
+        ``(height, width)`` of the images the model sees.
+    batch_size : int
+    y, sample_weight : ndarray of shape (n_samples,), optional
+        Travel with each image; the dataset yields ``(x, y, w)``, ``(x, y)``
+        or ``x``.
+    indices : ndarray of int, optional
+        Subset (e.g. the training part of a validation split), in this order.
+    shuffle : bool
+        Reshuffle the order every epoch (seeded by ``seed``).
+    repeat : bool
+        Repeat forever: Keras then keeps one iterator across epochs (use with
+        ``steps_per_epoch``), which avoids a stall at every epoch start.
+    """
+    import tensorflow as tf
+
+    n = len(images)
+    indices = np.arange(n) if indices is None else np.asarray(indices)
+    height, width = image_size
+    extras = []
+    if y is not None:
+        extras.append(np.asarray(y, dtype=np.float32)[indices])
+        if sample_weight is not None:
+            extras.append(np.asarray(sample_weight, dtype=np.float32)[indices])
+
+    def finish(x):
+        x = tf.cast(x, tf.float32)
+        if x.shape[-1] == 1:
+            x = tf.image.grayscale_to_rgb(x)
+        return x
+
+    if images.kind == "array":
+        array = images.array
+        source = tf.constant(array)
+        scale = 1.0 / 255.0 if array.dtype == np.uint8 else 1.0
+        same_size = array.shape[1:3] == (height, width)
+
+        def load_batch(idx, *rest):
+            x = tf.cast(tf.gather(source, idx), tf.float32) * scale
+            if not same_size:
+                x = tf.image.resize(x, (height, width), antialias=True)
+            x = finish(x)
+            x = tf.ensure_shape(x, (None, height, width, 3))
+            return (x, *rest) if rest else x
+
+        ds = tf.data.Dataset.from_tensor_slices((indices.astype(np.int64), *extras))
+        if shuffle:
+            ds = ds.shuffle(len(indices), seed=seed, reshuffle_each_iteration=True)
+        ds = ds.batch(batch_size).map(load_batch, num_parallel_calls=tf.data.AUTOTUNE)
+    else:
+
+        def load_one(path, *rest):
+            raw = tf.io.read_file(path)
+            x = tf.io.decode_image(raw, channels=3, expand_animations=False)
+            x = tf.image.convert_image_dtype(x, tf.float32)  # uint8/uint16 -> [0, 1]
+            shape = tf.shape(x)
+            x = tf.cond(
+                tf.logical_and(tf.equal(shape[0], height), tf.equal(shape[1], width)),
+                lambda: x,
+                lambda: tf.image.resize(x, (height, width), antialias=True),
+            )
+            x = tf.ensure_shape(x, (height, width, 3))
+            return (x, *rest) if rest else x
+
+        paths = images.paths[indices].astype(str)
+        ds = tf.data.Dataset.from_tensor_slices((paths, *extras))
+        if shuffle:
+            ds = ds.shuffle(len(indices), seed=seed, reshuffle_each_iteration=True)
+        ds = ds.map(load_one, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+        ds = ds.batch(batch_size)
+    if repeat:
+        ds = ds.repeat()
+    return ds.prefetch(tf.data.AUTOTUNE)

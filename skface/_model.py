@@ -1,0 +1,177 @@
+"""The one model builder: the reference small CNN or a Keras application backbone.
+
+Both take float32 images in [0, 1] of shape ``(H, W, 3)`` and end in a single
+float32 sigmoid unit, whatever the compute precision of the layers before it.
+"""
+
+import contextlib
+import os
+
+import keras
+from keras import layers, ops
+
+#: Keras application backbones by the name FaceCNNClassifier accepts, with the
+#: input scaling each one's ImageNet weights expect (see ImagePreprocessing).
+BACKBONES = {
+    "resnet50": ("ResNet50", "caffe"),
+    "mobilenet_v2": ("MobileNetV2", "tf"),
+    "efficientnet_b0": ("EfficientNetB0", "raw"),
+}
+PRECISIONS = ("auto", "float32", "mixed_bfloat16", "mixed_float16")
+
+@keras.saving.register_keras_serializable(package="skface")
+class ImagePreprocessing(layers.Layer):
+    """Map [0, 1] RGB images to the input scaling of an ImageNet backbone.
+
+    ``mode`` is ``"caffe"`` (BGR, 0-255, ImageNet mean subtracted: ResNet50),
+    ``"tf"`` (-1 to 1: MobileNetV2) or ``"raw"`` (0-255: EfficientNet, which
+    normalises inside the model). A registered layer rather than a ``Lambda``
+    so that saved models load in Keras safe mode.
+    """
+
+    _CAFFE_MEAN = (103.939, 116.779, 123.68)
+
+    def __init__(self, mode="tf", **kwargs):
+        super().__init__(**kwargs)
+        if mode not in ("caffe", "tf", "raw"):
+            raise ValueError(f"mode={mode!r}; accepted: 'caffe', 'tf', 'raw'.")
+        self.mode = mode
+
+    def call(self, x):
+        if self.mode == "tf":
+            return x * 2.0 - 1.0
+        x = x * 255.0
+        if self.mode == "caffe":
+            x = ops.flip(x, axis=-1) - ops.convert_to_tensor(self._CAFFE_MEAN, dtype=x.dtype)
+        return x
+
+    def get_config(self):
+        return {**super().get_config(), "mode": self.mode}
+
+
+def cpu_has_bfloat16():
+    """True when the CPU has bfloat16 matrix instructions (AVX512-BF16 or AMX-BF16)."""
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    flags = set(line.split(":", 1)[1].split())
+                    return bool(flags & {"avx512_bf16", "amx_bf16"})
+    except OSError:
+        pass
+    return False
+
+
+def resolve_precision(precision):
+    """Turn the ``precision`` parameter into a Keras dtype policy name."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision={precision!r} is not accepted; accepted: {PRECISIONS}.")
+    if precision != "auto":
+        return precision
+    import tensorflow as tf
+
+    if tf.config.list_physical_devices("GPU"):
+        return "mixed_float16"
+    if cpu_has_bfloat16():
+        return "mixed_bfloat16"
+    return "float32"
+
+
+@contextlib.contextmanager
+def _global_dtype_policy(policy):
+    """Keras applications take no dtype argument: build them under ``policy``
+    and put the caller's global policy back afterwards."""
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(policy)
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
+def _small_cnn(x, *, filters, dense_units, dropout, dtype):
+    """Conv2D 3x3 ReLU + MaxPool 2x2 per entry of ``filters``, Flatten, Dense, Dropout.
+
+    From 22 px up this is exactly the reference ('valid' convolutions). Smaller inputs switch a block to 'same' padding, and drop
+    its pooling once the feature map is 1 pixel, so 16 px images still work.
+    """
+    size = min(x.shape[1], x.shape[2])
+    for i, n_filters in enumerate(filters):
+        padding = "valid" if size - 2 >= 2 else "same"
+        x = layers.Conv2D(
+            n_filters, 3, activation="relu", padding=padding, dtype=dtype, name=f"conv{i + 1}"
+        )(x)
+        size = size - 2 if padding == "valid" else size
+        if size >= 2:
+            x = layers.MaxPooling2D(2, dtype=dtype, name=f"pool{i + 1}")(x)
+            size //= 2
+    x = layers.Flatten(dtype=dtype, name="flatten")(x)
+    x = layers.Dense(dense_units, activation="relu", dtype=dtype, name="dense")(x)
+    return layers.Dropout(dropout, dtype=dtype, name="dropout")(x)
+
+
+def _backbone(x, *, name, weights, trainable, dense_units, dropout, dtype):
+    app_name, mode = BACKBONES[name]
+    if weights is not None and weights != "imagenet" and not os.path.isfile(weights):
+        raise ValueError(
+            f"backbone_weights={weights!r} is not a file; accepted: None, 'imagenet' "
+            "or the path to a weights file for the backbone without its top."
+        )
+    x = ImagePreprocessing(mode, dtype=dtype, name="preprocess")(x)
+    with _global_dtype_policy(dtype):
+        base = getattr(keras.applications, app_name)(
+            include_top=False, weights=weights, input_shape=tuple(x.shape[1:]), pooling="avg"
+        )
+    base.trainable = trainable
+    # a frozen backbone keeps its batch-norm statistics (inference mode)
+    x = base(x, training=False if not trainable else None)
+    x = layers.Dense(dense_units, activation="relu", dtype=dtype, name="dense")(x)
+    return layers.Dropout(dropout, dtype=dtype, name="dropout")(x)
+
+
+def _augmentation(x, seed, dtype):
+    """Random flip, small rotation, zoom and contrast: active only in training."""
+    seeds = [None] * 4 if seed is None else [seed + i for i in range(4)]
+    x = layers.RandomFlip("horizontal", seed=seeds[0], dtype=dtype, name="aug_flip")(x)
+    x = layers.RandomRotation(0.05, seed=seeds[1], dtype=dtype, name="aug_rotation")(x)
+    x = layers.RandomZoom(0.1, seed=seeds[2], dtype=dtype, name="aug_zoom")(x)
+    return layers.RandomContrast(0.1, seed=seeds[3], dtype=dtype, name="aug_contrast")(x)
+
+
+def build_model(
+    *,
+    image_size,
+    filters=(32, 64, 128),
+    dense_units=512,
+    dropout=0.5,
+    backbone="cnn",
+    backbone_weights=None,
+    trainable_backbone=False,
+    augment=False,
+    dtype="float32",
+    seed=None,
+):
+    """Build (not compile) the classifier network.
+
+    Returns a functional :class:`keras.Model` from ``(H, W, 3)`` float images in
+    [0, 1] to the probability of class 1, shape ``(n, 1)``, float32.
+    """
+    inputs = keras.Input(shape=(*image_size, 3), name="image")
+    x = inputs
+    if augment:
+        x = _augmentation(x, seed, dtype)
+    if backbone == "cnn":
+        x = _small_cnn(x, filters=filters, dense_units=dense_units, dropout=dropout, dtype=dtype)
+    else:
+        x = _backbone(
+            x,
+            name=backbone,
+            weights=backbone_weights,
+            trainable=trainable_backbone,
+            dense_units=dense_units,
+            dropout=dropout,
+            dtype=dtype,
+        )
+    # the output stays float32 for a numerically stable loss
+    outputs = layers.Dense(1, activation="sigmoid", dtype="float32", name="output")(x)
+    return keras.Model(inputs, outputs, name=f"skface_{backbone}")

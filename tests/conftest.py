@@ -1,0 +1,42 @@
+import os
+
+# Quiet TensorFlow's C++ start-up logging in test output.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np
+import pytest
+from PIL import Image
+
+
+def make_toy_images(n=96, size=16, seed=0):
+    """Bright images are class 1, dark images class 0, with texture noise."""
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % 2
+    rng.shuffle(y)
+    base = np.where(y == 1, 170, 40)[:, None, None, None]
+    X = np.clip(base + rng.normal(0, 25, (n, size, size, 3)), 0, 255).astype(np.uint8)
+    return X, y
+
+
+def write_pngs(directory, X):
+    paths = []
+    for i, image in enumerate(X):
+        path = os.path.join(directory, f"img_{i:04d}.png")
+        Image.fromarray(image.squeeze() if image.shape[-1] == 1 else image).save(path)
+        paths.append(path)
+    return paths
+
+
+@pytest.fixture(scope="session")
+def toy():
+    return make_toy_images()
+
+
+@pytest.fixture(scope="session")
+def toy_paths(toy, tmp_path_factory):
+    directory = tmp_path_factory.mktemp("toy")
+    return write_pngs(str(directory), toy[0])
+
+
+# A small, fast configuration of the network for tests.
+TINY = dict(image_size=16, filters=(4, 8), dense_units=8, epochs=2, learning_rate=0.01, random_state=0)

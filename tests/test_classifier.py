@@ -1,0 +1,506 @@
+"""FaceCNNClassifier: scikit-learn contract, the three forms of X, learning, bad input."""
+
+import pickle
+
+import keras
+import numpy as np
+import pandas as pd
+import pytest
+import sklearn
+from conftest import TINY, make_toy_images, write_pngs
+from sklearn.base import clone, is_classifier
+from sklearn.exceptions import NotFittedError
+from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer
+from sklearn.utils import get_tags
+
+from skface import FaceCNNClassifier
+
+
+@pytest.fixture(scope="module")
+def fitted(toy):
+    X, y = toy
+    return FaceCNNClassifier(**TINY).fit(X, y)
+
+
+# ------------------------------------------------------------------ contract
+def test_is_a_classifier_with_binary_tags():
+    clf = FaceCNNClassifier()
+    assert is_classifier(clf)
+    tags = get_tags(clf)
+    assert tags.estimator_type == "classifier"
+    assert tags.classifier_tags.multi_class is False
+    assert tags.target_tags.required is True
+    assert tags.non_deterministic is True
+    assert tags.input_tags.two_d_array is False and tags.input_tags.three_d_array is True
+
+
+def test_cv_is_stratified_because_it_is_a_classifier():
+    from sklearn.model_selection import check_cv
+
+    cv = check_cv(5, y=np.array([0, 1] * 10), classifier=is_classifier(FaceCNNClassifier()))
+    assert isinstance(cv, StratifiedKFold)
+
+
+def test_defaults_reproduce_the_reference():
+    clf = FaceCNNClassifier()
+    assert clf.image_size == (80, 80)
+    assert clf.filters == (32, 64, 128) and clf.dense_units == 512 and clf.dropout == 0.5
+    assert clf.focal_gamma == 5.0 and clf.focal_alpha == 0.25
+    assert clf.apply_class_balancing is False
+    assert clf.batch_size == 32 and clf.epochs == 10 and clf.optimizer == "adam"
+    assert clf.early_stopping and clf.validation_fraction == 0.2 and clf.n_iter_no_change == 1
+
+
+def test_reference_architecture_has_4288577_parameters():
+    from skface._model import build_model
+
+    model = build_model(image_size=(80, 80))
+    assert model.count_params() == 4_288_577
+    kinds = [type(layer).__name__ for layer in model.layers[1:]]
+    assert kinds == ["Conv2D", "MaxPooling2D"] * 3 + ["Flatten", "Dense", "Dropout", "Dense"]
+    assert [layer.padding for layer in model.layers if hasattr(layer, "padding")][:5:2] == ["valid"] * 3
+
+
+@pytest.mark.parametrize("size", [16, 20, 22, 32])
+def test_small_images_build(size):
+    from skface._model import build_model
+
+    model = build_model(image_size=(size, size), filters=(4, 8, 16), dense_units=8)
+    assert model.output_shape == (None, 1)
+
+
+def test_clone_and_params_round_trip():
+    clf = FaceCNNClassifier(image_size=32, optimizer__learning_rate=0.01, predict__batch_size=7)
+    params = clf.get_params()
+    assert params["optimizer__learning_rate"] == 0.01
+    assert "build_fn" not in params and "validation_split" not in params
+    clone_ = clone(clf)
+    assert clone_.get_params() == params
+    clone_.set_params(dense_units=16, optimizer__learning_rate=0.1)
+    assert clone_.dense_units == 16 and clone_.optimizer__learning_rate == 0.1
+    assert clf.optimizer__learning_rate == 0.01  # the original is untouched
+
+
+def test_unknown_keyword_is_rejected_at_fit(toy):
+    clf = FaceCNNClassifier(epoch=3)  # __init__ only stores, as scikit-learn requires
+    with pytest.raises(TypeError, match="unexpected keyword argument 'epoch'"):
+        clf.fit(*toy)
+
+
+def test_fit_sets_no_public_attribute_without_underscore(toy):
+    X, y = toy
+    clf = FaceCNNClassifier(**TINY)
+    before = set(vars(clf))
+    clf.fit(X, y)
+    added = set(vars(clf)) - before
+    assert all(name.endswith("_") or name.startswith("_") for name in added), added
+
+
+def test_predict_before_fit_raises_not_fitted(toy):
+    with pytest.raises(NotFittedError, match="not fitted yet"):
+        FaceCNNClassifier(**TINY).predict(toy[0])
+
+
+def test_repr_shows_changed_parameters():
+    assert repr(FaceCNNClassifier(epochs=3)) == "FaceCNNClassifier(epochs=3)"
+
+
+# ------------------------------------------------------------------ learning
+def test_learns_a_toy_task(fitted, toy):
+    X, y = toy
+    X_test, y_test = make_toy_images(n=64, seed=1)
+    assert fitted.score(X_test, y_test) >= 0.9
+    assert set(fitted.history_) >= {"loss", "accuracy", "val_loss", "val_accuracy"}
+    assert len(fitted.history_["loss"]) <= TINY["epochs"]
+
+
+def test_predict_proba_shape_and_threshold(fitted, toy):
+    X, _ = toy
+    proba = fitted.predict_proba(X)
+    assert proba.shape == (len(X), 2)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    high = clone(fitted).set_params(threshold=1.0)
+    high.model_, high.classes_ = fitted.model_, fitted.classes_
+    assert (high.predict(X) == 0).all()
+    np.testing.assert_array_equal(fitted.predict(X), (proba[:, 1] > 0.5).astype(int))
+
+
+def test_the_three_forms_of_X_give_the_same_predictions(fitted, toy, toy_paths):
+    X, _ = toy
+    from_array = fitted.predict_proba(X)
+    from_paths = fitted.predict_proba(toy_paths)
+    frame = pd.DataFrame({"filename": toy_paths, "gender": np.where(np.arange(len(X)) % 3, 1, -1)})
+    from_frame = fitted.predict_proba(frame)
+    np.testing.assert_allclose(from_paths, from_array, atol=1e-6)
+    np.testing.assert_allclose(from_frame, from_array, atol=1e-6)
+
+
+def test_fit_on_paths_and_frame_equals_fit_on_array(toy, toy_paths):
+    X, y = toy
+    on_array = FaceCNNClassifier(**TINY).fit(X, y).predict_proba(X)
+    frame = pd.DataFrame({"path": toy_paths})
+    on_frame = FaceCNNClassifier(**TINY, image_column="path").fit(frame, y).predict_proba(X)
+    np.testing.assert_allclose(on_frame, on_array, atol=1e-5)
+
+
+def test_float_and_grayscale_arrays(fitted, toy):
+    X, _ = toy
+    np.testing.assert_allclose(
+        fitted.predict_proba(X.astype(np.float32) / 255.0), fitted.predict_proba(X), atol=1e-6
+    )
+    gray = X[..., 0]
+    rgb = np.repeat(gray[..., None], 3, axis=-1)
+    np.testing.assert_allclose(fitted.predict_proba(gray), fitted.predict_proba(rgb), atol=1e-6)
+    np.testing.assert_allclose(fitted.predict_proba(gray[..., None]), fitted.predict_proba(rgb), atol=1e-6)
+
+
+def test_images_of_another_size_are_resized(fitted):
+    X, y = make_toy_images(n=64, seed=2)
+    big = np.repeat(np.repeat(X, 2, axis=1), 2, axis=2)  # 32x32, same content
+    assert fitted.predict(big).shape == (len(X),)
+    assert fitted.score(big, y) >= 0.9
+
+
+@pytest.mark.parametrize(
+    "encode",
+    [lambda y: np.where(y == 1, 1, -1), lambda y: y.astype(bool), lambda y: np.where(y == 1, "yes", "no")],
+    ids=["minus-one-one", "bool", "strings"],
+)
+def test_predict_returns_labels_in_the_callers_encoding(toy, encode):
+    X, y = toy
+    y_enc = encode(y)
+    clf = FaceCNNClassifier(**TINY).fit(X, y_enc)
+    np.testing.assert_array_equal(clf.classes_, np.unique(y_enc))
+    pred = clf.predict(X)
+    assert set(np.unique(pred)) <= set(np.unique(y_enc))
+    assert clf.score(X, y_enc) >= 0.9
+
+
+def test_sample_weight_changes_training(toy):
+    X, y = toy
+    plain = FaceCNNClassifier(**TINY).fit(X, y).predict_proba(X)[:, 1]
+    # class 1 carries no weight: the model learns to say 0 more often
+    w = np.where(y == 1, 0.0, 1.0)
+    weighted = FaceCNNClassifier(**TINY).fit(X, y, sample_weight=w).predict_proba(X)[:, 1]
+    assert weighted.mean() < plain.mean() - 0.05
+    ones = FaceCNNClassifier(**TINY).fit(X, y, sample_weight=np.ones(len(y))).predict_proba(X)[:, 1]
+    np.testing.assert_allclose(ones, plain, atol=1e-5)
+
+
+def test_score_accepts_sample_weight(fitted, toy):
+    X, y = toy
+    pred = fitted.predict(X)
+    w = np.where(pred == y, 3.0, 1.0)
+    expected = (w * (pred == y)).sum() / w.sum()
+    assert fitted.score(X, y, sample_weight=w) == pytest.approx(expected)
+
+
+def test_same_seed_same_probabilities_other_seed_differs(toy):
+    X, y = toy
+    a = FaceCNNClassifier(**TINY).fit(X, y).predict_proba(X)
+    b = FaceCNNClassifier(**TINY).fit(X, y).predict_proba(X)
+    c = FaceCNNClassifier(**{**TINY, "random_state": 1}).fit(X, y).predict_proba(X)
+    np.testing.assert_array_equal(a, b)
+    assert not np.allclose(a, c)
+
+
+def test_seeding_leaves_the_callers_global_random_state_alone(toy):
+    X, y = toy
+    np.random.seed(123)
+    expected = np.random.rand()
+    np.random.seed(123)
+    FaceCNNClassifier(**{**TINY, "epochs": 1}).fit(X, y)
+    assert np.random.rand() == expected
+
+
+def test_early_stopping_stops_and_restores_best_weights(toy):
+    X, _ = toy
+    noise = np.random.default_rng(0).integers(0, 2, len(X))
+    clf = FaceCNNClassifier(**{**TINY, "epochs": 8, "optimizer__learning_rate": 0.03}).fit(X, noise)
+    val_loss = clf.history_["val_loss"]
+    assert len(val_loss) < 8  # stopped once the validation loss stopped improving
+    assert int(np.argmin(val_loss)) == len(val_loss) - 2  # patience 1
+
+
+def test_without_early_stopping_every_epoch_runs(toy):
+    X, y = toy
+    clf = FaceCNNClassifier(**{**TINY, "epochs": 3, "early_stopping": False}).fit(X, y)
+    assert len(clf.history_["loss"]) == 3 and "val_loss" not in clf.history_
+
+
+def test_warm_start_and_partial_fit_continue_training(toy):
+    X, y = toy
+    clf = FaceCNNClassifier(**{**TINY, "epochs": 1, "warm_start": True, "early_stopping": False})
+    clf.fit(X, y)
+    model = clf.model_
+    clf.fit(X, y)
+    assert clf.model_ is model and len(clf.history_["loss"]) == 2
+    clf.partial_fit(X, y)
+    assert len(clf.history_["loss"]) == 3
+    first = FaceCNNClassifier(**TINY).partial_fit(X[y == 1], y[y == 1], classes=[0, 1])
+    np.testing.assert_array_equal(first.classes_, [0, 1])
+
+
+def test_focal_loss_as_the_reference_trained_it(fitted):
+    loss = fitted.model_.loss
+    assert isinstance(loss, keras.losses.BinaryFocalCrossentropy)
+    assert loss.gamma == 5.0 and loss.alpha == 0.25 and loss.apply_class_balancing is False
+    balanced = FaceCNNClassifier(**TINY, apply_class_balancing=True, focal_gamma=2.0)
+    balanced.fit(*make_toy_images(n=32))
+    assert balanced.model_.loss.apply_class_balancing is True and balanced.model_.loss.gamma == 2.0
+
+
+def test_custom_loss_and_routed_optimizer(toy):
+    X, y = toy
+    clf = FaceCNNClassifier(
+        **{**TINY, "epochs": 1}, loss="binary_crossentropy", optimizer="sgd", optimizer__learning_rate=0.05
+    ).fit(X, y)
+    assert isinstance(clf.model_.optimizer, keras.optimizers.SGD)
+    assert float(clf.model_.optimizer.learning_rate) == pytest.approx(0.05)
+    default_lr = FaceCNNClassifier(**{**TINY, "epochs": 1, "learning_rate": 0.002}).fit(X, y)
+    assert float(default_lr.model_.optimizer.learning_rate) == pytest.approx(0.002)
+
+
+def test_verbose_zero_is_silent_and_one_shows_progress(toy, capsys):
+    X, y = toy
+    FaceCNNClassifier(**{**TINY, "epochs": 1}).fit(X, y).predict(X)
+    assert capsys.readouterr().out == ""
+    FaceCNNClassifier(**{**TINY, "verbose": 1}).fit(X, y)
+    out = capsys.readouterr().out
+    assert "Epoch 2/2" in out and "val_loss" in out
+
+
+def test_augmentation_is_only_active_in_training(toy):
+    X, y = toy
+    clf = FaceCNNClassifier(**TINY, augment=True).fit(X, y)
+    assert any(layer.name.startswith("aug_") for layer in clf.model_.layers)
+    np.testing.assert_array_equal(clf.predict_proba(X), clf.predict_proba(X))
+
+
+# ------------------------------------------------------------ scikit-learn
+def test_pipeline_and_cross_val_score(toy):
+    X, y = toy
+    pipe = make_pipeline(FunctionTransformer(lambda images: images[:, ::-1]), FaceCNNClassifier(**TINY))
+    scores = cross_val_score(pipe, X, y, cv=3)
+    assert scores.shape == (3,) and scores.mean() >= 0.8
+
+
+def test_cross_val_score_in_parallel(toy):
+    X, y = toy
+    clf = FaceCNNClassifier(**{**TINY, "epochs": 4, "early_stopping": False})
+    scores = cross_val_score(clf, X, y, cv=2, n_jobs=2)
+    assert scores.min() >= 0.8
+
+
+def test_grid_search_over_an_architecture_parameter(toy):
+    X, y = toy
+    search = GridSearchCV(FaceCNNClassifier(**TINY), {"dense_units": [4, 8]}, cv=2).fit(X, y)
+    assert search.best_params_["dense_units"] in (4, 8)
+    assert isinstance(search.best_estimator_, FaceCNNClassifier)
+    assert search.best_estimator_.score(X, y) >= 0.9
+
+
+def test_sample_weight_through_metadata_routing(toy):
+    X, y = toy
+    w = np.where(y == 1, 0.0, 1.0)
+    with sklearn.config_context(enable_metadata_routing=True):
+        est = FaceCNNClassifier(**TINY).set_fit_request(sample_weight=True).set_score_request(sample_weight=False)
+        search = GridSearchCV(est, {"dropout": [0.5]}, cv=2).fit(X, y, sample_weight=w)
+    plain = FaceCNNClassifier(**TINY).fit(X, y).predict_proba(X)[:, 1]
+    assert search.best_estimator_.predict_proba(X)[:, 1].mean() < plain.mean() - 0.05
+
+
+# ------------------------------------------------------------ persistence
+def test_pickle_round_trip(fitted, toy):
+    X, _ = toy
+    restored = pickle.loads(pickle.dumps(fitted))
+    np.testing.assert_array_equal(restored.predict_proba(X), fitted.predict_proba(X))
+
+
+def test_save_and_load(fitted, toy, tmp_path):
+    from skface import load
+
+    X, _ = toy
+    path = fitted.save(tmp_path / "model.keras")
+    restored = load(path)
+    assert isinstance(restored, FaceCNNClassifier)
+    assert restored.get_params() == fitted.get_params()
+    np.testing.assert_array_equal(restored.classes_, fitted.classes_)
+    np.testing.assert_array_equal(restored.predict_proba(X), fitted.predict_proba(X))
+    assert list(tmp_path.iterdir()) == [tmp_path / "model.keras"]  # no temporary left behind
+
+
+def test_load_refuses_code_and_foreign_files(tmp_path):
+    from skface import load
+
+    inputs = keras.Input((4,))
+    lambda_model = keras.Model(inputs, keras.layers.Lambda(lambda t: t * 2)(inputs))
+    path = tmp_path / "lambda.keras"
+    lambda_model.save(path)
+    with pytest.raises(ValueError, match="no skface estimator"):
+        load(path)
+    not_a_model = tmp_path / "notes.keras"
+    not_a_model.write_text("hello")
+    with pytest.raises(ValueError, match="is not a skface model file"):
+        load(not_a_model)
+    with pytest.raises(ValueError, match="does not exist"):
+        load(tmp_path / "missing.keras")
+
+
+def test_load_refuses_a_lambda_model_even_with_skface_metadata(fitted, tmp_path):
+    import zipfile
+
+    from skface import load
+
+    inputs = keras.Input((16, 16, 3))
+    outputs = keras.layers.Lambda(lambda t: t[:, :1, 0, 0])(inputs)
+    path = tmp_path / "evil.keras"
+    keras.Model(inputs, outputs).save(path)
+    good = fitted.save(tmp_path / "good.keras")
+    with zipfile.ZipFile(good) as archive, zipfile.ZipFile(path, "a") as evil:
+        evil.writestr("skface.json", archive.read("skface.json"))
+    with pytest.raises(ValueError, match="would run arbitrary code"):
+        load(path)
+
+
+# ------------------------------------------------------------- precision
+def test_precision_is_set_per_layer_and_the_global_policy_is_untouched(toy):
+    X, y = toy
+    before = keras.config.dtype_policy().name
+    clf = FaceCNNClassifier(**{**TINY, "epochs": 1}, precision="mixed_bfloat16").fit(X, y)
+    assert keras.config.dtype_policy().name == before
+    assert clf.precision_ == "mixed_bfloat16"
+    assert clf.model_.get_layer("conv1").dtype_policy.name == "mixed_bfloat16"
+    assert clf.model_.get_layer("output").dtype_policy.name == "float32"
+    assert clf.predict_proba(X).dtype == np.float64
+
+
+def test_auto_precision_follows_the_hardware():
+    import tensorflow as tf
+
+    from skface._model import cpu_has_bfloat16, resolve_precision
+
+    expected = (
+        "mixed_float16"
+        if tf.config.list_physical_devices("GPU")
+        else ("mixed_bfloat16" if cpu_has_bfloat16() else "float32")
+    )
+    assert resolve_precision("auto") == expected
+
+
+@pytest.mark.parametrize("backbone", ["mobilenet_v2", "efficientnet_b0", "resnet50"])
+def test_backbones_build_without_downloading(backbone):
+    from skface._model import build_model
+
+    model = build_model(image_size=(32, 32), backbone=backbone, dense_units=8)
+    assert model.output_shape == (None, 1)
+    base = [layer for layer in model.layers if isinstance(layer, keras.Model)][0]
+    assert base.trainable is False
+
+
+def test_backbone_trains_end_to_end(toy):
+    X, y = toy
+    clf = FaceCNNClassifier(
+        image_size=32, backbone="mobilenet_v2", dense_units=8, epochs=1, random_state=0
+    ).fit(X, y)
+    assert clf.predict_proba(X).shape == (len(X), 2)
+
+
+def test_backbone_weights_must_be_a_file(toy):
+    X, y = toy
+    with pytest.raises(ValueError, match="backbone_weights='nowhere.h5' is not a file"):
+        FaceCNNClassifier(image_size=32, backbone="mobilenet_v2", backbone_weights="nowhere.h5").fit(X, y)
+
+
+# ------------------------------------------------------------- bad input
+@pytest.mark.parametrize(
+    "X, error, match",
+    [
+        (np.zeros((0, 16, 16, 3), np.uint8), ValueError, "X is empty"),
+        (np.zeros((4, 16, 16, 4), np.uint8), ValueError, "X has 4 channels"),
+        (np.zeros((4, 16), np.uint8), ValueError, r"X has shape \(4, 16\)"),
+        (np.full((4, 16, 16, 3), 2.0), ValueError, r"float images must lie in \[0, 1\]"),
+        (np.full((4, 16, 16, 3), np.nan), ValueError, "NaN"),
+        ({"a": 1}, TypeError, "X of type dict is not accepted"),
+        ("images/", TypeError, "X is a single path"),
+        (pd.DataFrame({"path": ["a.jpg"] * 4}), ValueError, "without the image column 'filename'"),
+    ],
+)
+def test_bad_X(X, error, match):
+    y = np.array([0, 1, 0, 1])
+    with pytest.raises(error, match=match):
+        FaceCNNClassifier(**TINY).fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "y, error, match",
+    [
+        ([0, 1, 0], ValueError, "X has 4 samples but y has 3 labels"),
+        ([1, 1, 1, 1], ValueError, r"y has 1 class \(\[1\]\).*exactly 2 classes"),
+        ([0, 1, 2, 1], ValueError, "y has 3 classes"),
+        ([0.0, 1.0, np.nan, 1.0], ValueError, "y contains 1 missing"),
+        (np.array([0, "a", 0, "a"], dtype=object), TypeError, "y mixes label types"),
+    ],
+)
+def test_bad_y(y, error, match):
+    X = np.zeros((4, 16, 16, 3), np.uint8)
+    with pytest.raises(error, match=match):
+        FaceCNNClassifier(**TINY).fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "w, match",
+    [
+        ([1.0, -1.0, 1.0, 1.0], "negative values"),
+        ([1.0, np.nan, 1.0, 1.0], "NaN"),
+        ([0.0, 0.0, 0.0, 0.0], "all zeros"),
+        ([1.0, 1.0], "sample_weight has 2 values but X has 4 samples"),
+    ],
+)
+def test_bad_sample_weight(w, match):
+    X, y = np.zeros((4, 16, 16, 3), np.uint8), np.array([0, 1, 0, 1])
+    with pytest.raises(ValueError, match=match):
+        FaceCNNClassifier(**TINY).fit(X, y, sample_weight=np.array(w))
+
+
+@pytest.mark.parametrize(
+    "param, match",
+    [
+        ({"image_size": 4}, "image_size=4 is not accepted"),
+        ({"backbone": "vgg"}, "backbone='vgg' is not accepted"),
+        ({"precision": "half"}, "precision='half' is not accepted"),
+        ({"validation_fraction": 1.5}, "validation_fraction=1.5 is not accepted"),
+        ({"threshold": 2}, "threshold=2 is not accepted"),
+        ({"epochs": 0}, "epochs=0 is not accepted"),
+        ({"filters": ()}, r"filters=\(\) is not accepted"),
+    ],
+)
+def test_bad_parameters(toy, param, match):
+    X, y = toy
+    with pytest.raises(ValueError, match=match):
+        FaceCNNClassifier(**{**TINY, **param}).fit(X, y)
+
+
+def test_bad_files_are_named(tmp_path, toy):
+    X, y = toy
+    paths = write_pngs(str(tmp_path), X[:8])
+    missing = [str(tmp_path / "nope.png")] + paths[1:]
+    with pytest.raises(ValueError, match=r"1 of 8 image files do not exist: '.*nope.png'"):
+        FaceCNNClassifier(**TINY).fit(missing, y[:8])
+    (tmp_path / "empty.png").write_bytes(b"")
+    with pytest.raises(ValueError, match=r"image files are empty \(0 bytes\): '.*empty.png'"):
+        FaceCNNClassifier(**TINY).fit([str(tmp_path / "empty.png")] + paths[1:], y[:8])
+    data = open(paths[0], "rb").read()
+    (tmp_path / "truncated.png").write_bytes(data[: len(data) // 2])
+    (tmp_path / "text.png").write_text("not an image")
+    bad = [str(tmp_path / "truncated.png"), str(tmp_path / "text.png")] + paths[2:]
+    with pytest.raises(ValueError, match=r"2 of 8 image files cannot be decoded: '.*truncated.png', '.*text.png'"):
+        FaceCNNClassifier(**{**TINY, "early_stopping": False}).fit(bad, y[:8])
+
+
+def test_early_stopping_needs_enough_samples():
+    X, y = np.zeros((2, 16, 16, 3), np.uint8), np.array([0, 1])
+    with pytest.raises(ValueError, match="leaves none to train on"):
+        FaceCNNClassifier(**TINY, validation_fraction=0.9).fit(X, y)
