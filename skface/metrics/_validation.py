@@ -5,6 +5,9 @@ classifier all call :func:`check_fairness_inputs`, so every entry point
 rejects the same bad input with the same message.
 """
 
+import numbers
+from collections.abc import Hashable
+
 import numpy as np
 import pandas as pd
 from sklearn.utils.validation import _check_sample_weight, column_or_1d
@@ -35,6 +38,54 @@ def _short(values, limit=5):
     return f"[{text}]"
 
 
+def _kind(value):
+    if isinstance(value, (numbers.Number, np.bool_)):
+        return "number"
+    if isinstance(value, str):
+        return "str"
+    return type(value).__name__
+
+
+def _where(positions, index=None):
+    """Name rows by the caller's index labels, else by position."""
+    if index is None:
+        return f"position{'s' if len(positions) > 1 else ''} {_short(positions)}"
+    return f"row{'s' if len(positions) > 1 else ''} {_short(index[list(positions)])}"
+
+
+def check_one_type(values, name, *, original=None, index=None, what="value"):
+    """Raise ``TypeError`` if ``values`` mixes numbers, strings and other types.
+
+    ``np.asarray`` silently turns a list such as ``[1, "a"]`` into the
+    strings ``["1", "a"]``: pass the caller's object as ``original`` to check
+    the values as given. ``index`` (a pandas index) names rows by label.
+    Returns None; unhashable values (dicts, lists) are also refused.
+    """
+    if original is not None and not isinstance(original, (np.ndarray, pd.Series, pd.Index)):
+        try:
+            values = np.asarray(original, dtype=object).reshape(-1)
+        except (TypeError, ValueError):
+            pass
+    values = np.asarray(values)
+    if values.dtype != object:
+        return
+    kinds = [_kind(v) for v in values.ravel()]
+    distinct = list(dict.fromkeys(kinds))
+    unhashable = [i for i, v in enumerate(values.ravel()) if not isinstance(v, Hashable)]
+    if unhashable:
+        raise TypeError(
+            f"{name} holds {type(values.ravel()[unhashable[0]]).__name__} values at "
+            f"{_where(unhashable, index)}; accepted: numbers or strings, one per sample."
+        )
+    if len(distinct) > 1:
+        odd = [i for i, k in enumerate(kinds) if k != kinds[0]]
+        raise TypeError(
+            f"{name} mixes {what} types ({', '.join(distinct)}): {values.ravel()[0]!r} at "
+            f"{_where([0], index)} but {values.ravel()[odd[0]]!r} at {_where(odd, index)}. "
+            "Use one type for every sample, e.g. all numbers (-1/1) or all strings."
+        )
+
+
 def check_groups(sensitive_features, *, name="sensitive_features"):
     """Return the groups as a named 1-D pandas Series with a fresh RangeIndex.
 
@@ -55,7 +106,9 @@ def check_groups(sensitive_features, *, name="sensitive_features"):
                 "df['a'].astype(str) + '_' + df['b'].astype(str))."
             )
         sensitive_features = sensitive_features.iloc[:, 0]
+    index = None
     if isinstance(sensitive_features, pd.Series):
+        index = sensitive_features.index
         series = sensitive_features.reset_index(drop=True)
     else:
         if isinstance(sensitive_features, (str, bytes)) or np.ndim(sensitive_features) == 0:
@@ -81,6 +134,7 @@ def check_groups(sensitive_features, *, name="sensitive_features"):
             f"{_short(missing)}; every sample needs a group. Drop those samples "
             "or give them a group of their own, e.g. 'unknown'."
         )
+    check_one_type(series.to_numpy(), name, original=sensitive_features, index=index)
     return series
 
 
@@ -101,7 +155,17 @@ def check_labels(y, name):
             f"{name} contains missing values (NaN/None) at positions "
             f"{_short(missing)}; every sample needs a label such as 0/1 or -1/1."
         )
+    check_one_type(array, name, original=y)
     return array
+
+
+def check_not_continuous(array, name):
+    """Refuse float labels that are not whole numbers (probabilities, say)."""
+    if array.dtype.kind == "f" and not np.all(np.mod(array, 1) == 0):
+        raise ValueError(
+            f"{name} holds continuous values such as {array[np.mod(array, 1) != 0][0].item()!r}; "
+            "expected class labels such as 0/1 or -1/1."
+        )
 
 
 def check_fairness_inputs(
@@ -130,6 +194,8 @@ def check_fairness_inputs(
     groups = check_groups(sensitive_features)
     y_true = check_labels(y_true, "y_true")
     y_pred = check_labels(y_pred, "y_pred")
+    check_not_continuous(y_true, "y_true")
+    check_not_continuous(y_pred, "y_pred")
     lengths = {
         "y_true": len(y_true),
         "y_pred": len(y_pred),
@@ -154,7 +220,12 @@ def check_fairness_inputs(
             "group is present in this (sub)sample."
         )
     if sample_weight is not None:
-        sample_weight = _check_sample_weight(
-            sample_weight, y_true, ensure_non_negative=True
-        )
+        try:
+            sample_weight = _check_sample_weight(
+                sample_weight, y_true, ensure_non_negative=True
+            )
+        except (TypeError, ValueError) as exc:
+            if "sample_weight" in str(exc):
+                raise
+            raise type(exc)(f"sample_weight must hold non-negative numbers: {exc}") from None
     return y_true, y_pred, groups, sample_weight
