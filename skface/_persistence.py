@@ -8,13 +8,13 @@ file cannot run code of its own (a ``Lambda`` layer, say) on your machine.
 
 import json
 import os
-import tempfile
 import warnings
 import zipfile
 from collections import defaultdict
 
 import numpy as np
 
+from ._atomic import atomic_path
 from ._version import __version__
 
 _MEMBER = "skface.json"
@@ -45,6 +45,39 @@ def _from_json(value):
     return value
 
 
+def estimator_state(estimator, params, history=None):
+    """The JSON state saved beside the Keras model (``skface.json``)."""
+    history = estimator.history_ if history is None else history
+    return {
+        "skface_version": __version__,
+        "params": params,
+        "classes": _to_json(estimator.classes_.tolist()),
+        "classes_dtype": estimator.classes_.dtype.str if estimator.classes_.dtype != object else "O",
+        "precision": estimator.precision_,
+        "history": {k: [float(v) for v in vals] for k, vals in history.items()},
+    }
+
+
+def write_model_file(model, state, path):
+    """Write ``model`` (with its optimizer state) and ``state`` to one
+    ``.keras`` file, atomically: a crash leaves the previous file intact."""
+    with atomic_path(path, suffix=".keras") as tmp:
+        model.save(tmp)
+        with zipfile.ZipFile(tmp, "a") as archive:
+            archive.writestr(_MEMBER, json.dumps(state, indent=1))
+
+
+def json_params(estimator):
+    """The estimator's parameters that JSON can hold, and the names of the others."""
+    params, skipped = {}, []
+    for name, value in estimator.get_params(deep=False).items():
+        try:
+            params[name] = _to_json(value)
+        except TypeError:
+            skipped.append(name)
+    return params, skipped
+
+
 def save_estimator(estimator, path):
     """Write ``estimator`` to ``path`` atomically; see :meth:`FaceCNNClassifier.save`."""
     from sklearn.utils.validation import check_is_fitted
@@ -53,12 +86,7 @@ def save_estimator(estimator, path):
     path = os.fspath(path)
     if not path.endswith(".keras"):
         raise ValueError(f"path={path!r} must end in '.keras' (Keras's model file format).")
-    params, skipped = {}, []
-    for name, value in estimator.get_params(deep=False).items():
-        try:
-            params[name] = _to_json(value)
-        except TypeError:
-            skipped.append(name)
+    params, skipped = json_params(estimator)
     if skipped:
         warnings.warn(
             f"Parameters {skipped} are not JSON values and are not saved; the loaded "
@@ -66,26 +94,8 @@ def save_estimator(estimator, path):
             UserWarning,
             stacklevel=3,
         )
-    state = {
-        "skface_version": __version__,
-        "params": params,
-        "classes": _to_json(estimator.classes_.tolist()),
-        "classes_dtype": estimator.classes_.dtype.str if estimator.classes_.dtype != object else "O",
-        "precision": estimator.precision_,
-        "history": {k: [float(v) for v in vals] for k, vals in estimator.history_.items()},
-    }
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".skface-", suffix=".keras")
-    os.close(fd)
-    try:
-        estimator.model_.save(tmp)
-        with zipfile.ZipFile(tmp, "a") as archive:
-            archive.writestr(_MEMBER, json.dumps(state, indent=1))
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    state = estimator_state(estimator, params)
+    write_model_file(estimator.model_, state, path)
     return path
 
 
@@ -119,10 +129,33 @@ def load(path):
     >>> np.allclose(load(path).predict_proba(X), clf.predict_proba(X))
     True
     """
+    from ._classifier import FaceCNNClassifier
+
+    model, state = read_model_file(path)
+    estimator = FaceCNNClassifier(**_from_json(state["params"]))
+    restore_state(estimator, model, state)
+    return estimator
+
+
+def restore_state(estimator, model, state):
+    """Give ``estimator`` the fitted state read by :func:`read_model_file`."""
+    dtype = object if state["classes_dtype"] == "O" else np.dtype(state["classes_dtype"])
+    estimator.classes_ = np.asarray(_from_json(state["classes"]), dtype=dtype)
+    estimator.precision_ = state["precision"]
+    estimator.history_ = defaultdict(list, state["history"])
+    estimator.model_ = model
+
+
+def read_model_file(path):
+    """Read a file written by :func:`write_model_file` in Keras safe mode.
+
+    Returns the Keras model (compiled, with its optimizer state, when it was
+    saved compiled) and the ``skface.json`` state. Raises ``ValueError`` for a
+    missing file, a file of another kind, or a model that would run code.
+    """
     import keras
 
     from . import _model  # noqa: F401  (registers skface's layers for loading)
-    from ._classifier import FaceCNNClassifier
 
     path = os.fspath(path)
     if not os.path.isfile(path):
@@ -149,10 +182,4 @@ def load(path):
                 "(e.g. a Lambda layer); skface loads models only in Keras safe mode."
             ) from exc
         raise
-    estimator = FaceCNNClassifier(**_from_json(state["params"]))
-    dtype = object if state["classes_dtype"] == "O" else np.dtype(state["classes_dtype"])
-    estimator.classes_ = np.asarray(_from_json(state["classes"]), dtype=dtype)
-    estimator.precision_ = state["precision"]
-    estimator.history_ = defaultdict(list, state["history"])
-    estimator.model_ = model
-    return estimator
+    return model, state

@@ -1,13 +1,13 @@
 """Procedural synthetic faces that stand in for CelebA (numpy + Pillow only)."""
 
 import os
-import tempfile
 
 import numpy as np
 import pandas as pd
 from PIL import Image, ImageDraw, ImageFilter
 from sklearn.utils import Bunch, check_random_state
 
+from .._atomic import atomic_path
 from ._validation import check_int, check_probability, check_rate_pair
 
 __all__ = ["make_faces", "write_faces"]
@@ -723,19 +723,14 @@ def write_faces(
     names = [f"face_{i:0{width}d}.{ext}" for i in range(len(faces.images))]
     options = {"quality": 95} if pil_format == "JPEG" else {}
     for name, image in zip(names, faces.images):
-        Image.fromarray(image).save(os.path.join(directory, name), pil_format, **options)
+        # each image under a temporary name first: a killed run never leaves a
+        # truncated face_*.jpg that an older labels.csv lists
+        with atomic_path(os.path.join(directory, name), durable=False) as tmp:
+            Image.fromarray(image).save(tmp, pil_format, **options)
 
     frame = pd.DataFrame({"filename": names, "gender": faces.gender, "class": faces.target})
     csv_path = os.path.join(directory, "labels.csv")
-    fd, tmp_path = tempfile.mkstemp(dir=directory, prefix=".labels-", suffix=".csv.tmp")
-    try:
-        with os.fdopen(fd, "w", newline="") as handle:
+    with atomic_path(csv_path) as tmp:
+        with open(tmp, "w", newline="") as handle:
             frame.to_csv(handle, index=False)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp_path, csv_path)
-    except BaseException:
-        if os.path.exists(tmp_path):
-            os.remove(tmp_path)
-        raise
     return csv_path
