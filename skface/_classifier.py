@@ -4,7 +4,9 @@ import contextlib
 import inspect
 import math
 import numbers
+import os
 import random
+import warnings
 from collections import defaultdict
 
 import keras
@@ -21,7 +23,8 @@ from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
-from . import _input, _model
+from . import _checkpoint, _input, _model
+from .metrics._validation import _where, check_one_type
 
 _ROUTING_PREFIXES = ("model", "fit", "compile", "predict", "optimizer", "loss", "metrics", "callbacks")
 _DEFAULT_PREDICT_BATCH = 256
@@ -139,6 +142,23 @@ class FaceCNNClassifier(KerasClassifier):
         0 is silent, 1 shows Keras progress bars, 2 one line per epoch.
     run_eagerly : bool, default=False
         Run Keras eagerly (debugging).
+    on_bad_image : {"raise", "skip"}, default="raise"
+        What ``fit`` does with image files that cannot be read (missing,
+        empty, truncated, not an image). "raise" stops with a ``ValueError``
+        naming them. "skip" leaves them out, with their labels and weights,
+        and emits one ``UserWarning`` with their count and first names; the
+        skipped paths are in ``skipped_images_``. "skip" costs one extra
+        parallel decoding pass over the files before training. ``predict``
+        and ``predict_proba`` never skip: they return one row per input or
+        raise.
+    checkpoint_dir : None or path, default=None
+        Folder where, after every epoch, the model, its optimizer state and
+        the history so far are saved atomically to ``checkpoint.keras`` (a
+        file :func:`skface.load` reads). If a ``fit`` is interrupted, a new
+        ``fit`` with the same ``checkpoint_dir`` and ``warm_start=True``
+        resumes after the last completed epoch and trains the epochs left
+        over; only the epoch in progress is lost. Without ``warm_start`` a
+        fit starts over and replaces the checkpoint.
     **kwargs
         scikeras routed parameters: ``optimizer__*``, ``loss__*``,
         ``metrics__*``, ``model__*``, ``compile__*``, ``fit__*``,
@@ -155,6 +175,9 @@ class FaceCNNClassifier(KerasClassifier):
         ``val_loss`` and ``val_accuracy``.
     precision_ : str
         The dtype policy used ("float32", "mixed_bfloat16" or "mixed_float16").
+    skipped_images_ : ndarray of str
+        Image files the last ``fit`` left out with ``on_bad_image="skip"``
+        (empty when none).
 
     Examples
     --------
@@ -202,6 +225,8 @@ class FaceCNNClassifier(KerasClassifier):
         random_state=None,
         verbose=0,
         run_eagerly=False,
+        on_bad_image="raise",
+        checkpoint_dir=None,
         **kwargs,
     ):
         # scikeras's BaseWrapper.__init__ is not called on purpose: it would
@@ -237,6 +262,8 @@ class FaceCNNClassifier(KerasClassifier):
         self.random_state = random_state
         self.verbose = verbose
         self.run_eagerly = run_eagerly
+        self.on_bad_image = on_bad_image
+        self.checkpoint_dir = checkpoint_dir
         vars(self).update(kwargs)
 
     # ------------------------------------------------------------------ tags
@@ -287,6 +314,15 @@ class FaceCNNClassifier(KerasClassifier):
                     "its parameters it accepts only scikeras routed parameters starting "
                     f"with {', '.join(prefixes)}."
                 )
+        if self.on_bad_image not in ("raise", "skip"):
+            raise ValueError(
+                f"on_bad_image={self.on_bad_image!r} is not accepted; accepted: 'raise', 'skip'."
+            )
+        if self.checkpoint_dir is not None and not isinstance(self.checkpoint_dir, (str, os.PathLike)):
+            raise TypeError(
+                f"checkpoint_dir={self.checkpoint_dir!r} is not accepted; accepted: None "
+                "or the path of a folder (str or os.PathLike)."
+            )
         backbones = ("cnn", *_model.BACKBONES)
         if self.backbone not in backbones:
             raise ValueError(f"backbone={self.backbone!r} is not accepted; accepted: {backbones}.")
@@ -322,6 +358,8 @@ class FaceCNNClassifier(KerasClassifier):
             raise ValueError(
                 "FaceCNNClassifier requires y to be passed, but the target y is None."
             )
+        original = y
+        index = y.index if isinstance(y, (pd.Series, pd.DataFrame)) else None
         y = np.asarray(y.to_numpy() if isinstance(y, (pd.Series, pd.DataFrame)) else y)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
@@ -336,11 +374,13 @@ class FaceCNNClassifier(KerasClassifier):
             raise ValueError(
                 f"X has {n_samples} samples but y has {len(y)} labels; pass one label per sample."
             )
-        if pd.isna(y).any():
+        missing = np.flatnonzero(pd.isna(y))
+        if missing.size:
             raise ValueError(
-                f"y contains {int(pd.isna(y).sum())} missing (NaN/None) labels; "
-                "every sample needs one of two labels."
+                f"y contains {missing.size} missing (NaN/None) labels at "
+                f"{_where(missing, index)}; every sample needs one of two labels."
             )
+        check_one_type(y, "y", original=original, index=index, what="label")
         try:
             found = np.unique(y)
         except TypeError:
@@ -464,6 +504,7 @@ class FaceCNNClassifier(KerasClassifier):
             warm_start=self.warm_start,
             hold_out=self.early_stopping,
             fit_kwargs=kwargs,
+            resume=True,
         )
 
     def partial_fit(self, X, y, classes=None, sample_weight=None, **kwargs):
@@ -482,15 +523,23 @@ class FaceCNNClassifier(KerasClassifier):
             fit_kwargs=kwargs,
         )
 
-    def _fit(self, X, y, sample_weight, *, epochs, warm_start, hold_out, classes=None, fit_kwargs):
+    def _fit(
+        self, X, y, sample_weight, *, epochs, warm_start, hold_out, classes=None, fit_kwargs, resume=False
+    ):
         self._check_params()
-        images = _input.check_images(X, image_column=self.image_column)
+        # with "skip", missing and empty files are found by the decode scan
+        # below instead of raising in the stat check
+        images = _input.check_images(
+            X, image_column=self.image_column, check_files=self.on_bad_image == "raise"
+        )
         n = len(images)
-        warm = warm_start and self.__sklearn_is_fitted__()
+        checkpoint = self._find_checkpoint(warm_start)
+        warm = warm_start and (self.__sklearn_is_fitted__() or checkpoint is not None)
         if warm and classes is None:
-            classes = self.classes_
+            classes = checkpoint.classes() if checkpoint is not None else self.classes_
         y, classes = self._check_y(y, n, classes)
         sample_weight = _input.check_sample_weight(sample_weight, n)
+        images, y, sample_weight = self._leave_out_bad_images(images, y, sample_weight)
         if self.class_weight is not None:
             class_w = compute_sample_weight(self.class_weight, y)
             sample_weight = class_w if sample_weight is None else sample_weight * class_w
@@ -498,7 +547,11 @@ class FaceCNNClassifier(KerasClassifier):
         seed = self._seed()
 
         with _seeded(seed):
-            if not warm:
+            if checkpoint is not None:
+                checkpoint.restore(self)
+                if resume and not checkpoint.finished:
+                    epochs = checkpoint.epochs_left  # finish the interrupted fit
+            elif not warm:
                 self.classes_ = classes
                 self.precision_ = _model.resolve_precision(self.precision)
                 self.model_ = self._build_keras_model()
@@ -512,6 +565,77 @@ class FaceCNNClassifier(KerasClassifier):
         for key, values in history.history.items():
             self.history_[key] += list(values)
         return self
+
+    # ------------------------------------------------ reliability: checkpoints
+    def _find_checkpoint(self, warm_start):
+        """The checkpoint to resume from, or None.
+
+        Only with ``warm_start``: an unfinished checkpoint (an interrupted fit)
+        always wins; a finished one only when this estimator has no model in
+        memory (a new process), since one in memory is at least as new.
+        """
+        if self.checkpoint_dir is None:
+            return None
+        _checkpoint.prepare(self.checkpoint_dir)
+        if not warm_start:
+            return None
+        checkpoint = _checkpoint.find(self.checkpoint_dir, self)
+        if checkpoint is not None and checkpoint.finished and self.__sklearn_is_fitted__():
+            return None
+        return checkpoint
+
+    def _checkpoint_callback(self, end_epoch):
+        from ._persistence import estimator_state, json_params
+
+        state = estimator_state(self, json_params(self)[0], history={})
+        return _checkpoint.EpochCheckpoint(
+            _checkpoint.checkpoint_path(self.checkpoint_dir), state, self.history_, end_epoch
+        )
+
+    # ------------------------------------------------ reliability: bad images
+    def _leave_out_bad_images(self, images, y, sample_weight):
+        """With ``on_bad_image="skip"``, drop the unreadable files and their
+        labels and weights, with one warning.
+
+        "raise" (the default) pays nothing up front beyond the stat check in
+        check_images: a file TensorFlow cannot decode stops training, and
+        _naming_bad_files then finds and names it. "skip" has to know the bad
+        files before the validation split and steps_per_epoch are fixed, so it
+        decodes every file once, in one parallel tf.data pass
+        (_input.find_unreadable). Dropping failures inside the training
+        pipeline with ignore_errors instead would shift epoch boundaries,
+        unbalance the stratified split, and could not say which files went.
+        """
+        self.skipped_images_ = np.array([], dtype=object)
+        if self.on_bad_image != "skip" or images.kind != "paths":
+            return images, y, sample_weight
+        bad = _input.find_unreadable(images.paths)
+        if not bad.any():
+            return images, y, sample_weight
+        n, names = len(bad), _input._name_files(list(images.paths[bad]), int(bad.sum()))
+        if bad.all():
+            raise ValueError(
+                f"on_bad_image='skip' left no image to train on: none of the {n} image "
+                f"files can be read: {names}. Accepted: {_input.ACCEPTED_FORMATS}."
+            )
+        warnings.warn(
+            f"on_bad_image='skip': left out {int(bad.sum())} of {n} image files that "
+            f"cannot be read (missing, empty, truncated or not an image): {names}. "
+            "Their paths are in skipped_images_.",
+            UserWarning,
+            stacklevel=4,
+        )
+        self.skipped_images_ = images.paths[bad]
+        keep = ~bad
+        images = _input.ImageSet(paths=images.paths[keep])
+        if sample_weight is not None:
+            sample_weight = sample_weight[keep]
+            if not sample_weight.any():
+                raise ValueError(
+                    "on_bad_image='skip' left only samples whose sample_weight is 0; "
+                    "no sample would count in training."
+                )
+        return images, y[keep], sample_weight
 
     def _split(self, y_bin, hold_out, seed):
         indices = np.arange(len(y_bin))
@@ -570,6 +694,9 @@ class FaceCNNClassifier(KerasClassifier):
                 )
             )
         initial_epoch = len(self.history_.get("loss", []))
+        if self.checkpoint_dir is not None:
+            # last, so that it saves the weights early stopping restored
+            callbacks.append(self._checkpoint_callback(initial_epoch + epochs))
         with self._naming_bad_files(images):
             return self.model_.fit(
                 train,
@@ -588,7 +715,7 @@ class FaceCNNClassifier(KerasClassifier):
         """TensorFlow's decode errors do not name the file: find and name it."""
         try:
             yield
-        except (tf.errors.InvalidArgumentError, tf.errors.UnknownError) as exc:
+        except (tf.errors.InvalidArgumentError, tf.errors.UnknownError, tf.errors.NotFoundError) as exc:
             if images.kind == "paths":
                 error = _input.unreadable_error(images.paths)
                 if error is not None:
