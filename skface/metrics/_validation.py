@@ -156,7 +156,20 @@ def check_labels(y, name):
             f"{_short(missing)}; every sample needs a label such as 0/1 or -1/1."
         )
     check_one_type(array, name, original=y)
+    if array.dtype == object and len(array) and _kind(array[0]) == "number":
+        # numbers in an object array (a pandas object column, say) are
+        # "unknown" targets to scikit-learn's metrics: give them a numeric dtype
+        array = np.array(array.tolist())
     return array
+
+
+def _label_kind(array):
+    """"str" or "number" for labels already checked by check_labels (None if empty)."""
+    if array.dtype.kind in "US":
+        return "str"
+    if array.dtype.kind in "biuf":
+        return "number"
+    return _kind(array[0]) if len(array) else None
 
 
 def check_not_continuous(array, name):
@@ -196,6 +209,13 @@ def check_fairness_inputs(
     y_pred = check_labels(y_pred, "y_pred")
     check_not_continuous(y_true, "y_true")
     check_not_continuous(y_pred, "y_pred")
+    kinds = {name: _label_kind(values) for name, values in (("y_true", y_true), ("y_pred", y_pred))}
+    if None not in kinds.values() and kinds["y_true"] != kinds["y_pred"]:
+        raise TypeError(
+            f"y_true holds {kinds['y_true']} labels ({_short(pd.unique(y_true))}) but y_pred "
+            f"holds {kinds['y_pred']} labels ({_short(pd.unique(y_pred))}); encode both the same "
+            "way, e.g. both 0/1 or both -1/1."
+        )
     lengths = {
         "y_true": len(y_true),
         "y_pred": len(y_pred),
