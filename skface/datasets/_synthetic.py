@@ -26,8 +26,8 @@ _HAIR_RGB = np.array(
         (115, 80, 52),
         (150, 110, 70),
         (170, 131, 84),
-        (194, 158, 104),
-        (222, 192, 135),
+        (200, 165, 105),
+        (228, 200, 140),
         (240, 222, 175),
     ],
     dtype=float,
@@ -124,10 +124,10 @@ def _sample_attributes(n, rng, female_fraction, blond_rate, eyeglasses_rate):
     # most of the faces near the blond threshold are women's, which makes the
     # task harder for women (the reference CNN was less accurate on women).
     non_blond = BLOND_THRESHOLD * np.where(
-        is_woman, rng.beta(2.6, 1.0, n), rng.beta(1.5, 1.9, n)
+        is_woman, rng.beta(2.4, 1.15, n), rng.beta(1.5, 1.9, n)
     )
     blond_value = BLOND_THRESHOLD + (1 - BLOND_THRESHOLD) * np.where(
-        is_woman, rng.beta(1.1, 1.6, n), rng.beta(1.3, 1.6, n)
+        is_woman, rng.beta(1.2, 1.6, n), rng.beta(1.3, 1.6, n)
     )
     hair = np.where(blond, blond_value, non_blond)
 
@@ -156,12 +156,12 @@ def _sample_attributes(n, rng, female_fraction, blond_rate, eyeglasses_rate):
         "scale": rng.uniform(0.86, 1.12, n),
         "shift_x": rng.uniform(-0.07, 0.07, n),
         "shift_y": rng.uniform(-0.06, 0.06, n),
-        "brightness": rng.uniform(0.72, 1.18, n),
+        "brightness": rng.uniform(0.8, 1.15, n),
         "light_angle": rng.uniform(0.0, 2 * np.pi, n),
-        "light_strength": rng.uniform(0.0, 0.45, n),
+        "light_strength": rng.uniform(0.0, 0.35, n),
         "contrast": rng.uniform(0.8, 1.1, n),
-        "blur": np.where(rng.random(n) < 0.5, rng.uniform(0.0, 0.9, n), 0.0),
-        "noise": rng.uniform(0.0, 6.0, n),
+        "blur": np.where(rng.random(n) < 0.35, rng.uniform(0.0, 0.9, n), 0.0),
+        "noise": rng.uniform(0.0, 4.0, n),
     }
     # appearance details that are not reported as attributes
     a["_face_w"] = rng.uniform(0.36, 0.43, n) * np.where(is_woman, 0.96, 1.02)
@@ -368,13 +368,13 @@ def _render_face(i, a, size2, gradient):
             width, colour = max(1, round(S * 0.017)), tuple(int(c) for c in a["_metal"][i])
         elif style == "thick":
             t = a["_tortoise"][i]
-            colour = (int(60 + 60 * t), int(35 + 30 * t), int(20 + 10 * t))
-            width = max(2, round(S * 0.03))
+            colour = (int(30 + 60 * t), int(20 + 30 * t), int(10 + 10 * t))  # tortoiseshell
+            width = max(2, round(S * 0.035))
         elif style == "dark":
             colour, width = (18, 16, 16), max(2, round(S * 0.035))
         elif style == "coloured":
             c = a["_frame_rgb"][i].astype(float)
-            c = (c - c.min()) / max(np.ptp(c), 1.0) * 200  # saturate
+            c = (c - c.min()) / max(np.ptp(c), 1.0) * 180  # saturated, darker than skin
             colour, width = tuple(int(v) for v in c), max(2, round(S * 0.03))
         else:  # sunglasses
             colour, width = (20, 20, 22), max(2, round(S * 0.022))
