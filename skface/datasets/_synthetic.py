@@ -570,11 +570,12 @@ def make_faces(
 
     Examples
     --------
+    >>> import numpy as np
     >>> from skface.datasets import make_faces
     >>> faces = make_faces(200, image_size=32, random_state=0)
     >>> faces.images.shape, faces.images.dtype
     ((200, 32, 32, 3), dtype('uint8'))
-    >>> sorted(set(faces.gender)), sorted(set(faces.target))
+    >>> np.unique(faces.gender).tolist(), np.unique(faces.target).tolist()
     ([-1, 1], [0, 1])
     >>> faces.attributes[["hair_color_name", "eyeglasses_style"]].shape
     (200, 2)
