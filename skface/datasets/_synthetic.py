@@ -70,6 +70,7 @@ _GLASSES_STYLES = (
 )
 _LENS_SHAPES = ("round", "rectangular", "oval")
 _FACE_SHAPES = ("oval", "round", "long", "square")
+_FACE_RATIOS = {"oval": 1.3, "round": 1.14, "long": 1.45, "square": 1.22}  # height / width
 _BACKGROUNDS = ("plain", "gradient", "blobs")
 _EYE_RGB = np.array([(70, 45, 30), (40, 30, 25), (60, 100, 140), (80, 110, 70), (110, 80, 50)])
 _METAL_RGB = np.array([(200, 170, 90), (185, 185, 190), (45, 45, 50), (150, 110, 60)])
@@ -165,12 +166,6 @@ def _sample_attributes(n, rng, female_fraction, blond_rate, eyeglasses_rate):
     }
     # appearance details that are not reported as attributes
     a["_face_w"] = rng.uniform(0.36, 0.43, n) * np.where(is_woman, 0.96, 1.02)
-    a["_face_ratio"] = {
-        "oval": 1.3,
-        "round": 1.14,
-        "long": 1.45,
-        "square": 1.22,
-    }
     a["_ratio_jitter"] = rng.uniform(-0.05, 0.05, n)
     a["_hair_jitter"] = rng.uniform(0.93, 1.07, (n, 3))
     a["_hair_volume"] = rng.uniform(0.02, 0.07, n)
@@ -212,7 +207,7 @@ def _render_face(i, a, size2, gradient):
     S = float(size2)
     woman = a["gender"][i] == -1
     fw = a["_face_w"][i] * S
-    fh = fw * (a["_face_ratio"][a["face_shape"][i]] + a["_ratio_jitter"][i])
+    fh = fw * (_FACE_RATIOS[a["face_shape"][i]] + a["_ratio_jitter"][i])
     cx, cy = 0.5 * S, 0.47 * S
 
     skin = _interp_rgb(a["skin_tone"][i], _SKIN_STOPS, _SKIN_RGB) * a["_skin_jitter"][i]
