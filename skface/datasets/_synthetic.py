@@ -191,6 +191,20 @@ def _sample_attributes(n, rng, female_fraction, blond_rate, eyeglasses_rate):
     a["_tortoise"] = rng.uniform(0.0, 1.0, n)
     a["_lens_tint"] = rng.integers(10, 70, (n, 3))
     a["_strands"] = rng.uniform(0.0, 1.0, (n, 6, 2))
+
+    # colours of every face at once: per-face numpy calls are slow
+    skin = _interp_rgb(a["skin_tone"], _SKIN_STOPS, _SKIN_RGB) * a["_skin_jitter"]
+    hair = _interp_rgb(a["hair_color"], _HAIR_STOPS, _HAIR_RGB) * a["_hair_jitter"]
+    a["_skin"] = skin
+    for name, value in (
+        ("_skin_c", skin),
+        ("_shade_c", skin * 0.85),
+        ("_hair_c", hair),
+        ("_hair_dark_c", hair * 0.82),
+        ("_hair_light_c", hair * 1.12 + 8),
+        ("_brow_c", hair * 0.75),
+    ):
+        a[name] = np.clip(value, 0, 255).astype(int)
     return a
 
 
@@ -210,14 +224,10 @@ def _render_face(i, a, size2, gradient):
     fh = fw * (_FACE_RATIOS[a["face_shape"][i]] + a["_ratio_jitter"][i])
     cx, cy = 0.5 * S, 0.47 * S
 
-    skin = _interp_rgb(a["skin_tone"][i], _SKIN_STOPS, _SKIN_RGB) * a["_skin_jitter"][i]
-    skin_t = tuple(np.clip(skin, 0, 255).astype(int))
-    shade_t = tuple(np.clip(skin * 0.85, 0, 255).astype(int))
-    hair = _interp_rgb(a["hair_color"][i], _HAIR_STOPS, _HAIR_RGB) * a["_hair_jitter"][i]
-    hair_t = tuple(np.clip(hair, 0, 255).astype(int))
-    hair_dark_t = tuple(np.clip(hair * 0.82, 0, 255).astype(int))
-    hair_light_t = tuple(np.clip(hair * 1.12 + 8, 0, 255).astype(int))
-    brow_t = tuple(np.clip(hair * 0.75, 0, 255).astype(int))
+    skin = a["_skin"][i]
+    skin_t, shade_t = tuple(a["_skin_c"][i].tolist()), tuple(a["_shade_c"][i].tolist())
+    hair_t, hair_dark_t = tuple(a["_hair_c"][i].tolist()), tuple(a["_hair_dark_c"][i].tolist())
+    hair_light_t, brow_t = tuple(a["_hair_light_c"][i].tolist()), tuple(a["_brow_c"][i].tolist())
     length = a["hair_length"][i]
 
     layer = Image.new("RGBA", (size2, size2), (0, 0, 0, 0))
@@ -593,7 +603,7 @@ def make_faces(
     size2 = 2 * size
     gradient = Image.linear_gradient("L").resize((size2, size2))
     images = np.empty((n, size, size, 3), dtype=np.uint8)
-    chunk = 512
+    chunk = 64  # small enough for the lighting arrays to stay in cache
     for start in range(0, n, chunk):
         stop = min(n, start + chunk)
         for i in range(start, stop):
