@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ._atomic import atomic_path
+
 __all__ = ["ModelResult", "write_report", "group_label"]
 
 _GRID = 16  # misclassified faces shown at most
@@ -74,7 +76,9 @@ def _figure(width, height):
 
 
 def _save(fig, directory, name):
-    fig.savefig(os.path.join(directory, name), dpi=_DPI)
+    # temporary name, then rename: report.html never shows a half-written figure
+    with atomic_path(os.path.join(directory, name), durable=False) as tmp:
+        fig.savefig(tmp, dpi=_DPI)
     return name
 
 

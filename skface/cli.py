@@ -22,7 +22,7 @@ __all__ = ["main"]
 #: backbones ``--backbone`` accepts; the same as FaceCNNClassifier's backbone
 BACKBONES = ("cnn", "resnet50", "mobilenet_v2", "efficientnet_b0")
 #: image suffixes ``predict --images DIR`` picks up (skface._input.IMAGE_SUFFIXES)
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif")
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp")
 #: the reference's per-gender weights: women 1.0, men 0.1
 REFERENCE_WEIGHTS = {-1: 1.0, 1: 0.1}
 #: default size of ``skface demo``: measured to finish in well under 10
@@ -495,6 +495,7 @@ def _run_demo(args):
     from PIL import Image
     from sklearn.model_selection import train_test_split
 
+    from ._atomic import atomic_path
     from ._report import ModelResult, summary_table, write_report
     from .datasets import make_faces
     from .fairness import FairThresholdClassifier, group_sample_weight
@@ -510,7 +511,9 @@ def _run_demo(args):
     y = np.where(faces.target == 1, 1, -1)  # the reference's -1/1 labels
     names = np.array([f"face_{i:05d}.png" for i in range(len(y))])
     for name, image in zip(names, X):
-        Image.fromarray(image).save(os.path.join(faces_dir, name))
+        # temporary name, then rename: an interrupted demo leaves no half image
+        with atomic_path(os.path.join(faces_dir, name), durable=False) as tmp:
+            Image.fromarray(image).save(tmp)
 
     strata = [f"{c}{g}" for c, g in zip(y, gender)]
     index = np.arange(len(y))

@@ -335,3 +335,59 @@ def test_bad_labels_and_weights_of_fair_metric_name_the_parameter():
         fair_metric([0, 1, 0, 1], [0, "1", 0, 1], sensitive_features=groups)
     with pytest.raises(ValueError, match="sample_weight must hold non-negative numbers"):
         fair_metric([0, 1, 0, 1], [0, 1, 0, 1], sensitive_features=groups, sample_weight=list("abcd"))
+
+
+# ------------------------------------------------------------ command line
+CLI_TINY = ["--image-size", "16", "--epochs", "1", "--filters", "4,8", "--dense-units", "8",
+            "--random-state", "0", "--verbose", "0"]
+
+
+def cli_error(capsys):
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("skface: error: "), err
+    return lines[0]
+
+
+def test_cli_train_names_missing_and_undecodable_files(tmp_path, capsys):
+    from skface.cli import main
+    from skface.datasets import write_faces
+
+    csv_path = write_faces(tmp_path / "faces", 24, image_size=16, random_state=0)
+    model = tmp_path / "model.keras"
+    truncated = tmp_path / "faces" / "face_00003.jpg"
+    truncated.write_bytes(truncated.read_bytes()[:200])
+    (tmp_path / "faces" / "face_00007.jpg").write_text("not an image")
+    assert main(["train", "--csv", csv_path, *CLI_TINY, "--model", str(model)]) == 1
+    line = cli_error(capsys)
+    assert re.search(r"2 of 24 image files cannot be decoded: '.*face_00003.jpg', '.*face_00007.jpg'", line)
+    os.remove(tmp_path / "faces" / "face_00011.jpg")
+    assert main(["train", "--csv", csv_path, *CLI_TINY, "--model", str(model)]) == 1
+    assert re.search(r"1 of the 24 image files .* do not exist .*face_00011.jpg'", cli_error(capsys))
+    assert os.listdir(tmp_path) == ["faces"]  # no model, no temporary file
+
+
+def test_cli_predict_converts_odd_files_and_names_bad_ones(tmp_path, fitted, capsys):
+    from skface.cli import main
+
+    model = fitted.save(tmp_path / "model.keras")
+    images = tmp_path / "images"
+    images.mkdir()
+    names = []
+    for i, (name, writer) in enumerate(READABLE.items()):
+        names.append(f"{i:02d} {os.path.basename(name)}")  # spaces and non-ASCII too
+        writer(str(images / names[-1]))
+    out = tmp_path / "predictions.csv"
+    assert main(["predict", "--model", model, "--images", str(images), "--output", str(out)]) == 0
+    frame = pd.read_csv(out)
+    assert frame["filename"].tolist() == sorted(names)  # one row per image, none dropped
+    expected = fitted.predict_proba([str(images / n) for n in sorted(names)])[:, 1] > 0.5
+    assert frame["label"].tolist() == np.where(expected, 1, -1).tolist()
+
+    before = out.read_bytes()
+    (images / "zz notes.jpg").write_text("not an image")
+    assert main(["predict", "--model", model, "--images", str(images), "--output", str(out)]) == 1
+    assert re.search(r"1 of 12 image files cannot be decoded: '.*zz notes.jpg'", cli_error(capsys))
+    assert out.read_bytes() == before  # the old predictions, whole
+    assert sorted(os.listdir(tmp_path)) == ["images", "model.keras", "predictions.csv"]
