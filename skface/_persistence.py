@@ -26,6 +26,8 @@ def _to_json(value):
         return value
     if isinstance(value, np.generic):
         return value.item()
+    if isinstance(value, os.PathLike):  # e.g. checkpoint_dir=pathlib.Path(...)
+        return os.fspath(value)
     if isinstance(value, tuple):
         return {"__tuple__": [_to_json(v) for v in value]}
     if isinstance(value, list):

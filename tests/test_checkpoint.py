@@ -7,6 +7,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import warnings
 import zipfile
 
 import numpy as np
@@ -159,6 +160,11 @@ def test_checkpoint_holds_model_optimizer_and_history(tmp_path, toy):
         np.testing.assert_array_equal(restored[name], expected[name])
     with zipfile.ZipFile(tmp_path / "new" / "dir" / "checkpoint.keras") as archive:
         assert b'"finished": true' in archive.read("skface.json")
+    # a pathlib.Path parameter is saved as its string, without a warning
+    assert loaded.get_params()["checkpoint_dir"] == str(tmp_path / "new" / "dir")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        clf.save(tmp_path / "model.keras")
 
 
 def test_warm_start_from_a_finished_checkpoint_trains_more_epochs(tmp_path, toy):
