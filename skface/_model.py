@@ -5,8 +5,8 @@ float32 sigmoid unit, whatever the compute precision of the layers before it.
 """
 
 import contextlib
-import itertools
 import os
+import random
 
 import keras
 from keras import layers, ops
@@ -129,23 +129,33 @@ def _global_dtype_policy(policy):
 
 
 class _Seeds:
-    """Explicit seeds for the random layers, drawn in order from ``seed``.
+    """Explicit seeds for the random layers (initializers, dropout).
 
-    Without a seed, Keras draws one from Python's global ``random``, which
-    ``keras.utils.set_random_seed`` resets but which every thread of the
-    process shares: in a dask worker, whose event loop uses ``random`` too, or
-    with joblib's threading backend, two fits with the same ``random_state``
-    then start from different weights. ``seed=None`` keeps Keras's default.
+    Unseeded, Keras draws each layer's seed from Python's global ``random``
+    when the layer is made. ``keras.utils.set_random_seed`` resets that
+    generator, but every thread of the process shares it: in a dask worker,
+    whose event loop uses ``random`` too, or with joblib's threading backend,
+    two fits with the same ``random_state`` then started from different
+    weights. These seeds come from a private generator seeded like the global
+    one and are drawn in Keras's order, so the small CNN gets the weights it
+    got before, but no other thread can move them. (A Keras application
+    backbone still draws its own, unseeded, from the global generator: with
+    ``backbone_weights=None`` its start is reproducible in one thread only.)
+    ``seed=None`` keeps Keras's default.
     """
 
     def __init__(self, seed):
-        self._counter = None if seed is None else itertools.count(int(seed))
+        self._random = None if seed is None else random.Random(seed)
 
     def next(self):
-        return None if self._counter is None else next(self._counter) % (2**31 - 1)
+        # keras.src.random.seed_generator.make_default_seed, from our generator
+        return None if self._random is None else self._random.randint(1, int(1e9))
 
     def kernel(self):
         return keras.initializers.GlorotUniform(seed=self.next())  # Keras's default, seeded
+
+    def dropout(self, rate):
+        return self.next() if rate > 0 else None  # Keras draws none for rate 0
 
 
 def _small_cnn(x, *, filters, dense_units, dropout, dtype, seeds):
@@ -169,7 +179,7 @@ def _small_cnn(x, *, filters, dense_units, dropout, dtype, seeds):
     x = layers.Dense(
         dense_units, activation="relu", dtype=dtype, name="dense", kernel_initializer=seeds.kernel()
     )(x)
-    return layers.Dropout(dropout, dtype=dtype, name="dropout", seed=seeds.next())(x)
+    return layers.Dropout(dropout, dtype=dtype, name="dropout", seed=seeds.dropout(dropout))(x)
 
 
 def _backbone(x, *, name, weights, trainable, dense_units, dropout, dtype, seeds):
@@ -190,7 +200,7 @@ def _backbone(x, *, name, weights, trainable, dense_units, dropout, dtype, seeds
     x = layers.Dense(
         dense_units, activation="relu", dtype=dtype, name="dense", kernel_initializer=seeds.kernel()
     )(x)
-    return layers.Dropout(dropout, dtype=dtype, name="dropout", seed=seeds.next())(x)
+    return layers.Dropout(dropout, dtype=dtype, name="dropout", seed=seeds.dropout(dropout))(x)
 
 
 def _augmentation(x, seed, dtype):
@@ -224,8 +234,7 @@ def build_model(
     x = inputs
     if augment:
         x = _augmentation(x, seed, dtype)
-    # the augmentation layers use seed .. seed + 3
-    seeds = _Seeds(None if seed is None else seed + 4)
+    seeds = _Seeds(seed)
     if backbone == "cnn":
         x = _small_cnn(
             x, filters=filters, dense_units=dense_units, dropout=dropout, dtype=dtype, seeds=seeds

@@ -237,7 +237,7 @@ def face_frame(tmp_path_factory):
 
 def _search(**kwargs):
     estimator = FaceCNNClassifier(
-        image_size=16, filters=(4, 8), dense_units=8, epochs=2, batch_size=12,
+        image_size=16, filters=(4, 8), dense_units=8, epochs=1, batch_size=12,
         early_stopping=False, random_state=0,
     )  # fmt: skip
     return GridSearchCV(
