@@ -1,0 +1,114 @@
+"""Read a CSV that lists face images (the reference ``filename,gender,class`` layout)."""
+
+import os
+
+import pandas as pd
+
+__all__ = ["load_faces"]
+
+_SHOW_MISSING = 5
+
+
+def missing_files_message(paths, what, where):
+    """Say how many of ``paths`` do not exist and name the first ones, or None."""
+    missing = [p for p in paths if not os.path.isfile(p)]
+    if not missing:
+        return None
+    first = ", ".join(repr(p) for p in missing[:_SHOW_MISSING])
+    more = "" if len(missing) <= _SHOW_MISSING else ", ..."
+    return (
+        f"{len(missing)} of the {len(paths)} image files listed in {what} "
+        f"do not exist under {where!r}; the first missing: {first}{more}"
+    )
+
+
+def load_faces(csv_path, image_dir=None, *, image_column="filename"):
+    """Read a CSV of face images and return it with absolute image paths.
+
+    The CSV has one row per image, e.g. in the reference layout written by
+    :func:`write_faces`: ``filename,gender,class``. Paths in ``image_column``
+    are relative to ``image_dir`` (by default the CSV's folder) unless they
+    are absolute. Every listed image must exist.
+
+    Parameters
+    ----------
+    csv_path : str or path-like
+        The CSV file.
+    image_dir : str or path-like, default=None
+        Folder the image paths are relative to; the CSV's folder by default.
+    image_column : str, default="filename"
+        Column of the CSV holding the image paths.
+
+    Returns
+    -------
+    frame : pandas.DataFrame
+        All columns of the CSV in their order, with ``image_column`` holding
+        absolute paths: ready for ``FaceCNNClassifier.fit(frame, frame["class"])``.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the CSV, the image folder or some images do not exist (the message
+        says how many images are missing and names the first ones).
+    ValueError
+        If the CSV has no ``image_column`` or no rows.
+
+    See Also
+    --------
+    write_faces : Write synthetic faces in this layout.
+    load_celeba : Read a local copy of CelebA.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from skface.datasets import write_faces, load_faces
+    >>> csv_path = write_faces(tempfile.mkdtemp(), 10, image_size=16, random_state=0)
+    >>> frame = load_faces(csv_path)
+    >>> list(frame.columns)
+    ['filename', 'gender', 'class']
+    >>> bool(frame["filename"].str.endswith(".jpg").all())
+    True
+    """
+    csv_path = os.path.abspath(os.fspath(csv_path))
+    if not os.path.isfile(csv_path):
+        raise FileNotFoundError(f"csv_path {csv_path!r} does not exist or is not a file.")
+    if image_dir is None:
+        image_dir = os.path.dirname(csv_path)
+    else:
+        image_dir = os.path.abspath(os.fspath(image_dir))
+        if not os.path.isdir(image_dir):
+            raise FileNotFoundError(
+                f"image_dir {image_dir!r} does not exist or is not a folder."
+            )
+
+    try:
+        frame = pd.read_csv(csv_path)
+    except pd.errors.EmptyDataError:
+        raise ValueError(
+            f"csv_path {csv_path!r} is empty: expected a header and one row per image."
+        ) from None
+    if image_column not in frame.columns:
+        raise ValueError(
+            f"{csv_path!r} has no column {image_column!r} "
+            f"(missing columns: [{image_column!r}]); "
+            f"its columns are {list(frame.columns)}. Name the column of image paths "
+            "with image_column=."
+        )
+    if len(frame) == 0:
+        raise ValueError(f"csv_path {csv_path!r} has a header but no rows.")
+    if frame[image_column].isna().any():
+        rows = frame.index[frame[image_column].isna()].tolist()
+        raise ValueError(
+            f"{csv_path!r} has empty values in column {image_column!r} "
+            f"(rows {rows[:_SHOW_MISSING]}{', ...' if len(rows) > _SHOW_MISSING else ''})."
+        )
+
+    paths = [os.path.normpath(os.path.join(image_dir, str(p))) for p in frame[image_column]]
+    message = missing_files_message(paths, os.path.basename(csv_path), image_dir)
+    if message:
+        raise FileNotFoundError(
+            message + ". Pass image_dir= if the paths are relative to another folder."
+        )
+    frame = frame.copy()
+    frame[image_column] = paths
+    return frame

@@ -1,0 +1,747 @@
+"""Procedural synthetic faces that stand in for CelebA (numpy + Pillow only)."""
+
+import os
+import tempfile
+
+import numpy as np
+import pandas as pd
+from PIL import Image, ImageDraw, ImageFilter
+from sklearn.utils import Bunch, check_random_state
+
+from ._validation import check_int, check_probability, check_rate_pair
+
+__all__ = ["make_faces", "write_faces"]
+
+# Hair colour is one number in [0, 1] from black to platinum; a face is blond
+# when it is at least BLOND_THRESHOLD. The palette changes slowly around the
+# threshold, so light brown and dark blond look alike (as in CelebA, where
+# annotators disagree on them).
+BLOND_THRESHOLD = 0.70
+_HAIR_STOPS = np.array([0.0, 0.15, 0.30, 0.45, 0.60, 0.70, 0.80, 0.90, 1.0])
+_HAIR_RGB = np.array(
+    [
+        (28, 22, 20),
+        (50, 35, 28),
+        (80, 55, 38),
+        (115, 80, 52),
+        (150, 110, 70),
+        (170, 131, 84),
+        (200, 165, 105),
+        (228, 200, 140),
+        (240, 222, 175),
+    ],
+    dtype=float,
+)
+_HAIR_NAMES = (
+    (0.15, "black"),
+    (0.35, "dark brown"),
+    (0.55, "brown"),
+    (BLOND_THRESHOLD, "light brown"),
+    (0.82, "dark blond"),
+    (0.94, "blond"),
+    (np.inf, "platinum"),
+)
+_SKIN_STOPS = np.array([0.0, 0.25, 0.5, 0.75, 1.0])
+_SKIN_RGB = np.array(
+    [(255, 224, 200), (236, 190, 150), (198, 140, 95), (141, 90, 55), (88, 56, 38)],
+    dtype=float,
+)
+
+# (name, women, men) category probabilities
+_HAIR_LENGTHS = (
+    ("bald", 0.0, 0.08),
+    ("short", 0.12, 0.67),
+    ("medium", 0.30, 0.20),
+    ("long", 0.58, 0.05),
+)
+_FACIAL_HAIR = (
+    ("none", 1.0, 0.58),
+    ("stubble", 0.0, 0.12),
+    ("moustache", 0.0, 0.09),
+    ("beard", 0.0, 0.15),
+    ("goatee", 0.0, 0.06),
+)
+_GLASSES_STYLES = (
+    ("thin", 0.20),
+    ("thick", 0.25),
+    ("dark", 0.25),
+    ("coloured", 0.15),
+    ("sunglasses", 0.15),
+)
+_LENS_SHAPES = ("round", "rectangular", "oval")
+_FACE_SHAPES = ("oval", "round", "long", "square")
+_FACE_RATIOS = {"oval": 1.3, "round": 1.14, "long": 1.45, "square": 1.22}  # height / width
+_BACKGROUNDS = ("plain", "gradient", "blobs")
+_EYE_RGB = np.array([(70, 45, 30), (40, 30, 25), (60, 100, 140), (80, 110, 70), (110, 80, 50)])
+_METAL_RGB = np.array([(200, 170, 90), (185, 185, 190), (45, 45, 50), (150, 110, 60)])
+
+_MAKE_FACES_PARAMS = (
+    "image_size",
+    "female_fraction",
+    "blond_rate",
+    "eyeglasses_rate",
+    "label_noise",
+)
+
+
+def _interp_rgb(value, stops, rgb):
+    return np.stack([np.interp(value, stops, rgb[:, k]) for k in range(3)], axis=-1)
+
+
+def _hair_name(value):
+    for upper, name in _HAIR_NAMES:
+        if value < upper:
+            return name
+    return _HAIR_NAMES[-1][1]  # pragma: no cover
+
+
+def _by_gender(rng, is_woman, table):
+    """Draw a category per face from a (name, women, men) table."""
+    names = [row[0] for row in table]
+    out = np.empty(is_woman.shape[0], dtype=object)
+    for mask, col in ((is_woman, 1), (~is_woman, 2)):
+        probs = np.array([row[col] for row in table], dtype=float)
+        out[mask] = np.asarray(names, dtype=object)[
+            rng.choice(len(names), size=int(mask.sum()), p=probs / probs.sum())
+        ]
+    return out
+
+
+def _make_rng(random_state):
+    if isinstance(random_state, np.random.Generator):
+        return random_state
+    seed = check_random_state(random_state).randint(0, 2**32 - 1, dtype=np.uint64)
+    return np.random.default_rng(int(seed))
+
+
+def _sample_attributes(n, rng, female_fraction, blond_rate, eyeglasses_rate):
+    """Draw every per-face random quantity, before any rendering."""
+    is_woman = rng.random(n) < female_fraction
+    gender = np.where(is_woman, -1, 1)
+    blond = rng.random(n) < np.where(is_woman, blond_rate[0], blond_rate[1])
+    glasses = rng.random(n) < np.where(is_woman, eyeglasses_rate[0], eyeglasses_rate[1])
+
+    # Women's non-blond hair leans towards light brown, men's towards dark:
+    # most of the faces near the blond threshold are women's, which makes the
+    # task harder for women (the reference CNN was less accurate on women).
+    non_blond = BLOND_THRESHOLD * np.where(
+        is_woman, rng.beta(2.4, 1.15, n), rng.beta(1.5, 1.9, n)
+    )
+    blond_value = BLOND_THRESHOLD + (1 - BLOND_THRESHOLD) * np.where(
+        is_woman, rng.beta(1.2, 1.6, n), rng.beta(1.3, 1.6, n)
+    )
+    hair = np.where(blond, blond_value, non_blond)
+
+    styles = np.asarray([s for s, _ in _GLASSES_STYLES], dtype=object)[
+        rng.choice(len(_GLASSES_STYLES), size=n, p=[p for _, p in _GLASSES_STYLES])
+    ]
+    styles = np.where(glasses, styles, "none").astype(object)
+
+    a = {
+        "gender": gender,
+        "blond": blond,
+        "eyeglasses": glasses,
+        "hair_color": hair,
+        "hair_length": _by_gender(rng, is_woman, _HAIR_LENGTHS),
+        "facial_hair": _by_gender(rng, is_woman, _FACIAL_HAIR),
+        "eyeglasses_style": styles,
+        "lens_shape": np.asarray(_LENS_SHAPES, dtype=object)[rng.integers(0, 3, n)],
+        "face_shape": np.asarray(_FACE_SHAPES, dtype=object)[
+            rng.choice(4, size=n, p=[0.4, 0.25, 0.2, 0.15])
+        ],
+        "skin_tone": rng.beta(1.6, 2.2, n),
+        "background": np.asarray(_BACKGROUNDS, dtype=object)[
+            rng.choice(3, size=n, p=[0.4, 0.35, 0.25])
+        ],
+        "rotation": rng.uniform(-12.0, 12.0, n),
+        "scale": rng.uniform(0.86, 1.12, n),
+        "shift_x": rng.uniform(-0.07, 0.07, n),
+        "shift_y": rng.uniform(-0.06, 0.06, n),
+        "brightness": rng.uniform(0.8, 1.15, n),
+        "light_angle": rng.uniform(0.0, 2 * np.pi, n),
+        "light_strength": rng.uniform(0.0, 0.35, n),
+        "contrast": rng.uniform(0.8, 1.1, n),
+        "blur": np.where(rng.random(n) < 0.35, rng.uniform(0.0, 0.9, n), 0.0),
+        "noise": rng.uniform(0.0, 4.0, n),
+    }
+    # appearance details that are not reported as attributes
+    a["_face_w"] = rng.uniform(0.36, 0.43, n) * np.where(is_woman, 0.96, 1.02)
+    a["_ratio_jitter"] = rng.uniform(-0.05, 0.05, n)
+    a["_hair_jitter"] = rng.uniform(0.93, 1.07, (n, 3))
+    a["_hair_volume"] = rng.uniform(0.02, 0.07, n)
+    a["_hairline"] = rng.uniform(0.22, 0.34, n)
+    a["_fringe"] = rng.random(n) < np.where(is_woman, 0.35, 0.2)
+    a["_parting"] = rng.uniform(-1.0, 1.0, n)
+    a["_long_drop"] = rng.uniform(0.55, 1.1, n)
+    a["_skin_jitter"] = rng.uniform(0.95, 1.05, (n, 3))
+    a["_eye_rgb"] = _EYE_RGB[rng.integers(0, len(_EYE_RGB), n)]
+    a["_eye_dx"] = rng.uniform(0.17, 0.22, n)
+    a["_eye_y"] = rng.uniform(-0.08, 0.0, n)
+    a["_mouth_w"] = rng.uniform(0.22, 0.34, n)
+    a["_smile"] = rng.uniform(0.0, 1.0, n)
+    a["_lips"] = rng.uniform(0.0, 1.0, n) * np.where(is_woman, 1.0, 0.35)
+    a["_shirt_rgb"] = rng.integers(20, 236, (n, 3))
+    background = rng.integers(30, 246, (n, 2, 3))
+    # less saturated than uniform RGB, as most photo backgrounds are
+    a["_bg_rgb"] = (0.6 * background + 0.4 * background.mean(axis=-1, keepdims=True)).astype(int)
+    a["_blobs"] = rng.uniform(0.0, 1.0, (n, 4, 4))
+    a["_blob_rgb"] = rng.integers(20, 246, (n, 4, 3))
+    a["_frame_rgb"] = rng.integers(0, 256, (n, 3))
+    a["_metal"] = _METAL_RGB[rng.integers(0, len(_METAL_RGB), n)]
+    a["_tortoise"] = rng.uniform(0.0, 1.0, n)
+    a["_lens_tint"] = rng.integers(10, 70, (n, 3))
+    a["_strands"] = rng.uniform(0.0, 1.0, (n, 6, 2))
+
+    # colours of every face at once: per-face numpy calls are slow
+    skin = _interp_rgb(a["skin_tone"], _SKIN_STOPS, _SKIN_RGB) * a["_skin_jitter"]
+    hair = _interp_rgb(a["hair_color"], _HAIR_STOPS, _HAIR_RGB) * a["_hair_jitter"]
+    a["_skin"] = skin
+    for name, value in (
+        ("_skin_c", skin),
+        ("_shade_c", skin * 0.85),
+        ("_hair_c", hair),
+        ("_hair_dark_c", hair * 0.82),
+        ("_hair_light_c", hair * 1.12 + 8),
+        ("_brow_c", hair * 0.75),
+    ):
+        a[name] = np.clip(value, 0, 255).astype(int)
+    return a
+
+
+def _rounded_rectangle(draw, box, radius, **kwargs):
+    # Pillow rejects some small fractional rounded rectangles (tiny images)
+    try:
+        draw.rounded_rectangle(box, radius=radius, **kwargs)
+    except ValueError:
+        draw.rectangle(box, **kwargs)
+
+
+def _render_face(i, a, size2, gradient):
+    """Draw face ``i`` on a canvas of ``size2`` pixels, return it halved, as RGB."""
+    S = float(size2)
+    woman = a["gender"][i] == -1
+    fw = a["_face_w"][i] * S
+    fh = fw * (_FACE_RATIOS[a["face_shape"][i]] + a["_ratio_jitter"][i])
+    cx, cy = 0.5 * S, 0.47 * S
+
+    skin = a["_skin"][i]
+    skin_t, shade_t = tuple(a["_skin_c"][i].tolist()), tuple(a["_shade_c"][i].tolist())
+    hair_t, hair_dark_t = tuple(a["_hair_c"][i].tolist()), tuple(a["_hair_dark_c"][i].tolist())
+    hair_light_t, brow_t = tuple(a["_hair_light_c"][i].tolist()), tuple(a["_brow_c"][i].tolist())
+    length = a["hair_length"][i]
+
+    layer = Image.new("RGBA", (size2, size2), (0, 0, 0, 0))
+    d = ImageDraw.Draw(layer)
+    top = cy - fh / 2
+    bottom = cy + fh / 2
+    left = cx - fw / 2
+    right = cx + fw / 2
+
+    # shoulders and shirt
+    shirt = tuple(int(c) for c in a["_shirt_rgb"][i]) + (255,)
+    d.ellipse((cx - fw * 1.25, cy + fh * 0.62, cx + fw * 1.25, cy + fh * 1.7), fill=shirt)
+
+    # hair behind the head, falling to the shoulders for long hair
+    vol = a["_hair_volume"][i] * S
+    if length in ("medium", "long"):
+        drop = cy + fh * (0.15 if length == "medium" else a["_long_drop"][i])
+        _rounded_rectangle(
+            d,
+            (left - vol * 1.6, top - vol, right + vol * 1.6, drop),
+            fw * 0.45,
+            fill=hair_t + (255,),
+        )
+        if length == "long":
+            for k in range(6):
+                sx = left - vol + (right - left + 2 * vol) * a["_strands"][i, k, 0]
+                d.line(
+                    (sx, top + fh * 0.3, sx + (a["_strands"][i, k, 1] - 0.5) * fw * 0.2, drop),
+                    fill=hair_dark_t + (255,),
+                    width=max(1, int(S * 0.008)),
+                )
+
+    # neck and ears
+    d.rectangle((cx - fw * 0.19, cy + fh * 0.25, cx + fw * 0.19, cy + fh * 0.78), fill=shade_t)
+    ear_w, ear_h = fw * 0.12, fh * 0.17
+    for side in (-1, 1):
+        ex = cx + side * fw * 0.49
+        d.ellipse((ex - ear_w / 2, cy - ear_h / 2, ex + ear_w / 2, cy + ear_h / 2), fill=shade_t)
+
+    # head
+    if a["face_shape"][i] == "square":
+        _rounded_rectangle(d, (left, top, right, bottom), fw * 0.32, fill=skin_t)
+    else:
+        d.ellipse((left, top, right, bottom), fill=skin_t)
+
+    # hair on top of the head
+    if length != "bald":
+        hairline = top + fh * a["_hairline"][i]
+        cap_top = top - vol
+        d.chord(
+            (left - vol * 0.6, cap_top, right + vol * 0.6, 2 * hairline - cap_top),
+            180,
+            360,
+            fill=hair_t,
+        )
+        if a["_fringe"][i]:
+            # a side-swept fringe across the forehead
+            p = a["_parting"][i]
+            d.polygon(
+                [
+                    (left + fw * 0.05, hairline),
+                    (right - fw * 0.05, hairline),
+                    (cx + p * fw * 0.3, hairline + fh * 0.12),
+                    (cx - p * fw * 0.1, hairline + fh * 0.05),
+                ],
+                fill=hair_t,
+            )
+        else:
+            # skin below a rounded hairline leaves hair at the temples
+            d.ellipse(
+                (cx - fw * 0.36, hairline - fh * 0.09, cx + fw * 0.36, cy + fh * 0.25),
+                fill=skin_t,
+            )
+        px = cx + a["_parting"][i] * fw * 0.25
+        d.line(
+            (px, cap_top + vol, px + fw * 0.05, hairline),
+            fill=hair_light_t,
+            width=max(1, int(S * 0.01)),
+        )
+
+    # eyes and brows
+    ey = cy + a["_eye_y"][i] * fh
+    edx = a["_eye_dx"][i] * fw * 1.0
+    ew, eh = fw * 0.15, fw * 0.075
+    iris = tuple(int(c) for c in a["_eye_rgb"][i])
+    for side in (-1, 1):
+        ex = cx + side * edx
+        d.ellipse((ex - ew / 2, ey - eh / 2, ex + ew / 2, ey + eh / 2), fill=(240, 240, 235))
+        r = eh * 0.5
+        d.ellipse((ex - r, ey - r, ex + r, ey + r), fill=iris)
+        r *= 0.5
+        d.ellipse((ex - r, ey - r, ex + r, ey + r), fill=(15, 12, 12))
+        d.line(
+            (ex - side * ew * 0.65, ey - fh * 0.085, ex + side * ew * 0.6, ey - fh * 0.1),
+            fill=brow_t,
+            width=max(1, int(fw * (0.025 if woman else 0.04))),
+        )
+
+    # nose and mouth
+    d.line(
+        (cx, ey + fh * 0.04, cx - fw * 0.04, cy + fh * 0.15, cx + fw * 0.03, cy + fh * 0.16),
+        fill=shade_t,
+        width=max(1, int(S * 0.012)),
+    )
+    red = 0.5 * a["_lips"][i]
+    lips = np.clip(skin * (1 - red) + np.array([170, 40, 60]) * red, 0, 255)
+    lips_t = tuple(int(c) for c in lips * 0.85)
+    mw = a["_mouth_w"][i] * fw
+    my = cy + fh * 0.29
+    smile = a["_smile"][i]
+
+    # facial hair, in the hair colour
+    fhair = a["facial_hair"][i]
+    if fhair in ("beard", "stubble"):
+        colour = hair_t if fhair == "beard" else tuple(
+            int(0.55 * s + 0.45 * h) for s, h in zip(skin_t, hair_t)
+        )
+        d.chord((left, top + fh * 0.05, right, bottom + fh * 0.02), 15, 165, fill=colour)
+    elif fhair == "goatee":
+        d.ellipse((cx - mw * 0.45, my, cx + mw * 0.45, bottom + fh * 0.02), fill=hair_t)
+    if fhair in ("moustache", "beard", "goatee"):
+        d.polygon(
+            [(cx - mw * 0.6, my), (cx, my - fh * 0.07), (cx + mw * 0.6, my), (cx, my - fh * 0.03)],
+            fill=hair_dark_t,
+        )
+    mh = fh * (0.03 + 0.07 * smile)
+    if smile > 0.6:
+        d.chord((cx - mw / 2, my - mh, cx + mw / 2, my + mh), 0, 180, fill=lips_t)
+    else:
+        d.arc(
+            (cx - mw / 2, my - mh, cx + mw / 2, my + mh),
+            0,
+            180,
+            fill=lips_t,
+            width=max(1, int(S * (0.015 + 0.012 * a["_lips"][i]))),
+        )
+
+    # eyeglasses
+    style = a["eyeglasses_style"][i]
+    if style != "none":
+        lw, lh = fw * 0.3, fw * (0.19 if a["lens_shape"][i] == "rectangular" else 0.22)
+        if style == "thin":
+            width, colour = max(1, round(S * 0.017)), tuple(int(c) for c in a["_metal"][i])
+        elif style == "thick":
+            t = a["_tortoise"][i]
+            colour = (int(30 + 60 * t), int(20 + 30 * t), int(10 + 10 * t))  # tortoiseshell
+            width = max(2, round(S * 0.035))
+        elif style == "dark":
+            colour, width = (18, 16, 16), max(2, round(S * 0.035))
+        elif style == "coloured":
+            c = a["_frame_rgb"][i].astype(float)
+            c = (c - c.min()) / max(np.ptp(c), 1.0) * 180  # saturated, darker than skin
+            colour, width = tuple(int(v) for v in c), max(2, round(S * 0.03))
+        else:  # sunglasses
+            colour, width = (20, 20, 22), max(2, round(S * 0.022))
+        # tiny images: keep the frame thinner than the lens (Pillow requires it)
+        width = max(1, min(width, int(lh / 4)))
+        fill = tuple(int(v) for v in a["_lens_tint"][i]) if style == "sunglasses" else None
+        boxes = []
+        for side in (-1, 1):
+            ex = cx + side * edx
+            box = (ex - lw / 2, ey - lh / 2, ex + lw / 2, ey + lh / 2)
+            boxes.append(box)
+            if a["lens_shape"][i] == "rectangular":
+                _rounded_rectangle(d, box, lh * 0.25, outline=colour, fill=fill, width=width)
+            else:
+                d.ellipse(box, outline=colour, fill=fill, width=width)
+            # temple arm towards the ear
+            outer = box[2] if side == 1 else box[0]
+            arm = (outer, ey - lh * 0.25, cx + side * fw * 0.5, ey - lh * 0.1)
+            d.line(arm, fill=colour, width=width)
+        bridge = (boxes[0][2], ey - lh * 0.15, boxes[1][0], ey - lh * 0.15)
+        d.line(bridge, fill=colour, width=width)
+
+    # pose: rotate, scale and shift the face layer (inverse affine map)
+    theta = np.deg2rad(a["rotation"][i])
+    s = a["scale"][i]
+    tx, ty = a["shift_x"][i] * S, a["shift_y"][i] * S
+    cos, sin = np.cos(theta) / s, np.sin(theta) / s
+    ox, oy = cx + tx, cy + ty
+    coeffs = (cos, sin, cx - cos * ox - sin * oy, -sin, cos, cy + sin * ox - cos * oy)
+    # nearest-neighbour is ten times faster than bilinear here, and the 2x
+    # downsampling that follows smooths its jagged edges
+    layer = layer.transform(
+        (size2, size2), Image.Transform.AFFINE, coeffs, Image.Resampling.NEAREST
+    )
+
+    # background
+    c0 = tuple(int(c) for c in a["_bg_rgb"][i, 0])
+    background = Image.new("RGB", (size2, size2), c0)
+    kind = a["background"][i]
+    if kind == "gradient":
+        other = Image.new("RGB", (size2, size2), tuple(int(c) for c in a["_bg_rgb"][i, 1]))
+        background = Image.composite(background, other, gradient)
+    elif kind == "blobs":
+        bd = ImageDraw.Draw(background)
+        for k in range(4):
+            x, y, w, h = a["_blobs"][i, k] * np.array([S, S, 0.6 * S, 0.6 * S])
+            blob = tuple(int(c) for c in a["_blob_rgb"][i, k])
+            bd.ellipse((x - w, y - h, x + w, y + h), fill=blob)
+    background.paste(layer, (0, 0), layer)
+    image = background.reduce(2)
+    if a["blur"][i] > 0.15:
+        # the radius is in pixels of an 80-pixel image, scaled with the image
+        image = image.filter(ImageFilter.GaussianBlur(float(a["blur"][i]) * size2 / 160))
+    return image
+
+
+def _finish(images, a, rng, start):
+    """Lighting, contrast and sensor noise on a chunk of images, in place."""
+    n, size = images.shape[0], images.shape[1]
+    idx = slice(start, start + n)
+
+    def col(name):
+        return a[name][idx].astype(np.float32)[:, None, None]
+
+    grid = (np.arange(size, dtype=np.float32) + 0.5) / size - 0.5
+    light = 1.0 + 2.0 * col("light_strength") * (
+        np.cos(col("light_angle")) * grid[None, None, :]
+        + np.sin(col("light_angle")) * grid[None, :, None]
+    )
+    gain = (light * col("brightness"))[..., None]
+    contrast = col("contrast")[..., None]
+    mean = images.mean(axis=(1, 2, 3), dtype=np.float32, keepdims=True)
+    # contrast around the mean, then the light: x * c * g + mean * (1 - c) * g
+    x = images * (contrast * gain)
+    x += mean * (1 - contrast) * gain
+    noise = rng.standard_normal(x.shape, dtype=np.float32)
+    noise *= col("noise")[..., None]
+    x += noise
+    x += 0.5  # round to nearest on the cast below
+    np.clip(x, 0, 255, out=x)
+    images[...] = x.astype(np.uint8)
+
+
+def _noisy_labels(rng, clean, is_woman, blond_rate, eyeglasses_rate, label_noise):
+    """Flip labels, splitting the flips evenly between the two classes.
+
+    The expected share of flipped labels is ``label_noise`` and the positive
+    rate of each gender stays what it was before the noise.
+    """
+    flip_prob = np.zeros(clean.shape[0])
+    for mask, g in ((is_woman, 0), (~is_woman, 1)):
+        pi = 1 - (1 - blond_rate[g]) * (1 - eyeglasses_rate[g])
+        p_pos = min(1.0, label_noise / (2 * pi)) if pi > 0 else 0.0
+        p_neg = min(1.0, label_noise / (2 * (1 - pi))) if pi < 1 else 0.0
+        flip_prob[mask] = np.where(clean[mask] == 1, p_pos, p_neg)
+    flips = rng.random(clean.shape[0]) < flip_prob
+    return np.where(flips, 1 - clean, clean)
+
+
+_DESCR = """\
+Synthetic faces (skface.datasets.make_faces)
+-------------------------------------------
+
+Procedural cartoon faces that reproduce the structure of the CelebA task
+"blond hair OR eyeglasses" studied by skface: an over-represented gender,
+a rare positive class, gender-dependent base rates and noisy labels.
+
+    n_samples      : {n}
+    image_size     : {size} x {size} x 3 (uint8)
+    female_fraction: {ff}
+    blond_rate     : {br} (women, men)
+    eyeglasses_rate: {er} (women, men)
+    label_noise    : {ln}
+
+target       : 1 when the (noisy) label says blond hair or eyeglasses, else 0.
+target_clean : the same label before label noise.
+gender       : -1 woman, 1 man.
+attributes   : hair_color (0 black .. 1 platinum; blond when >= {thr}),
+               hair_color_name, blond, eyeglasses, eyeglasses_style,
+               lens_shape, facial_hair, beard, hair_length, face_shape,
+               skin_tone (0 light .. 1 dark), background, rotation (degrees),
+               scale, shift_x, shift_y (fractions of the image), brightness,
+               light_angle, light_strength, contrast, blur, noise.
+
+Light brown and dark blond hair look alike and most such faces are women's,
+so the task is harder for women than for men, as for CelebA.
+"""
+
+
+def make_faces(
+    n_samples=1000,
+    *,
+    image_size=80,
+    female_fraction=0.59,
+    blond_rate=(0.24, 0.02),
+    eyeglasses_rate=(0.025, 0.12),
+    label_noise=0.05,
+    random_state=None,
+):
+    """Generate synthetic face images for the "blond hair or eyeglasses" task.
+
+    A procedural stand-in for CelebA: each face has a skin tone, a face shape,
+    a hair style and a hair colour taken from a continuum (light brown and
+    dark blond look alike), maybe eyeglasses (thin, thick, dark, coloured
+    frames or sunglasses), maybe a beard or moustache (men), a background, and
+    random lighting, pose (shift, rotation, scale), blur and noise. The label
+    is 1 when the face has blond hair or eyeglasses, then flipped for a share
+    ``label_noise`` of the faces. The defaults reproduce the statistics of
+    CelebA: about 59 % women, about 21 % positives, blond hair mostly on
+    women and eyeglasses mostly on men.
+
+    Parameters
+    ----------
+    n_samples : int, default=1000
+        Number of faces, at least 1.
+    image_size : int, default=80
+        Height and width of the images in pixels, at least 8.
+    female_fraction : float, default=0.59
+        Probability that a face is a woman's, in [0, 1].
+    blond_rate : float or (float, float), default=(0.24, 0.02)
+        Probability of blond hair for (women, men); one number for both.
+    eyeglasses_rate : float or (float, float), default=(0.025, 0.12)
+        Probability of eyeglasses for (women, men); one number for both.
+    label_noise : float, default=0.05
+        Expected share of flipped labels, in [0, 0.5]. The flips are split
+        evenly between the two classes, so the positive rate of each gender
+        is the same with and without noise.
+    random_state : int, RandomState instance, Generator or None, default=None
+        Seed or generator; the same seed gives the same faces and labels.
+
+    Returns
+    -------
+    data : :class:`~sklearn.utils.Bunch`
+        With the keys
+
+        - ``images``: uint8 array of shape (n_samples, image_size, image_size, 3);
+        - ``target``: int array of 0/1, blond hair or eyeglasses, after label noise;
+        - ``target_clean``: the same before label noise;
+        - ``gender``: int array, -1 woman, 1 man;
+        - ``attributes``: DataFrame with one row per face: ``hair_color``
+          (float in [0, 1]), ``hair_color_name``, ``blond``, ``eyeglasses``,
+          ``eyeglasses_style``, ``lens_shape``, ``facial_hair``, ``beard``,
+          ``hair_length``, ``face_shape``, ``skin_tone``, ``background``,
+          ``rotation``, ``scale``, ``shift_x``, ``shift_y``, ``brightness``,
+          ``light_angle``, ``light_strength``, ``contrast``, ``blur``, ``noise``;
+        - ``frame``: DataFrame with ``gender``, ``target``, ``target_clean``
+          and the attributes;
+        - ``DESCR``: a description of the data set.
+
+    See Also
+    --------
+    write_faces : Write such faces to a folder with a CSV of labels.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skface.datasets import make_faces
+    >>> faces = make_faces(200, image_size=32, random_state=0)
+    >>> faces.images.shape, faces.images.dtype
+    ((200, 32, 32, 3), dtype('uint8'))
+    >>> np.unique(faces.gender).tolist(), np.unique(faces.target).tolist()
+    ([-1, 1], [0, 1])
+    >>> faces.attributes[["hair_color_name", "eyeglasses_style"]].shape
+    (200, 2)
+    """
+    n = check_int(n_samples, "n_samples", minimum=1)
+    size = check_int(image_size, "image_size", minimum=8)
+    female_fraction = check_probability(female_fraction, "female_fraction")
+    blond_rate = check_rate_pair(blond_rate, "blond_rate")
+    eyeglasses_rate = check_rate_pair(eyeglasses_rate, "eyeglasses_rate")
+    label_noise = check_probability(label_noise, "label_noise", high=0.5)
+    rng = _make_rng(random_state)
+
+    a = _sample_attributes(n, rng, female_fraction, blond_rate, eyeglasses_rate)
+    is_woman = a["gender"] == -1
+    clean = (a["blond"] | a["eyeglasses"]).astype(int)
+    target = _noisy_labels(rng, clean, is_woman, blond_rate, eyeglasses_rate, label_noise)
+
+    # Draw at twice the size and halve: cheap anti-aliasing, and thin frames
+    # become faint one-pixel lines as in real low-resolution photos.
+    size2 = 2 * size
+    gradient = Image.linear_gradient("L").resize((size2, size2))
+    images = np.empty((n, size, size, 3), dtype=np.uint8)
+    chunk = 64  # small enough for the lighting arrays to stay in cache
+    for start in range(0, n, chunk):
+        stop = min(n, start + chunk)
+        for i in range(start, stop):
+            images[i] = np.asarray(_render_face(i, a, size2, gradient))
+        _finish(images[start:stop], a, rng, start)
+
+    attributes = pd.DataFrame(
+        {
+            "hair_color": a["hair_color"],
+            "hair_color_name": [_hair_name(v) for v in a["hair_color"]],
+            "blond": a["blond"].astype(int),
+            "eyeglasses": a["eyeglasses"].astype(int),
+            "eyeglasses_style": a["eyeglasses_style"].astype(str),
+            "lens_shape": np.where(a["eyeglasses"], a["lens_shape"], "none").astype(str),
+            "facial_hair": a["facial_hair"].astype(str),
+            "beard": (a["facial_hair"] != "none").astype(int),
+            "hair_length": a["hair_length"].astype(str),
+            "face_shape": a["face_shape"].astype(str),
+            "skin_tone": a["skin_tone"],
+            "background": a["background"].astype(str),
+            "rotation": a["rotation"],
+            "scale": a["scale"],
+            "shift_x": a["shift_x"],
+            "shift_y": a["shift_y"],
+            "brightness": a["brightness"],
+            "light_angle": a["light_angle"],
+            "light_strength": a["light_strength"],
+            "contrast": a["contrast"],
+            "blur": a["blur"],
+            "noise": a["noise"],
+        }
+    )
+    gender = a["gender"].astype(int)
+    frame = pd.concat(
+        [
+            pd.DataFrame({"gender": gender, "target": target, "target_clean": clean}),
+            attributes,
+        ],
+        axis=1,
+    )
+    descr = _DESCR.format(
+        n=n,
+        size=size,
+        ff=female_fraction,
+        br=blond_rate,
+        er=eyeglasses_rate,
+        ln=label_noise,
+        thr=BLOND_THRESHOLD,
+    )
+    return Bunch(
+        images=images,
+        target=target,
+        target_clean=clean,
+        gender=gender,
+        attributes=attributes,
+        frame=frame,
+        DESCR=descr,
+    )
+
+
+_FORMATS = {"jpg": ("jpg", "JPEG"), "jpeg": ("jpg", "JPEG"), "png": ("png", "PNG")}
+
+
+def write_faces(
+    directory, n_samples=1000, *, format="jpg", random_state=None, **make_faces_kwargs
+):
+    """Write synthetic faces to a folder, with a CSV in the reference layout.
+
+    The images are written as ``face_00000.jpg``, ``face_00001.jpg``, ... and
+    the labels to ``labels.csv`` with the columns ``filename`` (relative to
+    ``directory``), ``gender`` (-1 woman, 1 man) and ``class`` (0/1, after
+    label noise). The CSV is written last and atomically (to a temporary file
+    in ``directory``, then renamed), so it never lists unwritten images and is
+    never left half-written.
+
+    Parameters
+    ----------
+    directory : str or path-like
+        Folder to write to; created if missing. Existing files of the same
+        names are replaced.
+    n_samples : int, default=1000
+        Number of faces.
+    format : {"jpg", "jpeg", "png"}, default="jpg"
+        Image format; JPEG is written at quality 95.
+    random_state : int, RandomState instance, Generator or None, default=None
+        Passed to :func:`make_faces`.
+    **make_faces_kwargs
+        Other keyword arguments of :func:`make_faces`, e.g. ``image_size``.
+
+    Returns
+    -------
+    csv_path : str
+        Absolute path of the CSV file.
+
+    See Also
+    --------
+    load_faces : Read the CSV back with absolute image paths.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from skface.datasets import write_faces, load_faces
+    >>> folder = tempfile.mkdtemp()
+    >>> csv_path = write_faces(folder, 20, image_size=24, random_state=0)
+    >>> frame = load_faces(csv_path)
+    >>> list(frame.columns), len(frame)
+    (['filename', 'gender', 'class'], 20)
+    """
+    fmt = format.lower() if isinstance(format, str) else format
+    if fmt not in _FORMATS:
+        raise ValueError(f"format must be one of 'jpg', 'jpeg' or 'png', got {format!r}.")
+    unknown = sorted(set(make_faces_kwargs) - set(_MAKE_FACES_PARAMS))
+    if unknown:
+        raise TypeError(
+            f"write_faces got unexpected keyword argument(s) {unknown}; "
+            f"the make_faces arguments it accepts are {list(_MAKE_FACES_PARAMS)}."
+        )
+    faces = make_faces(n_samples, random_state=random_state, **make_faces_kwargs)
+    directory = os.path.abspath(os.fspath(directory))
+    os.makedirs(directory, exist_ok=True)
+    ext, pil_format = _FORMATS[fmt]
+    width = max(5, len(str(len(faces.images) - 1)))
+    names = [f"face_{i:0{width}d}.{ext}" for i in range(len(faces.images))]
+    options = {"quality": 95} if pil_format == "JPEG" else {}
+    for name, image in zip(names, faces.images):
+        Image.fromarray(image).save(os.path.join(directory, name), pil_format, **options)
+
+    frame = pd.DataFrame({"filename": names, "gender": faces.gender, "class": faces.target})
+    csv_path = os.path.join(directory, "labels.csv")
+    fd, tmp_path = tempfile.mkstemp(dir=directory, prefix=".labels-", suffix=".csv.tmp")
+    try:
+        with os.fdopen(fd, "w", newline="") as handle:
+            frame.to_csv(handle, index=False)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp_path, csv_path)
+    except BaseException:
+        if os.path.exists(tmp_path):
+            os.remove(tmp_path)
+        raise
+    return csv_path

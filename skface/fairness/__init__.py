@@ -1,0 +1,26 @@
+"""Mitigation and audit tools for unfairness between groups.
+
+- :func:`group_sample_weight` -- per-sample weights by group (or group x
+  class) for ``fit(..., sample_weight=...)``;
+- :func:`balance_groups` -- under- or oversample rows to equal group sizes;
+- :class:`FairThresholdClassifier` -- one decision threshold per group,
+  chosen to maximise Fair_Metric;
+- :func:`fairness_report` -- a fairlearn ``MetricFrame`` audit with
+  Fair_Metric;
+- :func:`plot_fairness` -- the audit as a grouped bar chart.
+
+This module does not import TensorFlow.
+"""
+
+from ._balance import balance_groups
+from ._report import fairness_report, plot_fairness
+from ._threshold import FairThresholdClassifier
+from ._weights import group_sample_weight
+
+__all__ = [
+    "FairThresholdClassifier",
+    "balance_groups",
+    "fairness_report",
+    "group_sample_weight",
+    "plot_fairness",
+]

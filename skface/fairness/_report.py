@@ -1,0 +1,171 @@
+"""Per-group audit with fairlearn's MetricFrame, and its plot."""
+
+import functools
+
+import numpy as np
+from fairlearn.metrics import (
+    MetricFrame,
+    count,
+    false_positive_rate,
+    selection_rate,
+    true_positive_rate,
+)
+from sklearn.metrics import accuracy_score, roc_auc_score
+
+from ..metrics._fair_metric import fair_metric_from_accuracies
+from ..metrics._validation import _short, check_fairness_inputs, check_labels
+
+
+def _auc(y_true, y_pred, *, y_score, pos_label):
+    """ROC AUC of the probabilities; NaN for a group with one class only."""
+    positive = np.asarray(y_true) == pos_label
+    if positive.all() or not positive.any():
+        return np.nan
+    return roc_auc_score(positive, y_score)
+
+
+def fairness_report(y_true, y_pred, *, sensitive_features, y_proba=None, pos_label=None):
+    """Audit a classifier per group with fairlearn's ``MetricFrame``.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True binary labels, any encoding.
+    y_pred : array-like of shape (n_samples,)
+        Predicted labels.
+    sensitive_features : array-like of shape (n_samples,) or one-column DataFrame
+        The group of every sample; at least two groups.
+    y_proba : array-like of shape (n_samples,) or (n_samples, 2), default=None
+        Probability of the positive class (or ``predict_proba`` output, whose
+        second column is used); adds the ``"auc"`` column.
+    pos_label : scalar, default=None
+        The positive class; by default the larger of the labels (1 for 0/1
+        and -1/1 labels).
+
+    Returns
+    -------
+    fairlearn.metrics.MetricFrame
+        Columns ``accuracy``, ``selection_rate``, ``true_positive_rate``,
+        ``false_positive_rate``, ``count`` (and ``auc``), rows per group in
+        ``frame.by_group`` and overall in ``frame.overall``; every fairlearn
+        method (``difference()``, ``ratio()``, ``group_min()``...) works. The
+        frame also carries ``frame.fair_metric``, the Fair_Metric (float)
+        computed from ``frame.by_group["accuracy"]`` -- the same value as
+        :func:`skface.metrics.fair_metric`. For any other MetricFrame with an
+        accuracy column, use
+        ``skface.metrics.fair_metric_from_accuracies(frame.by_group["accuracy"])``.
+
+    Examples
+    --------
+    >>> from skface.fairness import fairness_report
+    >>> frame = fairness_report([1, 0, 1, 0], [1, 0, 0, 0], sensitive_features=[-1, -1, 1, 1])
+    >>> frame.by_group["accuracy"].tolist()
+    [1.0, 0.5]
+    >>> frame.fair_metric
+    -0.25
+    """
+    y_true, y_pred, groups, _ = check_fairness_inputs(y_true, y_pred, sensitive_features)
+    labels = np.unique(np.concatenate([y_true, y_pred]))
+    if labels.size > 2:
+        raise ValueError(
+            f"fairness_report needs binary labels; y_true and y_pred hold "
+            f"{_short(labels)}."
+        )
+    if pos_label is None:
+        pos_label = labels[-1]
+    elif pos_label not in labels:
+        raise ValueError(
+            f"pos_label={pos_label!r} is not one of the labels {_short(labels)}."
+        )
+    metrics = {
+        "accuracy": accuracy_score,
+        "selection_rate": functools.partial(selection_rate, pos_label=pos_label),
+        "true_positive_rate": functools.partial(true_positive_rate, pos_label=pos_label),
+        "false_positive_rate": functools.partial(false_positive_rate, pos_label=pos_label),
+        "count": count,
+    }
+    sample_params = None
+    if y_proba is not None:
+        y_proba = np.asarray(y_proba, dtype=float)
+        if y_proba.ndim == 2 and y_proba.shape[1] == 2:
+            y_proba = y_proba[:, 1]
+        y_proba = check_labels(y_proba, "y_proba")
+        if len(y_proba) != len(y_true):
+            raise ValueError(
+                "y_proba and y_true must have the same length; got y_proba: "
+                f"{len(y_proba)}, y_true: {len(y_true)}."
+            )
+        metrics["auc"] = functools.partial(_auc, pos_label=pos_label)
+        sample_params = {"auc": {"y_score": y_proba}}
+    frame = MetricFrame(
+        metrics=metrics,
+        y_true=y_true,
+        y_pred=y_pred,
+        sensitive_features=groups,
+        sample_params=sample_params,
+    )
+    frame.fair_metric = fair_metric_from_accuracies(frame.by_group["accuracy"])
+    return frame
+
+
+def plot_fairness(frame):
+    """Grouped bar chart of a per-group MetricFrame.
+
+    One cluster of bars per metric (``count`` is shown in the legend
+    instead, its scale differs), one bar per group; the title shows
+    Fair_Metric when the frame has it (see :func:`fairness_report`).
+
+    Parameters
+    ----------
+    frame : fairlearn.metrics.MetricFrame
+        Typically from :func:`fairness_report`; one sensitive feature.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        A figure not attached to pyplot; save it with
+        ``fig.savefig("fairness.png")`` or show it in a notebook.
+
+    Examples
+    --------
+    >>> from skface.fairness import fairness_report, plot_fairness
+    >>> frame = fairness_report([1, 0, 1, 0], [1, 0, 0, 0], sensitive_features=[-1, -1, 1, 1])
+    >>> fig = plot_fairness(frame)
+    >>> [label.get_text() for label in fig.axes[0].get_xticklabels()]
+    ['accuracy', 'selection rate', 'true positive rate', 'false positive rate']
+    """
+    from matplotlib.figure import Figure
+
+    if not isinstance(frame, MetricFrame):
+        raise TypeError(
+            "frame must be a fairlearn MetricFrame, e.g. from "
+            f"skface.fairness.fairness_report(...); got {type(frame).__name__}."
+        )
+    by_group = frame.by_group
+    if by_group.ndim == 1:
+        by_group = by_group.to_frame()
+    counts = by_group["count"] if "count" in by_group.columns else None
+    values = by_group.drop(columns=["count"], errors="ignore").astype(float)
+    metrics = list(values.columns)
+    n_groups = len(values.index)
+    width = 0.8 / n_groups
+    positions = np.arange(len(metrics))
+
+    fig = Figure(figsize=(max(5.0, 1.6 * len(metrics) + 1.5), 4.0), layout="constrained")
+    ax = fig.add_subplot()
+    for i, (group, row) in enumerate(values.iterrows()):
+        label = f"{by_group.index.name or 'group'} = {group}"
+        if counts is not None:
+            label += f" (n={int(counts.loc[group])})"
+        offset = (i - (n_groups - 1) / 2) * width
+        bars = ax.bar(positions + offset, row.to_numpy(), width, label=label)
+        ax.bar_label(bars, fmt="%.2f", fontsize=7, padding=1)
+    ax.set_xticks(positions, [name.replace("_", " ") for name in metrics])
+    ax.set_ylim(0, 1.22)  # room for the legend above bars that reach 1
+    ax.set_ylabel("value per group")
+    ax.legend(loc="upper center", ncols=min(n_groups, 4), fontsize=8, frameon=False)
+    title = "Metrics per group"
+    if getattr(frame, "fair_metric", None) is not None:
+        title += f"; Fair_Metric = {frame.fair_metric:.3f}"
+    ax.set_title(title)
+    return fig

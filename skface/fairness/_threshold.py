@@ -1,0 +1,449 @@
+"""Per-group decision thresholds that maximise Fair_Metric."""
+
+from collections.abc import Hashable
+from numbers import Real
+
+import numpy as np
+import pandas as pd
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    MetaEstimatorMixin,
+    _fit_context,
+    clone,
+)
+from sklearn.metrics import accuracy_score
+from sklearn.model_selection import train_test_split
+from sklearn.utils import _safe_indexing
+from sklearn.utils._param_validation import HasMethods, Interval
+from sklearn.utils.metadata_routing import (
+    MetadataRouter,
+    MethodMapping,
+    _raise_for_params,
+    _routing_enabled,
+    process_routing,
+)
+from sklearn.utils.multiclass import type_of_target
+from sklearn.utils.validation import _check_method_params, _num_samples, check_is_fitted
+
+from ..metrics._validation import _short, check_groups, check_labels
+
+
+def _threshold_candidates(unique_scores):
+    """One threshold per distinct labelling of sorted unique scores.
+
+    Prediction is positive when ``score > threshold``. Candidate ``k``
+    (0 <= k <= m) labels positive exactly the scores >= ``unique_scores[k]``
+    (all of them for k = 0, none for k = m). Interior candidates are the
+    midpoints between neighbouring scores, which generalise better to new
+    scores than the observed scores themselves; the two ends lie halfway to
+    0 and to 1.
+    """
+    u = unique_scores
+    thresholds = np.empty(u.size + 1)
+    middle = u[:-1] + (u[1:] - u[:-1]) / 2
+    # rounding can put the midpoint of two adjacent floats on the upper one,
+    # which would then be labelled negative; the lower one is always valid
+    thresholds[1:-1] = np.where(middle < u[1:], middle, u[:-1])
+    thresholds[0] = u[0] / 2 if u[0] > 0 else np.nextafter(u[0], -np.inf)
+    thresholds[-1] = u[-1] + (1 - u[-1]) / 2 if u[-1] < 1 else u[-1]
+    return thresholds
+
+
+def _group_accuracy_curve(scores, positive):
+    """Accuracy of every candidate threshold of one group.
+
+    Returns ``(accuracies, thresholds)``, both of length ``m + 1`` where
+    ``m`` is the number of distinct scores; O(n log n) for n samples.
+    """
+    unique, inverse = np.unique(scores, return_inverse=True)
+    n_pos = np.bincount(inverse, weights=positive, minlength=unique.size)
+    n_all = np.bincount(inverse, minlength=unique.size)
+    n_neg = n_all - n_pos
+    # candidate k: negatives below unique[k] and positives from unique[k] on
+    # are correct
+    neg_below = np.concatenate([[0.0], np.cumsum(n_neg)])
+    pos_from = n_pos.sum() - np.concatenate([[0.0], np.cumsum(n_pos)])
+    accuracies = (neg_below + pos_from) / scores.size
+    return accuracies, _threshold_candidates(unique)
+
+
+def _fair_optimum(curves):
+    """Exact maximum of Fair_Metric over one candidate per group.
+
+    ``curves`` holds one array of achievable accuracies per group.
+    Fair_Metric ``mean(a) - 2 * (max(a) - min(a))`` of a choice ``a`` is
+    maximised as follows: fix the largest accuracy allowed, ``U``. Any
+    group then does best with its highest accuracy not above ``U``,
+    ``b_g(U)``: raising one group's accuracy raises the mean and can only
+    shrink the spread as long as it stays <= U. So the optimum is
+    ``max over U of F(b(U))`` with ``U`` ranging over the achievable
+    accuracies. Returns ``(best_value, chosen_accuracy_per_group)``.
+    """
+    levels = [np.unique(curve) for curve in curves]
+    candidates = np.unique(np.concatenate(levels))
+    chosen = np.empty((len(levels), candidates.size))
+    feasible = np.ones(candidates.size, dtype=bool)
+    for g, level in enumerate(levels):
+        index = np.searchsorted(level, candidates, side="right") - 1
+        feasible &= index >= 0
+        chosen[g] = level[np.maximum(index, 0)]
+    values = chosen.mean(axis=0) - 2 * (chosen.max(axis=0) - chosen.min(axis=0))
+    values[~feasible] = -np.inf
+    best = int(np.argmax(values))
+    return float(values[best]), chosen[:, best]
+
+
+class FairThresholdClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
+    """Binary classifier with one decision threshold per group, tuned for Fair_Metric.
+
+    Wraps any binary classifier with ``predict_proba``. After fitting it
+    (unless ``prefit``), it picks for every group ``g`` the threshold
+    ``t_g`` that, applied as ``proba > t_g``, maximises Fair_Metric
+    (:func:`skface.metrics.fair_metric`) on held-out data; then
+    ``predict(X, sensitive_features=...)`` uses each sample's group
+    threshold. No existing library post-processes for Fair_Metric;
+    fairlearn's ``ThresholdOptimizer`` targets its own constraints.
+
+    Parameters
+    ----------
+    estimator : estimator object
+        A binary classifier with ``fit`` and ``predict_proba``; the positive
+        class is ``classes_[1]``. Cloned in ``fit`` unless ``prefit``.
+    prefit : bool, default=False
+        If True, ``estimator`` is already fitted; it is used as is and the
+        thresholds are tuned on all the data given to ``fit``. If False, a
+        clone is fitted on ``1 - validation_fraction`` of the data and the
+        thresholds are tuned on the rest (it is not refitted on all data,
+        so the thresholds match the model that uses them).
+    validation_fraction : float in (0, 1), default=0.2
+        Share of the data held out to tune the thresholds when not
+        ``prefit``; stratified on label x group where every cell has two
+        samples, else on the label.
+    sensitive_column : str or None, default=None
+        If set, ``fit`` and ``predict`` read the groups from this column of
+        a DataFrame X (which is passed whole to the estimator) instead of
+        ``sensitive_features``; this lets scikit-learn tools that call
+        ``predict(X)`` (``cross_validate``, ``GridSearchCV``) use the
+        classifier.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the validation split.
+
+    Attributes
+    ----------
+    estimator_ : estimator object
+        The fitted classifier that gives the probabilities.
+    classes_ : ndarray of shape (2,)
+        The class labels, in the caller's encoding (from ``estimator_``).
+    thresholds_ : dict
+        ``{group: threshold}``; a sample is predicted ``classes_[1]`` when
+        its probability is strictly greater than its group's threshold.
+    best_score_ : float
+        Fair_Metric of the tuned thresholds on the tuning data.
+    group_accuracy_ : pandas.Series
+        Accuracy per group on the tuning data with the tuned thresholds.
+
+    Notes
+    -----
+    The search is exact. Within a group, only the order of the
+    probabilities matters, so with ``m`` distinct probabilities there are
+    ``m + 1`` different labellings (a threshold below all, between each
+    pair of neighbours, above all); the interior thresholds are the
+    midpoints. Sorting and cumulative sums give every labelling's accuracy
+    in ``O(n_g log n_g)``. Fair_Metric depends on the groups only through
+    their accuracies, ``F(a) = mean(a) - 2 (max(a) - min(a))``. For a fixed
+    ceiling ``U`` on the accuracies, each group is best off at its highest
+    achievable accuracy not above ``U`` (that raises the mean and does not
+    widen the spread beyond what ``U`` allows), so the joint optimum is the
+    best of these choices over the ``V <= n + G`` achievable accuracy values
+    ``U``: ``O(n log n + G V log n)`` in all for ``n`` samples and ``G``
+    groups, versus ``prod_g (n_g + 1)`` labellings for brute force. Among
+    thresholds that give a group the chosen accuracy, the one closest to 0.5
+    is kept (the smallest change to the plain classifier).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skface.fairness import FairThresholdClassifier
+    >>> rng = np.random.RandomState(0)
+    >>> gender = np.repeat([-1, 1], 100)
+    >>> X = rng.normal(size=(200, 2))
+    >>> y = (X[:, 0] + np.where(gender == 1, 0.5, 0) + rng.normal(0, 0.5, 200) > 0)
+    >>> clf = FairThresholdClassifier(LogisticRegression(), random_state=0)
+    >>> clf = clf.fit(X, y.astype(int), sensitive_features=gender)
+    >>> sorted(clf.thresholds_)
+    [-1, 1]
+    >>> clf.predict(X[:3], sensitive_features=gender[:3])
+    array([1, 1, 1])
+    """
+
+    _parameter_constraints = {
+        "estimator": [HasMethods(["fit", "predict_proba"])],
+        "prefit": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "sensitive_column": [Hashable, None],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(
+        self,
+        estimator,
+        *,
+        prefit=False,
+        validation_fraction=0.2,
+        sensitive_column=None,
+        random_state=None,
+    ):
+        self.estimator = estimator
+        self.prefit = prefit
+        self.validation_fraction = validation_fraction
+        self.sensitive_column = sensitive_column
+        self.random_state = random_state
+
+    def _groups(self, X, sensitive_features, method):
+        """The groups of X's samples, from the column or the argument."""
+        column = self.sensitive_column
+        if column is None:
+            if sensitive_features is None:
+                raise ValueError(
+                    f"FairThresholdClassifier.{method} needs the group of every "
+                    f"sample: pass sensitive_features=groups, or set "
+                    "sensitive_column='gender' to read them from a column of a "
+                    "DataFrame X."
+                )
+            groups = check_groups(sensitive_features)
+        else:
+            if sensitive_features is not None:
+                raise ValueError(
+                    f"sensitive_column={column!r} reads the groups from X, but "
+                    f"sensitive_features were passed to {method} as well; use one."
+                )
+            if not isinstance(X, pd.DataFrame) or column not in X.columns:
+                shown = (
+                    f"the columns are {list(X.columns)}"
+                    if isinstance(X, pd.DataFrame)
+                    else f"got X of type {type(X).__name__}"
+                )
+                raise ValueError(
+                    f"sensitive_column={column!r} needs X to be a DataFrame with "
+                    f"that column; {shown}."
+                )
+            groups = check_groups(X[column], name=f"X[{column!r}]")
+        if len(groups) != _num_samples(X):
+            raise ValueError(
+                "X and sensitive_features must have the same length; got X: "
+                f"{_num_samples(X)}, sensitive_features: {len(groups)}."
+            )
+        return groups
+
+    def _split(self, X, y, groups):
+        """Train and validation indices, stratified where possible."""
+        indices = np.arange(len(y))
+        cells = pd.MultiIndex.from_arrays([y, groups.to_numpy()]).factorize()[0]
+        for stratify in (cells, y, None):
+            try:
+                return train_test_split(
+                    indices,
+                    test_size=self.validation_fraction,
+                    stratify=stratify,
+                    random_state=self.random_state,
+                )
+            except ValueError:
+                # too few samples of some cell / class to stratify on it
+                continue
+
+    @_fit_context(
+        # the wrapped estimator is validated when it is fitted
+        prefer_skip_nested_validation=False
+    )
+    def fit(self, X, y, *, sensitive_features=None, sample_weight=None, **fit_params):
+        """Fit the estimator (unless prefit) and tune one threshold per group.
+
+        Parameters
+        ----------
+        X : array-like, list of paths or DataFrame
+            Samples, in any form the estimator accepts.
+        y : array-like of shape (n_samples,)
+            Binary labels, any encoding (0/1, -1/1, strings).
+        sensitive_features : array-like of shape (n_samples,), default=None
+            Group of every sample; required unless ``sensitive_column`` is set.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Passed to the estimator's ``fit`` (with metadata routing: when
+            the estimator requests it). The threshold search is unweighted.
+        **fit_params : dict
+            Further parameters for the estimator's ``fit``; only with metadata
+            routing enabled.
+
+        Returns
+        -------
+        self : FairThresholdClassifier
+            The fitted classifier.
+        """
+        groups = self._groups(X, sensitive_features, "fit")
+        y = check_labels(y, "y")
+        if len(y) != len(groups):
+            raise ValueError(
+                "X, y and sensitive_features must have the same length; got "
+                f"y: {len(y)}, sensitive_features: {len(groups)}."
+            )
+        if type_of_target(y) != "binary":
+            raise ValueError(
+                "FairThresholdClassifier needs binary labels (two classes); y has "
+                f"the classes {_short(np.unique(y))}."
+            )
+        if pd.unique(groups).size < 2:
+            raise ValueError(
+                f"sensitive_features has only one group {_short(pd.unique(groups))}; "
+                "Fair_Metric compares the accuracies of at least 2 groups."
+            )
+
+        if _routing_enabled():
+            routed = process_routing(self, "fit", sample_weight=sample_weight, **fit_params)
+            estimator_fit_params = routed.estimator.fit
+        else:
+            _raise_for_params(fit_params, self, "fit")
+            estimator_fit_params = {} if sample_weight is None else {"sample_weight": sample_weight}
+
+        if self.prefit:
+            if estimator_fit_params:
+                raise ValueError(
+                    "prefit=True uses the estimator as it is, so it takes no fit "
+                    f"parameters; got {sorted(estimator_fit_params)}."
+                )
+            check_is_fitted(self.estimator)
+            self.estimator_ = self.estimator
+            X_val, y_val, groups_val = X, y, groups
+        else:
+            train, val = self._split(X, y, groups)
+            self.estimator_ = clone(self.estimator).fit(
+                _safe_indexing(X, train),
+                y[train],
+                **_check_method_params(X, estimator_fit_params, indices=train),
+            )
+            X_val, y_val = _safe_indexing(X, val), y[val]
+            groups_val = groups.iloc[val].reset_index(drop=True)
+            absent = sorted(set(pd.unique(groups)) - set(pd.unique(groups_val)), key=repr)
+            if absent:
+                raise ValueError(
+                    f"the groups {_short(absent)} have no sample in the validation "
+                    f"split (validation_fraction={self.validation_fraction}); give "
+                    "them more samples or raise validation_fraction."
+                )
+
+        self.classes_ = np.asarray(self.estimator_.classes_)
+        if self.classes_.size != 2:
+            raise ValueError(
+                "FairThresholdClassifier needs a binary estimator; estimator_.classes_ "
+                f"is {_short(self.classes_)}."
+            )
+        scores = np.asarray(self.estimator_.predict_proba(X_val))[:, 1]
+        positive = (y_val == self.classes_[1]).astype(float)
+        codes, uniques = pd.factorize(groups_val, sort=True)
+
+        curves = [
+            _group_accuracy_curve(scores[codes == g], positive[codes == g])
+            for g in range(len(uniques))
+        ]
+        self.best_score_, targets = _fair_optimum([acc for acc, _ in curves])
+        self.thresholds_ = {}
+        accuracies = {}
+        for g, ((acc, thresholds), target) in enumerate(zip(curves, targets)):
+            options = np.flatnonzero(acc == target)
+            pick = options[np.argmin(np.abs(thresholds[options] - 0.5))]
+            group = uniques[g].item() if isinstance(uniques[g], np.generic) else uniques[g]
+            self.thresholds_[group] = float(thresholds[pick])
+            accuracies[group] = float(acc[pick])
+        self.group_accuracy_ = pd.Series(accuracies, name="accuracy")
+        self.group_accuracy_.index.name = groups.name
+        return self
+
+    def predict_proba(self, X):
+        """Class probabilities of the wrapped estimator, unchanged.
+
+        Parameters
+        ----------
+        X : array-like, list of paths or DataFrame
+            Samples.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, 2)
+            Columns in the order of ``classes_``.
+        """
+        check_is_fitted(self)
+        return self.estimator_.predict_proba(X)
+
+    def predict(self, X, *, sensitive_features=None):
+        """Predict labels with each sample's group threshold.
+
+        Parameters
+        ----------
+        X : array-like, list of paths or DataFrame
+            Samples.
+        sensitive_features : array-like of shape (n_samples,), default=None
+            Group of every sample, from the groups seen in ``fit``; required
+            unless ``sensitive_column`` is set.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            Labels from ``classes_``.
+        """
+        check_is_fitted(self)
+        groups = self._groups(X, sensitive_features, "predict")
+        unknown = sorted(set(pd.unique(groups)) - set(self.thresholds_), key=repr)
+        if unknown:
+            raise ValueError(
+                f"sensitive_features has groups {_short(unknown)} that were not seen "
+                f"in fit; the thresholds are for {_short(self.thresholds_)}."
+            )
+        thresholds = groups.map(self.thresholds_).to_numpy(dtype=float)
+        scores = np.asarray(self.predict_proba(X))[:, 1]
+        return self.classes_[(scores > thresholds).astype(int)]
+
+    def score(self, X, y, *, sensitive_features=None, sample_weight=None):
+        """Accuracy of ``predict`` (as for any scikit-learn classifier).
+
+        For Fair_Metric, use :func:`skface.metrics.fair_metric` or the scorers.
+
+        Parameters
+        ----------
+        X : array-like, list of paths or DataFrame
+            Samples.
+        y : array-like of shape (n_samples,)
+            True labels.
+        sensitive_features : array-like of shape (n_samples,), default=None
+            Group of every sample, unless ``sensitive_column`` is set.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        float
+            Accuracy.
+        """
+        y_pred = self.predict(X, sensitive_features=sensitive_features)
+        return accuracy_score(y, y_pred, sample_weight=sample_weight)
+
+    def get_metadata_routing(self):
+        """Metadata routing of this object.
+
+        ``sample_weight`` and other fit parameters go to the estimator's
+        ``fit`` where it requests them; this classifier's own
+        ``sensitive_features`` (fit, predict, score) can be requested from
+        an enclosing router with ``set_fit_request`` / ``set_predict_request``.
+
+        Returns
+        -------
+        routing : MetadataRouter
+            The routing information.
+        """
+        return (
+            MetadataRouter(owner=self)
+            .add_self_request(self)
+            .add(
+                estimator=self.estimator,
+                method_mapping=MethodMapping().add(caller="fit", callee="fit"),
+            )
+        )

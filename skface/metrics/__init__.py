@@ -1,0 +1,28 @@
+"""Fair_Metric, per-group accuracy and scorers.
+
+Fair_Metric is the mean of the per-group accuracies minus twice their spread,
+``mean(acc) - 2 * (max(acc) - min(acc))``; with two groups
+``mean(acc_a, acc_b) - 2 * abs(acc_a - acc_b)``. It rewards accuracy and
+penalises the gap between groups.
+
+- :func:`fair_metric` -- Fair_Metric from labels and groups;
+- :func:`fair_metric_from_accuracies` -- the formula from per-group accuracies;
+- :func:`group_accuracy` -- accuracy per group (as fairlearn's ``MetricFrame``);
+- :func:`make_fair_scorer` -- a scikit-learn scorer, groups from metadata
+  routing or from a DataFrame column;
+- ``fair_scorer`` -- ``make_fair_scorer()``: requests ``sensitive_features``
+  through metadata routing.
+
+This module does not import TensorFlow.
+"""
+
+from ._fair_metric import fair_metric, fair_metric_from_accuracies, group_accuracy
+from ._scorer import fair_scorer, make_fair_scorer
+
+__all__ = [
+    "fair_metric",
+    "fair_metric_from_accuracies",
+    "fair_scorer",
+    "group_accuracy",
+    "make_fair_scorer",
+]

@@ -1,0 +1,148 @@
+"""Fair_Metric as a scikit-learn scorer."""
+
+from collections.abc import Hashable
+
+import pandas as pd
+from sklearn import config_context
+from sklearn.metrics._scorer import _Scorer
+
+from ._fair_metric import fair_metric
+from ._validation import MISSING_GROUPS_MESSAGE
+
+
+def _fair_metric_score(y_true, y_pred, *, sensitive_features=None, sample_weight=None):
+    """``fair_metric`` with optional groups, as the scorers' score function.
+
+    The default ``None`` turns a forgotten routing set-up into the
+    explanatory error instead of Python's "missing keyword argument", also
+    where scikit-learn calls the score function directly
+    (``TunedThresholdClassifierCV``). Its signature is also what tells
+    scikit-learn which metadata the scorer can take.
+    """
+    if sensitive_features is None:
+        raise ValueError(MISSING_GROUPS_MESSAGE)
+    return fair_metric(
+        y_true, y_pred, sensitive_features=sensitive_features, sample_weight=sample_weight
+    )
+
+
+class _FairScorer(_Scorer):
+    """Scorer computing Fair_Metric on ``estimator.predict(X)``.
+
+    A subclass of scikit-learn's own scorer, so that ``GridSearchCV``,
+    ``cross_validate``, multi-metric scoring, metadata routing and
+    ``TunedThresholdClassifierCV`` treat it like ``make_scorer(...)``. With a
+    ``sensitive_column`` it reads the groups from that column of a DataFrame X.
+    """
+
+    def __init__(self, sensitive_column=None):
+        super().__init__(
+            score_func=_fair_metric_score, sign=1, kwargs={}, response_method="predict"
+        )
+        self._sensitive_column = sensitive_column
+
+    def __repr__(self):
+        if self._sensitive_column is None:
+            return "make_fair_scorer()"
+        return f"make_fair_scorer(sensitive_column={self._sensitive_column!r})"
+
+    def _score(self, method_caller, estimator, X, y_true, **kwargs):
+        column = self._sensitive_column
+        if column is not None:
+            if kwargs.get("sensitive_features") is not None:
+                raise ValueError(
+                    f"make_fair_scorer(sensitive_column={column!r}) reads the groups "
+                    "from X, but sensitive_features were passed as well. Use one "
+                    "route: make_fair_scorer() with metadata routing, or the column."
+                )
+            if not isinstance(X, pd.DataFrame):
+                raise TypeError(
+                    f"make_fair_scorer(sensitive_column={column!r}) reads the groups "
+                    f"from a column of X, so X must be a pandas DataFrame; got "
+                    f"{type(X).__name__}. Pass X as a DataFrame with a {column!r} "
+                    "column, or use make_fair_scorer() with metadata routing."
+                )
+            if column not in X.columns:
+                raise ValueError(
+                    f"sensitive_column={column!r} is not a column of X; the columns "
+                    f"are {list(X.columns)}."
+                )
+            kwargs["sensitive_features"] = X[column]
+        return super()._score(method_caller, estimator, X, y_true, **kwargs)
+
+
+def make_fair_scorer(*, sensitive_column=None):
+    """Make a scikit-learn scorer for Fair_Metric (greater is better).
+
+    The scorer predicts labels with ``estimator.predict(X)`` and returns
+    :func:`fair_metric`. It gets the group of each sample in one of two ways:
+
+    - ``sensitive_column=None``: through scikit-learn metadata routing. The
+      scorer requests ``sensitive_features``; enable routing
+      (``sklearn.set_config(enable_metadata_routing=True)`` or
+      ``sklearn.config_context``) and pass ``sensitive_features=groups`` to
+      ``GridSearchCV.fit``, ``TunedThresholdClassifierCV.fit`` or
+      ``cross_validate(..., params=...)``; scikit-learn splits them with
+      the data.
+    - ``sensitive_column="gender"``: X is a DataFrame and the groups are its
+      ``"gender"`` column; no configuration is needed. The column is still
+      part of X, so the estimator must accept or ignore it
+      (``FaceCNNClassifier`` ignores every column but its image column; for
+      tabular models drop it with a ``ColumnTransformer``).
+      ``TunedThresholdClassifierCV`` calls score functions without X, so it
+      needs the routing route.
+
+    Parameters
+    ----------
+    sensitive_column : str or None, default=None
+        Name of the DataFrame column that holds the groups, or ``None`` to
+        receive them as routed ``sensitive_features``.
+
+    Returns
+    -------
+    scorer : callable
+        ``scorer(estimator, X, y)`` -> float, a scikit-learn scorer object
+        (it supports ``set_score_request``). With routing, it requests
+        ``sensitive_features`` only; to weight the score as well, call
+        ``scorer.set_score_request(sensitive_features=True, sample_weight=True)``
+        on a scorer of your own (the call replaces the whole request).
+
+    See Also
+    --------
+    fair_scorer : ``make_fair_scorer()``, ready to use.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd, sklearn
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.model_selection import cross_val_score
+    >>> from skface.metrics import make_fair_scorer, fair_scorer
+    >>> rng = np.random.RandomState(0)
+    >>> X = pd.DataFrame({"x": rng.normal(size=40), "gender": np.tile([-1, 1], 20)})
+    >>> y = (X["x"] > 0).astype(int)
+    >>> scorer = make_fair_scorer(sensitive_column="gender")
+    >>> cross_val_score(LogisticRegression(), X, y, scoring=scorer, cv=2).round(2)
+    array([0.72, 0.55])
+    >>> with sklearn.config_context(enable_metadata_routing=True):
+    ...     scores = cross_val_score(LogisticRegression(), X[["x"]], y, cv=2,
+    ...         scoring=fair_scorer, params={"sensitive_features": X["gender"]})
+    >>> scores.round(2)
+    array([0.86, 1.  ])
+    """
+    if sensitive_column is None:
+        scorer = _FairScorer()
+        # set_score_request raises unless routing is on; the request only
+        # matters where routing is on, so set it inside a local context and
+        # leave the global configuration alone.
+        with config_context(enable_metadata_routing=True):
+            scorer.set_score_request(sensitive_features=True)
+        return scorer
+    if not isinstance(sensitive_column, Hashable) or isinstance(sensitive_column, bool):
+        raise TypeError(
+            "sensitive_column must be a column name (e.g. 'gender') or None; got "
+            f"{type(sensitive_column).__name__} {sensitive_column!r}."
+        )
+    return _FairScorer(sensitive_column)
+
+
+fair_scorer = make_fair_scorer()

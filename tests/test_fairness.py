@@ -1,0 +1,507 @@
+"""Tests of skface.fairness: weights, balancing, thresholds, report and plot."""
+
+import itertools
+import re
+
+import matplotlib.figure
+import numpy as np
+import pandas as pd
+import pytest
+import sklearn
+from fairlearn.metrics import (
+    MetricFrame,
+    false_positive_rate,
+    selection_rate,
+    true_positive_rate,
+)
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.exceptions import NotFittedError, UnsetMetadataPassedError
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import accuracy_score, roc_auc_score
+from sklearn.model_selection import GridSearchCV, cross_validate
+from sklearn.utils._param_validation import InvalidParameterError
+
+from skface.fairness import (
+    FairThresholdClassifier,
+    balance_groups,
+    fairness_report,
+    group_sample_weight,
+    plot_fairness,
+)
+from skface.metrics import fair_metric, fair_metric_from_accuracies, make_fair_scorer
+
+
+def routing():
+    """Metadata routing on, for the ``with`` block only."""
+    return sklearn.config_context(enable_metadata_routing=True)
+
+
+@pytest.fixture
+def tabular():
+    """Two groups; gender 1 is the minority and noisier."""
+    rng = np.random.RandomState(0)
+    n = 300
+    gender = np.where(rng.rand(n) < 0.65, -1, 1)
+    X = rng.normal(size=(n, 2))
+    noise = rng.normal(0, np.where(gender == 1, 1.0, 0.3))
+    y = (X[:, 0] + np.where(gender == 1, 0.7, 0.0) + noise > 0).astype(int)
+    return X, y, gender
+
+
+class FixedScores(ClassifierMixin, BaseEstimator):
+    """A 'model' whose positive-class probability is the first column of X."""
+
+    def fit(self, X, y):
+        self.classes_ = np.unique(y)
+        return self
+
+    def predict_proba(self, X):
+        p = np.asarray(X, dtype=float)[:, 0]
+        return np.column_stack([1 - p, p])
+
+
+class Recorder(ClassifierMixin, BaseEstimator):
+    """Logistic regression that remembers what its fit received."""
+
+    def fit(self, X, y, sample_weight=None):
+        self.n_fit_ = len(X)
+        self.sample_weight_ = sample_weight
+        self.model_ = LogisticRegression().fit(X, y, sample_weight=sample_weight)
+        self.classes_ = self.model_.classes_
+        return self
+
+    def predict_proba(self, X):
+        return self.model_.predict_proba(X)
+
+
+# ------------------------------------------------------- group_sample_weight
+
+
+def test_balanced_weights_equal_group_totals():
+    gender = np.array([-1] * 6 + [1] * 2)
+    weights = group_sample_weight(gender)
+    assert weights.mean() == pytest.approx(1.0)
+    assert weights[gender == -1].sum() == pytest.approx(weights[gender == 1].sum())
+    np.testing.assert_allclose(weights, np.where(gender == -1, 8 / 12, 8 / 4))
+
+
+def test_balanced_weights_group_by_class_cells():
+    gender = np.array([-1, -1, -1, -1, -1, 1, 1, 1])
+    y = np.array([0, 0, 0, 1, 1, 0, 1, 1])
+    weights = group_sample_weight(pd.Series(gender), y=y)
+    assert weights.mean() == pytest.approx(1.0)
+    totals = pd.Series(weights).groupby([gender, y]).sum()
+    np.testing.assert_allclose(totals, 2.0)
+
+
+def test_mapping_weights_reproduce_reference():
+    gender = pd.DataFrame({"gender": [-1, 1, 1, -1]})
+    np.testing.assert_array_equal(
+        group_sample_weight(gender, {-1: 1.0, 1: 0.1}), [1.0, 0.1, 0.1, 1.0]
+    )
+    np.testing.assert_array_equal(
+        group_sample_weight(["F", "M"], {"F": 2, "M": 0}), [2.0, 0.0]
+    )
+
+
+@pytest.mark.parametrize(
+    "args, kwargs, error, message",
+    [
+        (([-1, 1], "equal"), {}, ValueError,
+         "weights must be 'balanced' or a mapping of group -> weight such as "
+         "{-1: 1.0, 1: 0.1}; got 'equal'."),
+        (([-1, 1], [1.0, 0.1]), {}, TypeError,
+         "weights must be 'balanced' or a mapping of group -> weight such as "
+         "{-1: 1.0, 1: 0.1}; got list [1.0, 0.1]."),
+        (([-1, 1, 2], {-1: 1.0, 1: 0.1}), {}, ValueError,
+         "weights has no entry for the groups [2] of sensitive_features; the mapping "
+         "covers [-1, 1]. Give every group a weight."),
+        (([0, 1], {-1: 1.0, 1: 0.1, 0: 1.0}), {}, ValueError,
+         "weights has entries for groups [-1] that are not in sensitive_features; the "
+         "groups are [0, 1]."),
+        (([-1, 1], {-1: 1.0, 1: -0.1}), {}, ValueError,
+         "weights[1] must be a finite number >= 0; got -0.1."),
+        (([-1, 1], {-1: 1.0, 1: "low"}), {}, ValueError,
+         "weights[1] must be a finite number >= 0; got 'low'."),
+        (([-1, 1], {-1: 1.0, 1: 0.1}), {"y": [0, 1]}, ValueError,
+         "y is only used with weights='balanced'"),
+        (([-1, 1],), {"y": [0, 1, 1]}, ValueError,
+         "y and sensitive_features must have the same length; got y: 3, "
+         "sensitive_features: 2."),
+        (([-1, None],), {}, ValueError,
+         "sensitive_features contains missing values (NaN/None) at positions [1]"),
+    ],
+)
+def test_group_sample_weight_errors(args, kwargs, error, message):
+    with pytest.raises(error, match=re.escape(message)):
+        group_sample_weight(*args, **kwargs)
+
+
+# ------------------------------------------------------------ balance_groups
+
+
+@pytest.fixture
+def people():
+    rng = np.random.RandomState(1)
+    n = 50
+    return pd.DataFrame(
+        {
+            "filename": [f"{i:06d}.jpg" for i in range(n)],
+            "gender": np.where(np.arange(n) < 35, -1, 1),
+            "label": rng.randint(0, 2, n),
+        },
+        index=np.arange(100, 100 + n),
+    )
+
+
+def test_undersample_exact_and_reproducible(people):
+    balanced = balance_groups(people, "gender", random_state=0)
+    assert balanced["gender"].value_counts().to_dict() == {-1: 15, 1: 15}
+    assert list(balanced.columns) == list(people.columns)
+    # rows are unchanged originals, in the original order, each once
+    pd.testing.assert_frame_equal(balanced, people.loc[balanced.index])
+    assert balanced.index.is_monotonic_increasing and balanced.index.is_unique
+    # every row of the smaller group is kept
+    assert set(people.index[people["gender"] == 1]) <= set(balanced.index)
+    pd.testing.assert_frame_equal(balanced, balance_groups(people, "gender", random_state=0))
+    other = balance_groups(people, "gender", random_state=1)
+    assert not other.index.equals(balanced.index)
+
+
+def test_oversample_exact_and_reproducible(people):
+    balanced = balance_groups(people, "gender", strategy="oversample",
+                              random_state=np.random.RandomState(0))
+    assert balanced["gender"].value_counts().to_dict() == {-1: 35, 1: 35}
+    assert set(balanced.index) == set(people.index)  # every original kept
+    pd.testing.assert_frame_equal(balanced, people.loc[balanced.index])
+    again = balance_groups(people, "gender", strategy="oversample",
+                           random_state=np.random.RandomState(0))
+    pd.testing.assert_frame_equal(balanced, again)
+
+
+def test_balance_groups_single_group_is_a_copy(people):
+    one = people[people["gender"] == 1]
+    result = balance_groups(one, "gender", random_state=0)
+    pd.testing.assert_frame_equal(result, one)
+    assert result is not one
+
+
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (lambda f: balance_groups(f.to_numpy(), "gender"), TypeError,
+         "frame must be a pandas DataFrame with one row per sample; got ndarray."),
+        (lambda f: balance_groups(f, "sex"), ValueError,
+         "column='sex' is not a column of frame; the columns are "
+         "['filename', 'gender', 'label']."),
+        (lambda f: balance_groups(f, "gender", strategy="smote"), ValueError,
+         "strategy must be one of ('undersample', 'oversample'); got 'smote'."),
+        (lambda f: balance_groups(f.assign(gender=f["gender"].where(f.index != 103)),
+                                  "gender"), ValueError,
+         "frame['gender'] contains missing values (NaN/None) at positions [3]"),
+    ],
+)
+def test_balance_groups_errors(people, call, error, message):
+    with pytest.raises(error, match=re.escape(message)):
+        call(people)
+
+
+# -------------------------------------------------- FairThresholdClassifier
+
+
+def brute_force(scores, y, groups):
+    """Best Fair_Metric over every combination of per-group labellings.
+
+    Scores are multiples of 0.1, so thresholds halfway between them (and
+    below 0, above 1) give every labelling ``score > t`` can make.
+    """
+    grid = np.arange(-0.05, 1.06, 0.1)
+    per_group = []
+    for group in np.unique(groups):
+        s, t = scores[groups == group], y[groups == group]
+        per_group.append([np.mean((s > th) == t) for th in grid])
+    return max(fair_metric_from_accuracies(a) for a in itertools.product(*per_group))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_thresholds_are_the_exact_optimum(seed):
+    rng = np.random.RandomState(seed)
+    n_groups = 2 + seed % 2
+    n = 24 + 6 * seed
+    groups = rng.randint(0, n_groups, n)
+    groups[:n_groups] = np.arange(n_groups)
+    y = rng.randint(0, 2, n)
+    # informative but group-dependent scores, with ties
+    scores = np.clip(np.round(0.5 + (y - 0.5) * rng.uniform(0, 0.8, n)
+                              + 0.15 * groups + rng.normal(0, 0.2, n), 1), 0, 1)
+    X = scores[:, None]
+    clf = FairThresholdClassifier(FixedScores().fit(X, y), prefit=True)
+    clf.fit(X, y, sensitive_features=groups)
+    assert clf.best_score_ == pytest.approx(brute_force(scores, y, groups), abs=1e-12)
+    predicted = clf.predict(X, sensitive_features=groups)
+    assert fair_metric(y, predicted, sensitive_features=groups) == pytest.approx(
+        clf.best_score_, abs=1e-12
+    )
+    for group, threshold in clf.thresholds_.items():
+        # thresholds separate scores: none sits on an observed score
+        assert not np.any(np.isclose(scores[groups == group], threshold))
+    assert clf.group_accuracy_.to_dict() == pytest.approx(
+        {g: accuracy_score(y[groups == g], predicted[groups == g]) for g in clf.thresholds_}
+    )
+
+
+def test_threshold_ends_and_ties():
+    # group 0: all positives -> predict everything positive; group 1: perfect split
+    X = np.array([[0.0], [0.2], [1.0], [0.3], [0.9]])
+    y = np.array([1, 1, 1, 0, 1])
+    groups = np.array([0, 0, 0, 1, 1])
+    clf = FairThresholdClassifier(FixedScores().fit(X, y), prefit=True)
+    clf.fit(X, y, sensitive_features=groups)
+    assert clf.best_score_ == 1.0
+    assert clf.thresholds_[0] < 0.0  # 0.0 itself must be predicted positive
+    # among thresholds in (0.3, 0.9) the one closest to 0.5 is kept
+    assert clf.thresholds_[1] == 0.5 or 0.3 < clf.thresholds_[1] < 0.9
+    np.testing.assert_array_equal(clf.predict(X, sensitive_features=groups), [1, 1, 1, 0, 1])
+
+
+def test_not_worse_than_default_threshold(tabular):
+    X, y, gender = tabular
+    model = LogisticRegression().fit(X, y)
+    clf = FairThresholdClassifier(model, prefit=True).fit(X, y, sensitive_features=gender)
+    default = fair_metric(y, model.predict(X), sensitive_features=gender)
+    tuned = fair_metric(y, clf.predict(X, sensitive_features=gender), sensitive_features=gender)
+    assert tuned == pytest.approx(clf.best_score_)
+    assert tuned >= default
+    assert clf.estimator_ is model
+    np.testing.assert_array_equal(clf.predict_proba(X), model.predict_proba(X))
+
+
+def test_meta_estimator_contract(tabular):
+    X, y, gender = tabular
+    estimator = Recorder()
+    clf = FairThresholdClassifier(estimator, validation_fraction=0.25, random_state=0)
+    clf.fit(X, y, sensitive_features=gender)
+    assert not hasattr(estimator, "model_")  # cloned, never fitted in place
+    assert clf.estimator_.n_fit_ == 225  # trained on the training split only
+    assert sorted(clf.thresholds_) == [-1, 1]
+    assert isinstance(clf.thresholds_[-1], float)
+    assert clone(clf).get_params()["validation_fraction"] == 0.25
+    # reproducible split
+    again = FairThresholdClassifier(Recorder(), validation_fraction=0.25, random_state=0)
+    assert again.fit(X, y, sensitive_features=gender).thresholds_ == clf.thresholds_
+
+
+def test_labels_in_callers_encoding(tabular):
+    X, y, gender = tabular
+    for labels in (np.array([-1, 1]), np.array(["other", "blond"])):
+        y_coded = labels[y]
+        clf = FairThresholdClassifier(LogisticRegression(), random_state=0)
+        clf.fit(X, y_coded, sensitive_features=pd.Series(gender, name="gender"))
+        assert set(clf.predict(X, sensitive_features=gender)) <= set(labels)
+        np.testing.assert_array_equal(clf.classes_, np.sort(labels))
+        assert clf.group_accuracy_.index.name == "gender"
+
+
+def test_sample_weight_without_routing_goes_to_estimator(tabular):
+    X, y, gender = tabular
+    weights = group_sample_weight(gender, {-1: 1.0, 1: 0.1})
+    clf = FairThresholdClassifier(Recorder(), random_state=0)
+    clf.fit(X, y, sensitive_features=gender, sample_weight=weights)
+    assert set(np.round(clf.estimator_.sample_weight_, 6)) == {1.0, 0.1}
+    assert len(clf.estimator_.sample_weight_) == clf.estimator_.n_fit_
+    with pytest.raises(ValueError, match=re.escape(
+        "Passing extra keyword arguments to FairThresholdClassifier.fit is only "
+        "supported if enable_metadata_routing=True")):
+        clf.fit(X, y, sensitive_features=gender, epochs=3)
+
+
+def test_metadata_routing(tabular):
+    X, y, gender = tabular
+    weights = group_sample_weight(gender)
+    with routing():
+        clf = FairThresholdClassifier(Recorder().set_fit_request(sample_weight=True),
+                                      random_state=0)
+        clf.fit(X, y, sensitive_features=gender, sample_weight=weights)
+        assert clf.estimator_.sample_weight_ is not None
+        assert len(clf.estimator_.sample_weight_) == clf.estimator_.n_fit_
+        with pytest.raises(UnsetMetadataPassedError):
+            FairThresholdClassifier(Recorder()).fit(
+                X, y, sensitive_features=gender, sample_weight=weights
+            )
+        # nested: a router hands sensitive_features to this classifier's fit
+        nested = FairThresholdClassifier(LogisticRegression(), sensitive_column=None)
+        nested.set_fit_request(sensitive_features=True)
+        routing_info = nested.get_metadata_routing()
+        assert "sensitive_features" in str(routing_info)
+        result = cross_validate(
+            nested, X, y, cv=2, scoring="roc_auc", error_score="raise",
+            params={"sensitive_features": gender}, return_estimator=True,
+        )
+        assert all(sorted(e.thresholds_) == [-1, 1] for e in result["estimator"])
+
+
+def test_sensitive_column_in_model_selection(tabular):
+    X, y, gender = tabular
+    frame = pd.DataFrame(X, columns=["a", "b"]).assign(gender=gender)
+    clf = FairThresholdClassifier(LogisticRegression(), sensitive_column="gender",
+                                  random_state=0)
+    search = GridSearchCV(
+        clf, {"estimator__C": [0.01, 1.0]}, cv=3, error_score="raise",
+        scoring=make_fair_scorer(sensitive_column="gender"),
+    ).fit(frame, y)
+    assert np.isfinite(search.best_score_)
+    fitted = search.best_estimator_
+    proba = fitted.predict_proba(frame)[:, 1]
+    thresholds = pd.Series(gender).map(fitted.thresholds_).to_numpy()
+    np.testing.assert_array_equal(
+        fitted.predict(frame), fitted.classes_[(proba > thresholds).astype(int)]
+    )
+    assert fitted.score(frame, y) == accuracy_score(y, fitted.predict(frame))
+
+
+@pytest.mark.parametrize(
+    "make, call, error, message",
+    [
+        (lambda: FairThresholdClassifier(LogisticRegression()),
+         lambda c, X, y, g: c.fit(X, y), ValueError,
+         "FairThresholdClassifier.fit needs the group of every sample: pass "
+         "sensitive_features=groups, or set sensitive_column='gender'"),
+        (lambda: FairThresholdClassifier(LogisticRegression()),
+         lambda c, X, y, g: c.fit(X, y, sensitive_features=np.ones(len(y))), ValueError,
+         "sensitive_features has only one group [1.0]"),
+        (lambda: FairThresholdClassifier(LogisticRegression()),
+         lambda c, X, y, g: c.fit(X, y, sensitive_features=g[:-1]), ValueError,
+         "X and sensitive_features must have the same length; got X: 300, "
+         "sensitive_features: 299."),
+        (lambda: FairThresholdClassifier(LogisticRegression()),
+         lambda c, X, y, g: c.fit(X, np.arange(len(y)) % 3, sensitive_features=g), ValueError,
+         "FairThresholdClassifier needs binary labels (two classes); y has the classes"),
+        (lambda: FairThresholdClassifier(LogisticRegression(), validation_fraction=1.5),
+         lambda c, X, y, g: c.fit(X, y, sensitive_features=g), InvalidParameterError,
+         "The 'validation_fraction' parameter of FairThresholdClassifier must be a float "
+         "in the range (0.0, 1.0). Got 1.5 instead."),
+        (lambda: FairThresholdClassifier("logreg"),
+         lambda c, X, y, g: c.fit(X, y, sensitive_features=g), InvalidParameterError,
+         "The 'estimator' parameter of FairThresholdClassifier must be an object "
+         "implementing 'fit' and 'predict_proba'. Got 'logreg' instead."),
+        (lambda: FairThresholdClassifier(LogisticRegression(), prefit=True),
+         lambda c, X, y, g: c.fit(X, y, sensitive_features=g), NotFittedError,
+         "This LogisticRegression instance is not fitted yet."),
+        (lambda: FairThresholdClassifier(LogisticRegression(), sensitive_column="gender"),
+         lambda c, X, y, g: c.fit(X, y), ValueError,
+         "sensitive_column='gender' needs X to be a DataFrame with that column; got X of "
+         "type ndarray."),
+        (lambda: FairThresholdClassifier(LogisticRegression(), random_state=0),
+         lambda c, X, y, g: c.fit(X, y, sensitive_features=g).predict(
+             X[:3], sensitive_features=[-1, 1, 7]), ValueError,
+         "sensitive_features has groups [7] that were not seen in fit; the thresholds "
+         "are for [-1, 1]."),
+        # (with this seed the one sample of group 1 lands in the training split)
+        (lambda: FairThresholdClassifier(LogisticRegression(), random_state=1),
+         lambda c, X, y, g: c.fit(X[:10], y[:10], sensitive_features=[0] * 9 + [1]),
+         ValueError,
+         "the groups [1] have no sample in the validation split (validation_fraction=0.2); "
+         "give them more samples or raise validation_fraction."),
+    ],
+)
+def test_threshold_classifier_errors(tabular, make, call, error, message):
+    X, y, gender = tabular
+    with pytest.raises(error, match=re.escape(message)):
+        call(make(), X, y, gender)
+
+
+# ------------------------------------------------------- report and plot
+
+
+@pytest.fixture
+def audit_data():
+    rng = np.random.RandomState(3)
+    n = 120
+    gender = rng.choice([-1, 1], n, p=[0.6, 0.4])
+    y_true = rng.choice([-1, 1], n, p=[0.7, 0.3])
+    proba = np.clip(0.3 + 0.4 * (y_true == 1) + rng.normal(0, 0.2, n), 0, 1)
+    y_pred = np.where(proba > 0.5, 1, -1)
+    return y_true, y_pred, gender, proba
+
+
+def test_fairness_report_equals_metricframe(audit_data):
+    y_true, y_pred, gender, proba = audit_data
+    frame = fairness_report(y_true, y_pred, sensitive_features=gender,
+                            y_proba=np.column_stack([1 - proba, proba]))
+    assert isinstance(frame, MetricFrame)
+    assert list(frame.by_group.columns) == [
+        "accuracy", "selection_rate", "true_positive_rate", "false_positive_rate",
+        "count", "auc",
+    ]
+    reference = MetricFrame(
+        metrics={
+            "accuracy": accuracy_score,
+            "selection_rate": selection_rate,
+            "true_positive_rate": true_positive_rate,
+            "false_positive_rate": false_positive_rate,
+        },
+        y_true=y_true, y_pred=y_pred, sensitive_features=gender,
+    )
+    for column in reference.by_group.columns:
+        np.testing.assert_allclose(frame.by_group[column].astype(float),
+                                   reference.by_group[column].astype(float))
+        assert frame.overall[column] == pytest.approx(reference.overall[column])
+    for group in (-1, 1):
+        mask = gender == group
+        assert frame.by_group.loc[group, "count"] == mask.sum()
+        assert frame.by_group.loc[group, "auc"] == pytest.approx(
+            roc_auc_score(y_true[mask], proba[mask]))
+    assert frame.fair_metric == fair_metric(y_true, y_pred, sensitive_features=gender)
+    assert frame.fair_metric == fair_metric_from_accuracies(frame.by_group["accuracy"])
+    without = fairness_report(y_true, y_pred, sensitive_features=gender)
+    assert "auc" not in without.by_group.columns
+
+
+def test_fairness_report_string_labels_and_one_class_group():
+    y_true = np.array(["no", "yes", "no", "no"])
+    y_pred = np.array(["no", "yes", "yes", "no"])
+    frame = fairness_report(y_true, y_pred, sensitive_features=["a", "a", "b", "b"],
+                            y_proba=[0.1, 0.9, 0.6, 0.2], pos_label="yes")
+    assert frame.by_group.loc["a", "true_positive_rate"] == 1.0
+    assert frame.by_group.loc["b", "selection_rate"] == 0.5
+    assert np.isnan(frame.by_group.loc["b", "auc"])  # one class only: undefined
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(y_pred=[0, 1, 2, 1]), "fairness_report needs binary labels; y_true and "
+         "y_pred hold [0, 1, 2]."),
+        (dict(pos_label=2), "pos_label=2 is not one of the labels [0, 1]."),
+        (dict(y_proba=[0.1, 0.2]), "y_proba and y_true must have the same length; got "
+         "y_proba: 2, y_true: 4."),
+        (dict(sensitive_features=[1, 1, 1, 1]), "sensitive_features has only 1 group [1]"),
+    ],
+)
+def test_fairness_report_errors(kwargs, message):
+    arguments = dict(y_true=[0, 1, 0, 1], y_pred=[0, 1, 1, 1],
+                     sensitive_features=[-1, -1, 1, 1])
+    arguments.update(kwargs)
+    with pytest.raises(ValueError, match=re.escape(message)):
+        fairness_report(arguments.pop("y_true"), arguments.pop("y_pred"), **arguments)
+
+
+def test_plot_fairness_saves_png(audit_data, tmp_path):
+    y_true, y_pred, gender, proba = audit_data
+    frame = fairness_report(y_true, y_pred, sensitive_features=gender, y_proba=proba)
+    fig = plot_fairness(frame)
+    assert isinstance(fig, matplotlib.figure.Figure)
+    ax = fig.axes[0]
+    assert len(ax.patches) == 2 * 5  # two groups x five metrics (count in legend)
+    assert "Fair_Metric = " in ax.get_title()
+    path = tmp_path / "fairness.png"
+    fig.savefig(path)
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # a plain fairlearn MetricFrame works too
+    plain = MetricFrame(metrics={"accuracy": accuracy_score}, y_true=y_true,
+                        y_pred=y_pred, sensitive_features=gender)
+    assert plot_fairness(plain).axes[0].get_title() == "Metrics per group"
+    with pytest.raises(TypeError, match=re.escape(
+        "frame must be a fairlearn MetricFrame, e.g. from "
+        "skface.fairness.fairness_report(...); got DataFrame.")):
+        plot_fairness(frame.by_group)

@@ -1,0 +1,353 @@
+"""Tests of skface.metrics: Fair_Metric, group accuracy and the scorers."""
+
+import re
+from fractions import Fraction
+
+import numpy as np
+import pandas as pd
+import pytest
+import sklearn
+from fairlearn.metrics import MetricFrame
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.compose import make_column_transformer
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import accuracy_score
+from sklearn.model_selection import (
+    GridSearchCV,
+    TunedThresholdClassifierCV,
+    cross_validate,
+)
+from sklearn.pipeline import make_pipeline
+
+from skface.metrics import (
+    fair_metric,
+    fair_metric_from_accuracies,
+    fair_scorer,
+    group_accuracy,
+    make_fair_scorer,
+)
+
+def routing():
+    """Metadata routing on, for the ``with`` block only."""
+    return sklearn.config_context(enable_metadata_routing=True)
+
+
+def labels_with_accuracy(fraction, offset=0):
+    """y_true, y_pred of length fraction.denominator with that accuracy."""
+    n, correct = fraction.denominator, fraction.numerator
+    y_true = (np.arange(n) + offset) % 2
+    y_pred = y_true.copy()
+    y_pred[correct:] = 1 - y_pred[correct:]
+    return y_true, y_pred
+
+
+@pytest.fixture
+def tabular():
+    """Two groups, the second harder to classify (more label noise)."""
+    rng = np.random.RandomState(0)
+    n = 240
+    gender = np.where(rng.rand(n) < 0.6, -1, 1)
+    X = rng.normal(size=(n, 3))
+    noise = rng.normal(0, np.where(gender == 1, 1.0, 0.3))
+    y = (X[:, 0] + 0.5 * X[:, 1] + noise > 0).astype(int)
+    return X, y, gender
+
+
+# ---------------------------------------------------------------- the formula
+
+
+@pytest.mark.parametrize(
+    "accuracies, expected",
+    [
+        ((0.9193578958511353, 0.9682070016860962), 0.8460842370986938),
+        ((0.9073910713195801, 0.920302152633667), 0.8880244493484497),
+    ],
+)
+def test_reference_numbers_from_accuracies(accuracies, expected):
+    assert fair_metric_from_accuracies(accuracies) == pytest.approx(expected, abs=1e-15)
+    # the order of the groups does not matter
+    assert fair_metric_from_accuracies(accuracies[::-1]) == pytest.approx(expected, abs=1e-15)
+
+
+@pytest.mark.parametrize(
+    "accuracies, expected",
+    [
+        ((0.9193578958511353, 0.9682070016860962), 0.8460842370986938),
+        ((0.9073910713195801, 0.920302152633667), 0.8880244493484497),
+    ],
+)
+def test_reference_numbers_from_labels(accuracies, expected):
+    # label arrays whose accuracies are the reference's (float32) values to 1e-9
+    parts = [labels_with_accuracy(Fraction(a).limit_denominator(100_000)) for a in accuracies]
+    y_true = np.concatenate([p[0] for p in parts])
+    y_pred = np.concatenate([p[1] for p in parts])
+    gender = np.repeat([-1, 1], [len(p[0]) for p in parts])
+    np.testing.assert_allclose(
+        group_accuracy(y_true, y_pred, sensitive_features=gender), accuracies, atol=1e-9
+    )
+    assert fair_metric(y_true, y_pred, sensitive_features=gender) == pytest.approx(
+        expected, abs=1e-8
+    )
+
+
+def test_formula_more_groups_and_inputs():
+    assert fair_metric_from_accuracies([0.9, 0.8, 0.7]) == pytest.approx(0.8 - 0.4)
+    assert fair_metric_from_accuracies({"a": 1.0, "b": 1.0}) == 1.0
+    assert fair_metric_from_accuracies(pd.Series([0.5, 0.75])) == pytest.approx(0.125)
+
+
+@pytest.mark.parametrize(
+    "bad, error, fragment",
+    [
+        ([0.9], ValueError, "at least two groups; got [0.9]"),
+        ([0.9, 1.2], ValueError, "must be numbers in [0, 1], one per group; got [0.9, 1.2]"),
+        ([0.9, np.nan], ValueError, "must be numbers in [0, 1]"),
+        (["a", "b"], TypeError, "must be numbers in [0, 1], one per group; got ['a', 'b']"),
+        (pd.DataFrame({"accuracy": [0.9, 0.8]}), TypeError, "got a DataFrame with columns ['accuracy']"),
+    ],
+)
+def test_formula_bad_input(bad, error, fragment):
+    with pytest.raises(error, match=re.escape(fragment)):
+        fair_metric_from_accuracies(bad)
+
+
+# ------------------------------------------------------ fair_metric & accuracy
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    data=st.lists(
+        st.tuples(st.integers(0, 1), st.integers(0, 1), st.sampled_from(["w", "m", "x"]),
+                  st.floats(0.1, 5.0)),
+        min_size=2, max_size=40,
+    )
+)
+def test_matches_metricframe(data):
+    y_true, y_pred, groups, weights = (np.array(c) for c in zip(*data))
+    if len(set(groups)) < 2:
+        return
+    frame = MetricFrame(metrics=accuracy_score, y_true=y_true, y_pred=y_pred,
+                        sensitive_features=groups)
+    pd.testing.assert_series_equal(
+        group_accuracy(y_true, y_pred, sensitive_features=groups), frame.by_group
+    )
+    expected = frame.by_group.mean() - 2 * (frame.by_group.max() - frame.by_group.min())
+    assert fair_metric(y_true, y_pred, sensitive_features=groups) == pytest.approx(expected)
+    weighted = MetricFrame(metrics=accuracy_score, y_true=y_true, y_pred=y_pred,
+                           sensitive_features=groups,
+                           sample_params={"sample_weight": weights}).by_group
+    assert fair_metric(y_true, y_pred, sensitive_features=groups, sample_weight=weights) == (
+        pytest.approx(fair_metric_from_accuracies(weighted))
+    )
+
+
+def test_group_features_forms_and_encodings():
+    y_true = np.array(["blond", "other", "blond", "other", "blond", "other"])
+    y_pred = np.array(["blond", "other", "other", "other", "blond", "blond"])
+    gender = [-1, -1, -1, 1, 1, 1]
+    expected = fair_metric(y_true, y_pred, sensitive_features=gender)
+    for form in (np.array(gender), pd.Series(gender, name="gender", index=range(10, 16)),
+                 pd.DataFrame({"gender": gender}), np.array(gender)[:, None]):
+        assert fair_metric(y_true, y_pred, sensitive_features=form) == expected
+    by_group = group_accuracy(y_true, y_pred, sensitive_features=pd.Series(gender, name="gender"))
+    assert by_group.index.name == "gender"
+    assert by_group.to_dict() == pytest.approx({-1: 2 / 3, 1: 2 / 3})
+    assert expected == pytest.approx(2 / 3)
+
+
+def test_sample_weight_changes_group_accuracy():
+    y_true, y_pred, gender = [1, 1, 0, 0], [1, 0, 0, 0], [-1, -1, 1, 1]
+    assert fair_metric(y_true, y_pred, sensitive_features=gender) == pytest.approx(0.75 - 1.0)
+    weights = [3.0, 1.0, 1.0, 1.0]
+    assert fair_metric(y_true, y_pred, sensitive_features=gender, sample_weight=weights) == (
+        pytest.approx((0.75 + 1.0) / 2 - 0.5)
+    )
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        (dict(sensitive_features=[1, 1, 1, 1]), ValueError,
+         "sensitive_features has only 1 group [1]; Fair_Metric compares the accuracies "
+         "of at least 2 groups."),
+        (dict(sensitive_features=[-1, 1, 1]), ValueError,
+         "y_true, y_pred, sensitive_features must have the same length (one entry per "
+         "sample); got y_true: 4, y_pred: 4, sensitive_features: 3."),
+        (dict(sensitive_features=[-1, 1, 1, 1], sample_weight=[1, 1]), ValueError,
+         "got y_true: 4, y_pred: 4, sensitive_features: 4, sample_weight: 2."),
+        (dict(sensitive_features=[-1, np.nan, 1, 1]), ValueError,
+         "sensitive_features contains missing values (NaN/None) at positions [1]; "
+         "every sample needs a group."),
+        (dict(sensitive_features=["w", None, "m", "m"]), ValueError,
+         "sensitive_features contains missing values (NaN/None) at positions [1]"),
+        (dict(sensitive_features=pd.DataFrame({"a": [1, 2, 1, 2], "b": [1, 1, 2, 2]})),
+         ValueError, "sensitive_features must be one column of groups; got a DataFrame "
+         "with 2 columns ['a', 'b']."),
+        (dict(sensitive_features=np.ones((4, 2))), ValueError,
+         "sensitive_features must be one column of groups; got an array of shape (4, 2)."),
+        (dict(sensitive_features="gender"), TypeError,
+         "sensitive_features must be array-like with one group per sample; got str 'gender'."),
+        (dict(sensitive_features=None), ValueError,
+         "Fair_Metric needs the group of every sample, but sensitive_features was not given."),
+        (dict(sensitive_features=[-1, -1, 1, 1], sample_weight=[1, -1, 1, 1]), ValueError,
+         "Negative values in data passed to"),
+    ],
+)
+def test_fair_metric_errors(kwargs, error, message):
+    with pytest.raises(error, match=re.escape(message)):
+        fair_metric([1, 0, 1, 0], [1, 0, 0, 0], **kwargs)
+
+
+@pytest.mark.parametrize("which", ["y_true", "y_pred"])
+def test_nan_labels(which):
+    labels = {"y_true": [1.0, 0.0, 1.0, 0.0], "y_pred": [1.0, 0.0, 1.0, 0.0]}
+    labels[which][2] = np.nan
+    with pytest.raises(ValueError, match=re.escape(
+        f"{which} contains missing values (NaN/None) at positions [2]; every sample "
+        "needs a label")):
+        fair_metric(**labels, sensitive_features=[-1, -1, 1, 1])
+    with pytest.raises(ValueError, match=re.escape(f"{which} contains missing values")):
+        group_accuracy(**labels, sensitive_features=[-1, -1, 1, 1])
+
+
+def test_group_accuracy_one_group_error():
+    with pytest.raises(ValueError, match=re.escape("sensitive_features has only 1 group ['w']")):
+        group_accuracy([1, 0], [1, 0], sensitive_features=["w", "w"])
+
+
+# --------------------------------------------------------------- the scorers
+
+
+def test_fair_scorer_is_built_without_global_routing():
+    assert sklearn.get_config()["enable_metadata_routing"] is False
+    assert repr(fair_scorer) == "make_fair_scorer()"
+    assert repr(make_fair_scorer(sensitive_column="gender")) == (
+        "make_fair_scorer(sensitive_column='gender')"
+    )
+    request = fair_scorer.get_metadata_routing()
+    assert request.score.requests == {"sensitive_features": True}
+
+
+def test_scorer_equals_metric(tabular):
+    X, y, gender = tabular
+    model = LogisticRegression().fit(X, y)
+    expected = fair_metric(y, model.predict(X), sensitive_features=gender)
+    with routing():
+        assert fair_scorer(model, X, y, sensitive_features=gender) == expected
+    frame = pd.DataFrame(X, columns=["a", "b", "c"]).assign(gender=gender)
+    column_model = make_pipeline(
+        make_column_transformer(("drop", ["gender"]), remainder="passthrough"),
+        LogisticRegression(),
+    ).fit(frame, y)
+    scorer = make_fair_scorer(sensitive_column="gender")
+    assert scorer(column_model, frame, y) == pytest.approx(expected)
+
+
+def test_routing_route_grid_search_with_sample_weight(tabular):
+    X, y, gender = tabular
+    weights = np.where(gender == -1, 1.0, 0.1)
+    grid = {"C": [0.01, 1.0]}
+    with routing():
+        search = GridSearchCV(
+            LogisticRegression().set_fit_request(sample_weight=True), grid,
+            scoring=fair_scorer, cv=3, error_score="raise",
+        ).fit(X, y, sensitive_features=gender, sample_weight=weights)
+    # the same search by hand: weights go to fit, groups to the score only
+    from sklearn.model_selection import StratifiedKFold
+
+    best = {}
+    for C in grid["C"]:
+        scores = []
+        for train, test in StratifiedKFold(3).split(X, y):
+            model = LogisticRegression(C=C).fit(X[train], y[train], sample_weight=weights[train])
+            scores.append(fair_metric(y[test], model.predict(X[test]),
+                                      sensitive_features=gender[test]))
+        best[C] = np.mean(scores)
+    assert search.best_score_ == pytest.approx(max(best.values()))
+    assert search.best_params_["C"] == max(best, key=best.get)
+
+
+def test_routing_route_cross_validate_multimetric(tabular):
+    X, y, gender = tabular
+    with routing():
+        result = cross_validate(
+            LogisticRegression(), X, y, cv=3, error_score="raise",
+            scoring={"fair": fair_scorer, "accuracy": "accuracy"},
+            params={"sensitive_features": gender},
+        )
+    assert result["test_fair"].shape == (3,)
+    assert np.all(result["test_fair"] <= result["test_accuracy"])
+
+
+def test_routing_route_tuned_threshold(tabular):
+    X, y, gender = tabular
+    with routing():
+        tuned = TunedThresholdClassifierCV(
+            LogisticRegression(), scoring=fair_scorer, cv=3, thresholds=20,
+            store_cv_results=True,
+        ).fit(X, y, sensitive_features=gender)
+    assert 0 < tuned.best_threshold_ < 1
+    assert tuned.best_score_ == pytest.approx(tuned.cv_results_["scores"].max())
+
+
+def test_column_route_without_global_config(tabular):
+    X, y, gender = tabular
+    frame = pd.DataFrame(X, columns=["a", "b", "c"]).assign(gender=gender)
+    scorer = make_fair_scorer(sensitive_column="gender")
+    model = make_pipeline(
+        make_column_transformer(("drop", ["gender"]), remainder="passthrough"),
+        LogisticRegression(),
+    )
+    search = GridSearchCV(model, {"logisticregression__C": [0.01, 1.0]}, scoring=scorer,
+                          cv=3, error_score="raise").fit(frame, y)
+    with routing():
+        reference = GridSearchCV(
+            LogisticRegression(), {"C": [0.01, 1.0]}, scoring=fair_scorer, cv=3
+        ).fit(X, y, sensitive_features=gender)
+    assert search.best_score_ == pytest.approx(reference.best_score_)
+    result = cross_validate(model, frame, y, scoring=scorer, cv=3, error_score="raise")
+    assert result["test_score"].shape == (3,)
+
+
+def test_column_route_in_tuned_threshold_explains_routing(tabular):
+    # TunedThresholdClassifierCV calls the score function without X, so the
+    # column cannot be read; the error says which route works there
+    X, y, gender = tabular
+    frame = pd.DataFrame(X, columns=["a", "b", "c"]).assign(gender=gender)
+    tuned = TunedThresholdClassifierCV(
+        LogisticRegression(), scoring=make_fair_scorer(sensitive_column="gender"), cv=2
+    )
+    with pytest.raises(ValueError, match=re.escape(
+        "TunedThresholdClassifierCV calls the metric without X, so it needs (1).")):
+        tuned.fit(frame, y)
+
+
+def test_no_route_error_says_how(tabular):
+    X, y, gender = tabular
+    model = LogisticRegression().fit(X, y)
+    with pytest.raises(ValueError, match=re.escape(
+        "Supply the groups in one of two ways: (1) metadata routing: enable it with "
+        "sklearn.set_config(enable_metadata_routing=True)")) as info:
+        fair_scorer(model, X, y)
+    assert "make_fair_scorer(sensitive_column='gender')" in str(info.value)
+    with pytest.raises(ValueError, match="Fair_Metric needs the group of every sample"):
+        GridSearchCV(LogisticRegression(), {"C": [1.0]}, scoring=fair_scorer,
+                     error_score="raise").fit(X, y)
+
+
+def test_column_route_errors(tabular):
+    X, y, gender = tabular
+    model = LogisticRegression().fit(X, y)
+    scorer = make_fair_scorer(sensitive_column="gender")
+    with pytest.raises(TypeError, match=re.escape(
+        "make_fair_scorer(sensitive_column='gender') reads the groups from a column of "
+        "X, so X must be a pandas DataFrame; got ndarray.")):
+        scorer(model, X, y)
+    frame = pd.DataFrame(X, columns=["a", "b", "c"])
+    with pytest.raises(ValueError, match=re.escape(
+        "sensitive_column='gender' is not a column of X; the columns are ['a', 'b', 'c'].")):
+        scorer(LogisticRegression().fit(frame, y), frame, y)
+    with pytest.raises(TypeError, match=re.escape(
+        "sensitive_column must be a column name (e.g. 'gender') or None; got list ['gender'].")):
+        make_fair_scorer(sensitive_column=["gender"])
