@@ -16,13 +16,11 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import make_toy_images, write_pngs
-from sklearn.metrics import make_scorer
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
 from skface import FaceCNNClassifier
+from skface.metrics import make_fair_scorer
 from skface.utils import configure_threads
-
-HERE = os.path.dirname(os.path.abspath(__file__))
 
 # One step per epoch (batch_size = n_samples) and no dropout: see
 # _mirrored_run for why this makes the two runs comparable.
@@ -204,28 +202,6 @@ def test_configure_threads_sets_tensorflow_before_it_starts(mirrored):
 
 
 # ------------------------------------------------- search on dask workers
-def _fair_metric(y_true, y_pred, gender):
-    """Fair_Metric: mean of per-group accuracies - 2 * (max - min) of them."""
-    accuracies = pd.Series(np.asarray(y_true) == np.asarray(y_pred)).groupby(np.asarray(gender)).mean()
-    return float(accuracies.mean() - 2 * (accuracies.max() - accuracies.min()))
-
-
-def _fair_scorer_from_column(column):
-    def score(estimator, X, y):
-        return _fair_metric(y, estimator.predict(X), X[column])
-
-    return score
-
-
-def fair_scorer():
-    """skface.metrics' Fair_Metric scorer once it exists, else the same formula here."""
-    try:
-        from skface.metrics import make_fair_scorer
-    except ImportError:
-        return _fair_scorer_from_column("gender")
-    return make_fair_scorer(sensitive_column="gender")
-
-
 @pytest.fixture(scope="module")
 def face_frame(tmp_path_factory):
     """48 PNG faces on disk: X is a DataFrame of paths and genders, not pixels."""
@@ -243,7 +219,7 @@ def _search(**kwargs):
     return GridSearchCV(
         estimator,
         {"learning_rate": [0.03, 0.001]},
-        scoring=fair_scorer(),
+        scoring=make_fair_scorer(sensitive_column="gender"),  # Fair_Metric
         cv=StratifiedKFold(2, shuffle=True, random_state=0),
         refit=False,
         **kwargs,
@@ -258,8 +234,7 @@ def test_grid_search_on_dask_equals_serial(face_frame):
     X, y = face_frame
     with LocalCluster(
         n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-        # the workers import this module's scorer when skface.metrics has none
-        env={"PYTHONPATH": os.pathsep.join([HERE, *sys.path])},
+        env={"PYTHONPATH": os.pathsep.join(sys.path)},  # the workers import this skface
     ) as cluster, Client(cluster) as client:  # fmt: skip
         # before any task: each worker's TensorFlow starts with one thread per op
         client.run(configure_threads, 1)
