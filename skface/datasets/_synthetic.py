@@ -574,7 +574,7 @@ def make_faces(
     >>> faces = make_faces(200, image_size=32, random_state=0)
     >>> faces.images.shape, faces.images.dtype
     ((200, 32, 32, 3), dtype('uint8'))
-    >>> sorted(set(faces.gender)), sorted(set(faces.target))
+    >>> sorted(set(faces.gender.tolist())), sorted(set(faces.target.tolist()))
     ([-1, 1], [0, 1])
     >>> faces.attributes[["hair_color_name", "eyeglasses_style"]].shape
     (200, 2)
