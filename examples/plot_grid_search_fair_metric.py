@@ -28,6 +28,7 @@ from skface.datasets import load_faces, make_faces, write_faces
 from skface.fairness import group_sample_weight
 from skface.metrics import fair_scorer, make_fair_scorer
 
+# sphinx_gallery_thumbnail_path = "_static/faces_grid.png"
 FAST = os.environ.get("SKFACE_DOCS_FAST", "0") not in ("", "0")
 n_samples = 300 if FAST else 3000
 image_size = 32 if FAST else 80

@@ -26,6 +26,7 @@ from skface import FaceCNNClassifier
 from skface.datasets import load_celeba, load_faces, make_faces, write_faces
 from skface.metrics import fair_metric, group_accuracy
 
+# sphinx_gallery_thumbnail_path = "_static/faces_grid.png"
 FAST = os.environ.get("SKFACE_DOCS_FAST", "0") not in ("", "0")
 n_samples = 400 if FAST else 3000
 image_size = 32 if FAST else 80

@@ -32,6 +32,7 @@ from skface import FaceCNNClassifier
 from skface.datasets import make_faces
 from skface.metrics import fair_metric
 
+# sphinx_gallery_thumbnail_path = "_static/faces_grid.png"
 FAST = os.environ.get("SKFACE_DOCS_FAST", "0") not in ("", "0")
 n_samples = 400 if FAST else 3000
 image_size = 32 if FAST else 96  # Keras applications need at least 32x32
