@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(PY) examples/demo.py
+	$(PY) -m skface demo --output demo-output
 
 test: $(STAMP)
 	$(PY) -m pytest

@@ -1,0 +1,401 @@
+"""The HTML report of a run: one folder with ``report.html`` and the PNGs it shows.
+
+Used by the command line (``skface demo`` and ``skface evaluate``). The page
+is self-contained: the figures are PNG files beside it, linked by relative
+names, with inline CSS and no script, font or anything else from the
+network, so the folder can be zipped, mailed and opened anywhere.
+
+Figures are drawn with matplotlib's object API (``Figure`` on the Agg
+canvas), never through pyplot, so building a report leaves no global state
+behind and works without a display.
+"""
+
+import html
+import os
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["ModelResult", "write_report", "group_label"]
+
+_GRID = 16  # misclassified faces shown at most
+_DPI = 100
+
+
+@dataclass
+class ModelResult:
+    """What the report shows of one model evaluated on the report's data.
+
+    Attributes
+    ----------
+    name : str
+        Shown in tables and figure titles, e.g. ``"weighted"``.
+    y_pred : ndarray of shape (n,)
+        Predicted labels, -1/1.
+    proba : ndarray of shape (n,)
+        Probability of class 1.
+    history : dict of list or None
+        Keras history (``loss``, ``accuracy``, ``val_loss``, ``val_accuracy``);
+        None draws no training curves for this model.
+    note : str
+        One line shown under the model's name (how it was trained).
+    """
+
+    name: str
+    y_pred: np.ndarray
+    proba: np.ndarray
+    history: dict | None = None
+    note: str = ""
+    frame: object = field(default=None, repr=False)  # fairlearn MetricFrame, filled in
+
+
+def group_label(column, group, *, short=False):
+    """Readable name of a group: ``gender = -1 (women)`` for the reference coding.
+
+    ``short`` gives ``women (-1)``, or ``column=group`` outside that coding.
+    """
+    named = column == "gender" and group in (-1, 1)
+    name = "women" if group == -1 else "men"
+    if short:
+        return f"{name} ({group})" if named else f"{column}={group}"
+    return f"{column} = {group}" + (f" ({name})" if named else "")
+
+
+def _slug(name):
+    return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_") or "model"
+
+
+def _figure(width, height):
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height), dpi=_DPI, layout="constrained")
+
+
+def _save(fig, directory, name):
+    fig.savefig(os.path.join(directory, name), dpi=_DPI)
+    return name
+
+
+# ------------------------------------------------------------------ figures
+def _plot_history(history, title):
+    fig = _figure(8.0, 3.2)
+    axes = fig.subplots(1, 2)
+    for ax, metric in zip(axes, ("loss", "accuracy")):
+        for key, style, label in ((metric, "o-", "train"), ("val_" + metric, "s--", "validation")):
+            values = history.get(key) or []
+            if values:
+                ax.plot(np.arange(1, len(values) + 1), values, style, label=label)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(metric)
+        ax.set_title(metric)
+        ax.xaxis.get_major_locator().set_params(integer=True)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.suptitle(title)
+    return fig
+
+
+def _plot_fair_metric(results, groups, column):
+    names = [r.name for r in results]
+    series = {group_label(column, g): [r.frame.by_group["accuracy"].loc[g] for r in results] for g in groups}
+    series["Fair_Metric"] = [r.frame.fair_metric for r in results]
+    fig = _figure(max(5.0, 2.2 * len(results) + 2.0), 3.8)
+    ax = fig.add_subplot()
+    width = 0.8 / len(series)
+    positions = np.arange(len(names))
+    for i, (label, values) in enumerate(series.items()):
+        offset = (i - (len(series) - 1) / 2) * width
+        hatch = "//" if label == "Fair_Metric" else None
+        bars = ax.bar(positions + offset, values, width, label=label, hatch=hatch)
+        ax.bar_label(bars, fmt="%.3f", fontsize=7, padding=1)
+    ax.set_xticks(positions, names)
+    low = min(0.0, min(min(v) for v in series.values()))
+    ax.set_ylim(low, 1.2)
+    ax.axhline(0, color="black", linewidth=0.8)
+    ax.set_ylabel("test accuracy / Fair_Metric")
+    ax.set_title("Accuracy per group and Fair_Metric = mean - 2 x gap")
+    ax.legend(loc="upper center", ncols=len(series), fontsize=8, frameon=False)
+    return fig
+
+
+def _plot_confusion(y_true, result, groups_arr, groups, column):
+    from sklearn.metrics import confusion_matrix
+
+    fig = _figure(3.4 * len(groups) + 0.4, 3.4)
+    axes = np.atleast_1d(fig.subplots(1, len(groups)))
+    labels = [-1, 1]
+    for ax, group in zip(axes, groups):
+        mask = groups_arr == group
+        matrix = confusion_matrix(y_true[mask], result.y_pred[mask], labels=labels)
+        share = matrix / max(matrix.sum(), 1)
+        ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
+        for (i, j), count in np.ndenumerate(matrix):
+            color = "white" if share[i, j] > 0.5 else "black"
+            ax.text(j, i, f"{count}\n{share[i, j]:.1%}", ha="center", va="center", color=color, fontsize=9)
+        ax.set_xticks([0, 1], ["-1", "+1"])
+        ax.set_yticks([0, 1], ["-1", "+1"])
+        ax.set_xlabel("predicted")
+        ax.set_ylabel("true")
+        ax.set_title(f"{group_label(column, group)}\nn={int(mask.sum())}", fontsize=9)
+    fig.suptitle(f"Confusion matrix per group: {result.name}")
+    return fig
+
+
+def _load_thumbnail(image):
+    """An (H, W, 3) uint8 array from an array or an image path."""
+    if isinstance(image, np.ndarray):
+        array = image if image.dtype == np.uint8 else (np.clip(image, 0, 1) * 255).astype(np.uint8)
+        return array if array.ndim == 3 and array.shape[-1] == 3 else np.repeat(array.reshape(array.shape[:2] + (1,)), 3, -1)
+    from PIL import Image
+
+    with Image.open(image) as im:
+        im = im.convert("RGB")
+        im.thumbnail((128, 128))
+        return np.asarray(im)
+
+
+def _worst_errors(y_true, result, limit=_GRID):
+    """Indices of misclassified samples, most confidently wrong first.
+
+    How wrong a prediction is: the probability given to the wrong class
+    (``proba`` for a true -1, ``1 - proba`` for a true +1), which does not
+    depend on the decision threshold.
+    """
+    wrong = np.flatnonzero(result.y_pred != y_true)
+    wrong_proba = np.where(y_true[wrong] == 1, 1 - result.proba[wrong], result.proba[wrong])
+    order = np.argsort(-wrong_proba, kind="stable")
+    return wrong[order[:limit]]
+
+
+def _plot_misclassified(images, y_true, result, groups_arr, column, filenames):
+    worst = _worst_errors(y_true, result)
+    if worst.size == 0:
+        return None
+    cols = min(4, worst.size)
+    rows = int(np.ceil(worst.size / cols))
+    fig = _figure(1.9 * cols, 2.25 * rows + 0.4)
+    axes = np.atleast_1d(fig.subplots(rows, cols)).ravel()
+    for ax in axes:
+        ax.set_axis_off()
+    for ax, i in zip(axes, worst):
+        ax.imshow(_load_thumbnail(images[i]), interpolation="nearest")
+        name = os.path.basename(str(filenames[i])) if filenames is not None else f"#{i}"
+        group = group_label(column, groups_arr[i]).split(" = ")[-1]
+        ax.set_title(
+            f"{name}\ntrue {int(y_true[i]):+d}, pred {int(result.y_pred[i]):+d}\n"
+            f"P(+1)={result.proba[i]:.2f}, {group}",
+            fontsize=7,
+        )
+    fig.suptitle(f"Most confidently misclassified test faces: {result.name}")
+    return fig
+
+
+# --------------------------------------------------------------------- html
+_CSS = """
+body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2em auto;
+       max-width: 1100px; padding: 0 1em; color: #222; }
+h1 { font-size: 1.6em; } h2 { border-bottom: 1px solid #ccc; padding-bottom: .2em; margin-top: 1.6em; }
+table { border-collapse: collapse; margin: .8em 0; }
+th, td { border: 1px solid #ccc; padding: .3em .7em; text-align: right; }
+th:first-child, td:first-child { text-align: left; }
+thead th { background: #f0f0f0; }
+td.best { font-weight: bold; }
+figure { margin: 1em 0; } figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
+figcaption { color: #555; font-size: .9em; }
+.note { color: #555; font-size: .9em; }
+code { background: #f5f5f5; padding: 0 .2em; }
+table.kv td { text-align: left; }
+"""
+
+
+def _e(value):
+    return html.escape(str(value), quote=True)
+
+
+def _table(frame, *, table_id=None, best_column=None):
+    """A DataFrame as an escaped HTML table (index as the first column)."""
+    best = None
+    if best_column is not None and best_column in frame.columns and len(frame) > 1:
+        best = frame[best_column].astype(float).idxmax()
+    head = "".join(f"<th>{_e(c)}</th>" for c in [frame.index.name or ""] + list(frame.columns))
+    rows = []
+    for r, index in enumerate(frame.index):
+        cells = [f"<td>{_e(index)}</td>"]
+        for c, column in enumerate(frame.columns):
+            value = frame.iat[r, c]  # not iterrows, which turns int columns to float
+            text = f"{value:.3f}" if isinstance(value, (float, np.floating)) else str(value)
+            cls = ' class="best"' if index == best and column == best_column else ""
+            cells.append(f"<td{cls}>{_e(text)}</td>")
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    attr = f' id="{_e(table_id)}"' if table_id else ""
+    return f"<table{attr}><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def _figure_html(name, alt, caption):
+    return (
+        f'<figure><img src="{_e(name)}" alt="{_e(alt)}">'
+        f"<figcaption>{_e(caption)}</figcaption></figure>"
+    )
+
+
+def _key_values(mapping):
+    rows = "".join(f"<tr><td>{_e(k)}</td><td>{_e(v)}</td></tr>" for k, v in mapping.items())
+    return f'<table class="kv"><tbody>{rows}</tbody></table>'
+
+
+def summary_table(results, groups, column):
+    """Per-group accuracy, overall accuracy and Fair_Metric of every model."""
+    rows = {}
+    for r in results:
+        row = {f"accuracy {group_label(column, g, short=True)}": float(r.frame.by_group['accuracy'].loc[g]) for g in groups}
+        row["accuracy"] = float(r.frame.overall["accuracy"])
+        row["Fair_Metric"] = float(r.frame.fair_metric)
+        rows[r.name] = row
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table.index.name = "model"
+    return table
+
+
+def write_report(
+    directory,
+    *,
+    title,
+    y_true,
+    sensitive_features,
+    results,
+    images,
+    filenames=None,
+    sensitive_name="gender",
+    parameters=None,
+    data_summary=None,
+    intro="",
+):
+    """Write ``report.html`` and its PNG figures to ``directory``.
+
+    Parameters
+    ----------
+    directory : str or path-like
+        Created if missing; files of the same names are replaced.
+    title : str
+        Page title.
+    y_true : array-like of shape (n,)
+        True labels, -1/1, of the evaluated data.
+    sensitive_features : array-like of shape (n,)
+        Group of every sample (e.g. gender -1/1).
+    results : list of ModelResult
+        Models to show, in order; the last one is the main one (its
+        misclassified faces are shown).
+    images : array of shape (n, H, W, 3) or sequence of paths
+        The evaluated images, for the grid of misclassified faces.
+    filenames : sequence of str, optional
+        Names shown under the faces.
+    sensitive_name : str
+        Name of the sensitive attribute (column), e.g. ``"gender"``.
+    parameters : dict, optional
+        The run's parameters, shown as a table.
+    data_summary : pandas.DataFrame, optional
+        Counts per split, group and class, shown as a table.
+    intro : str
+        A paragraph under the title.
+
+    Returns
+    -------
+    str
+        Path of ``report.html``.
+    """
+    from .fairness import fairness_report, plot_fairness
+
+    directory = os.path.abspath(os.fspath(directory))
+    os.makedirs(directory, exist_ok=True)
+    y_true = np.asarray(y_true)
+    groups_arr = np.asarray(sensitive_features)
+    groups = sorted(pd.unique(groups_arr).tolist())
+    for result in results:
+        result.frame = fairness_report(
+            y_true, result.y_pred, sensitive_features=pd.Series(groups_arr, name=sensitive_name),
+            y_proba=result.proba, pos_label=1,
+        )
+
+    parts = [f"<h1>{_e(title)}</h1>"]
+    if intro:
+        parts.append(f"<p>{_e(intro)}</p>")
+
+    parts.append("<h2>Summary</h2>")
+    parts.append(
+        '<p class="note">Accuracy per group on the evaluated data, and Fair_Metric = '
+        "mean of the per-group accuracies - 2 x (max - min) of them (higher is better; "
+        "1 is perfect and equal accuracy).</p>"
+    )
+    parts.append(_table(summary_table(results, groups, sensitive_name), table_id="summary", best_column="Fair_Metric"))
+    for r in results:
+        if r.note:
+            parts.append(f'<p class="note"><b>{_e(r.name)}</b>: {_e(r.note)}</p>')
+    name = _save(_plot_fair_metric(results, groups, sensitive_name), directory, "fair_metric.png")
+    parts.append(_figure_html(name, "Fair_Metric and accuracy per group", "Per-group accuracy and Fair_Metric of each model."))
+
+    curves = [r for r in results if r.history]
+    if curves:
+        parts.append("<h2>Training curves</h2>")
+        for r in curves:
+            name = _save(_plot_history(r.history, f"Training: {r.name}"), directory, f"training_{_slug(r.name)}.png")
+            parts.append(_figure_html(name, f"training curves of {r.name}", f"{r.name}: loss and accuracy per epoch, training data and early-stopping validation hold-out."))
+
+    parts.append("<h2>Metrics per group</h2>")
+    for r in results:
+        by_group = r.frame.by_group.copy()
+        by_group.index = [group_label(sensitive_name, g) for g in by_group.index]
+        by_group.index.name = "group"
+        by_group.loc["overall"] = r.frame.overall
+        by_group["count"] = by_group["count"].astype(int)
+        parts.append(f"<h3>{_e(r.name)}</h3>")
+        parts.append(_table(by_group, table_id=f"groups_{_slug(r.name)}"))
+        name = _save(plot_fairness(r.frame), directory, f"fairness_{_slug(r.name)}.png")
+        parts.append(_figure_html(name, f"metrics per group of {r.name}", f"{r.name}: accuracy, selection rate, true and false positive rate (and ROC AUC) per group, from fairlearn's MetricFrame."))
+
+    parts.append("<h2>Confusion matrices per group</h2>")
+    for r in results:
+        name = _save(_plot_confusion(y_true, r, groups_arr, groups, sensitive_name), directory, f"confusion_{_slug(r.name)}.png")
+        parts.append(_figure_html(name, f"confusion matrices of {r.name}", f"{r.name}: counts and share of each group's samples."))
+
+    main = results[-1]
+    parts.append("<h2>Most confidently misclassified faces</h2>")
+    fig = _plot_misclassified(images, y_true, main, groups_arr, sensitive_name, filenames)
+    if fig is None:
+        parts.append(f"<p>{_e(main.name)} misclassifies no face.</p>")
+    else:
+        name = _save(fig, directory, "misclassified.png")
+        n_wrong = int(np.sum(main.y_pred != y_true))
+        parts.append(_figure_html(name, f"misclassified faces of {main.name}", f"{main.name}: {n_wrong} of {len(y_true)} faces misclassified; shown the (up to {_GRID}) given the highest probability of the wrong class."))
+
+    if data_summary is not None:
+        parts.append("<h2>Data</h2>")
+        parts.append(_table(data_summary, table_id="data"))
+    if parameters:
+        parts.append("<h2>Parameters</h2>")
+        parts.append(_key_values(parameters))
+
+    page = (
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        f"<title>{_e(title)}</title><style>{_CSS}</style></head>\n<body>\n"
+        + "\n".join(parts)
+        + "\n</body></html>\n"
+    )
+    path = os.path.join(directory, "report.html")
+    _write_text_atomic(path, page)
+    return path
+
+
+def _write_text_atomic(path, text):
+    import tempfile
+
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".report-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
