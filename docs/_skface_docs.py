@@ -46,8 +46,7 @@ EXAMPLE_ORDER = [
     "plot_augmentation.py",
     "plot_transfer_learning.py",
     "plot_training_curve.py",
-    "plot_gender_imbalance.py",
-    "plot_gender_weighting.py",
+    "plot_fairness_mitigation.py",
     "plot_grid_search_fair_metric.py",
     "plot_fairlearn.py",
 ]
