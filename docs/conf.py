@@ -41,7 +41,9 @@ extensions = [
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 root_doc = "index"
 templates_path = ["_templates"]
-exclude_patterns = ["_build", "generated/*.examples", "auto_examples/*.ipynb",
+# gpu_keras_jax.md is a table written by benchmarks/gpu_keras_jax.py and
+# included in performance.rst, not a page of its own.
+exclude_patterns = ["_build", "gpu_keras_jax.md", "generated/*.examples", "auto_examples/*.ipynb",
                     "auto_examples/*.py", "auto_examples/*.zip", "auto_examples/*.md5",
                     "auto_examples/*.json", "sg_execution_times.rst"]
 
@@ -91,6 +93,22 @@ sphinx_gallery_conf = {
     "image_scrapers": ("matplotlib", "_skface_docs.detached_figure_scraper"),
     "reset_modules_order": "before",
 }
+
+
+def _remove_stale_gallery_pages():
+    """Drop the generated pages of examples that no longer exist.
+
+    sphinx-gallery never deletes its output, so a removed or renamed example
+    would leave an orphan page behind (an error under -W).
+    """
+    gallery = HERE / "auto_examples"
+    for page in gallery.glob("plot_*.rst"):
+        if not (HERE.parent / "examples" / f"{page.stem}.py").exists():
+            for stale in gallery.glob(f"{page.stem}.*"):
+                stale.unlink()
+
+
+_remove_stale_gallery_pages()
 
 # -- MyST (Markdown pages such as the benchmark table) ---------------------
 myst_enable_extensions = []
