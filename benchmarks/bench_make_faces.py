@@ -27,16 +27,20 @@ def main(argv=None):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
 
     make_faces(100, image_size=args.image_size, random_state=0)  # warm-up
-    times = []
+    times, cpu_times = [], []
     for seed in range(args.repeat):
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         make_faces(args.n_samples, image_size=args.image_size, random_state=seed)
         times.append(time.perf_counter() - start)
-    best = min(times)
+        cpu_times.append(time.process_time() - cpu_start)
+    best, best_cpu = min(times), min(cpu_times)
+    # CPU time is what one dedicated core would need; wall time also counts
+    # waiting for a busy core
     print(
         f"make_faces({args.n_samples}, image_size={args.image_size}): "
-        f"best {best:.2f} s of {args.repeat} -> {args.n_samples / best:,.0f} faces/s "
-        f"(all runs: {', '.join(f'{t:.2f}' for t in times)} s)"
+        f"best of {args.repeat}: {best:.2f} s wall -> {args.n_samples / best:,.0f} faces/s; "
+        f"{best_cpu:.2f} s CPU -> {args.n_samples / best_cpu:,.0f} faces per CPU-second "
+        f"(wall: {', '.join(f'{t:.2f}' for t in times)} s)"
     )
 
 

@@ -36,7 +36,7 @@ rows = {
         (attributes["blond"] == 1) & (attributes["eyeglasses"] == 0) & ~near_threshold
     ),
     "eyeglasses": np.flatnonzero(attributes["eyeglasses"] == 1),
-    "near the threshold": np.flatnonzero(near_threshold),
+    "near the threshold": np.flatnonzero(near_threshold & (attributes["eyeglasses"] == 0)),
 }
 n_columns = 6
 
