@@ -316,17 +316,29 @@ def make_dataset(
         ds = ds.batch(batch_size).map(load_batch, num_parallel_calls=tf.data.AUTOTUNE)
     else:
 
+        # Each file is decoded to uint8 and the batch is converted to float
+        # once: batching a quarter of the bytes and one vectorised cast per
+        # batch cut the pipeline's CPU time per image by about a fifth
+        # (benchmarks/), which matters on a machine whose cores the model
+        # already keeps busy. An image of another size is resized and rounded
+        # back to uint8 (at most half a grey level, the precision of its pixels).
         def load_one(path, *rest):
             raw = tf.io.read_file(path)
-            x = tf.io.decode_image(raw, channels=3, expand_animations=False)
-            x = tf.image.convert_image_dtype(x, tf.float32)  # uint8/uint16 -> [0, 1]
+            x = tf.io.decode_image(raw, channels=3, dtype=tf.uint8, expand_animations=False)
             shape = tf.shape(x)
             x = tf.cond(
                 tf.logical_and(tf.equal(shape[0], height), tf.equal(shape[1], width)),
                 lambda: x,
-                lambda: tf.image.resize(x, (height, width), antialias=True),
+                lambda: tf.cast(
+                    tf.clip_by_value(tf.round(tf.image.resize(x, (height, width), antialias=True)), 0, 255),
+                    tf.uint8,
+                ),
             )
             x = tf.ensure_shape(x, (height, width, 3))
+            return (x, *rest) if rest else x
+
+        def to_float(x, *rest):
+            x = tf.cast(x, tf.float32) * (1.0 / 255.0)
             return (x, *rest) if rest else x
 
         paths = images.paths[indices].astype(str)
@@ -334,7 +346,7 @@ def make_dataset(
         if shuffle:
             ds = ds.shuffle(len(indices), seed=seed, reshuffle_each_iteration=True)
         ds = ds.map(load_one, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-        ds = ds.batch(batch_size)
+        ds = ds.batch(batch_size).map(to_float, num_parallel_calls=tf.data.AUTOTUNE)
     if repeat:
         ds = ds.repeat()
     return ds.prefetch(tf.data.AUTOTUNE)
