@@ -90,7 +90,7 @@ def synthetic_faces(directory, n_images, *, image_size=80, seed=0, n_jobs=None):
     if frame is None:
         os.makedirs(directory, exist_ok=True)
         seeds = np.arange(n_images) + seed * 1_000_003
-        n_jobs = n_jobs or min(8, os.cpu_count() or 1)
+        n_jobs = n_jobs or min(16, os.cpu_count() or 1)
         chunks = [(directory, part.tolist(), image_size) for part in np.array_split(seeds, max(1, n_jobs * 4))]
         if n_jobs > 1 and n_images >= 2000:
             with ProcessPoolExecutor(n_jobs) as pool:

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Run the skface benchmarks on a CUDA machine: the same comparison as the CPU
-# run with GPU settings (batch 256, prediction batch 1024, 16,384 training
+# run with GPU settings (batch 256, prediction batch 1024, 12,288 training
 # images, mixed_float16 for precision='auto', XLA on and off via jit_compile),
 # written as benchmarks.md + benchmarks.json to the output folder.
 #

@@ -124,21 +124,26 @@ def _ratio(results, a, b, what):
     return {
         "value": ca[f"{what}_images_per_s"] / cb[f"{what}_images_per_s"],
         "paired_min": min(paired),
+        "paired_median": float(np.median(paired)),
         "paired_max": max(paired),
     }
 
 
 def targets(results):
-    """Each target of issue 6, measured on wall-clock and on CPU time, with its status.
+    """Each target of issue 6 with its status, judged on wall-clock images/s (the issue's measure).
 
-    The status is "met" when the wall-clock ratio meets the threshold, "met on
-    CPU time" when only the CPU-time ratio does (on a machine shared with
-    other processes the wall-clock ratio carries their noise), else "missed";
-    "n/a" where the target does not apply to this machine.
+    "met" when the best-round ratio meets the threshold; "not resolved" when it
+    falls short by less than this run's noise, read from an A/A pair: on a CPU
+    without bfloat16, (6) and (4) are the same computation, so their ratio's
+    distance from 1 is how finely the run can tell two set-ups apart; else
+    "missed". "n/a" where the target does not apply to this machine. The
+    CPU-time ratio is recorded beside it, for information only.
     """
     gpu = results["config"]["profile"] == "gpu"
     bf16 = results["machine"]["cpu_has_bfloat16"]
     out = []
+    aa = None if (gpu or bf16) else _ratio(results, "6", "4", "train")
+    noise = abs(1 - aa["value"]) if aa else 0.0
 
     def add(name, a, b, what, threshold, applies=True, why=""):
         wall, cpu = _ratio(results, a, b, what), _ratio(results, a, b, what + "_cpu")
@@ -149,8 +154,8 @@ def targets(results):
             status = "n/a"
         elif wall["value"] >= threshold:
             status = "met"
-        elif cpu["value"] >= threshold:
-            status = "met on CPU time"
+        elif wall["value"] >= threshold - noise:
+            status = f"not resolved: short by less than this run's noise (A/A {1 - noise:.2f})"
         else:
             status = "missed"
         out.append({"target": name, "kind": "ratio", "threshold": threshold, "wall": wall, "cpu": cpu,
@@ -170,13 +175,28 @@ def targets(results):
             applies=bf16, why=why)
         add("train (6b)/(4): mixed_bfloat16 vs float32, measured whatever the CPU", "6b", "4", "train", 1.4,
             applies=bf16, why="" if bf16 else "reported, not judged: no bfloat16 instructions here")
+        if not bf16:
+            # (6) and (4) are the same computation here: their ratio is an A/A test
+            add("noise floor: (6)/(4), the same float32 computation on this CPU", "6", "4", "train", 1.0,
+                applies=False, why="should be 1.00; its distance from 1 is this run's noise")
     by_key = {c["key"]: c for c in results["cases"]}
     low = "6b" if "6b" in by_key else "6"
     if "4" in by_key and low in by_key and by_key[low]["test_accuracy"] is not None:
         diff = by_key[low]["test_accuracy"] - by_key["4"]["test_accuracy"]
+        fp32 = [c["test_accuracy"] for c in results["cases"]
+                if c["resolved_precision"] == "float32" and c["test_accuracy"] is not None]
+        spread = (min(fp32), max(fp32))
+        if abs(diff) <= 0.01:
+            status, why = "met", ""
+        elif spread[0] <= by_key[low]["test_accuracy"] <= spread[1]:
+            status = "within the float32 spread"
+            why = (f"the float32 set-ups, which differ only in data order and pipeline, range "
+                   f"{spread[0]:.3f}-{spread[1]:.3f}")
+        else:
+            status, why = "missed", ""
         out.append({"target": f"test accuracy of ({low}) within 1 point of (4) after the same epochs",
-                    "kind": "accuracy", "value": diff, "threshold": 0.01,
-                    "status": "met" if abs(diff) <= 0.01 else "missed"})
+                    "kind": "accuracy", "value": diff, "threshold": 0.01, "float32_range": spread,
+                    "status": status, "why": why})
     memory = results["memory"]
     if memory:
         top = max(memory, key=lambda m: m["n_paths"])
@@ -262,7 +282,8 @@ def markdown(r):
         lines += ["", "(5), the tf_keras ImageDataGenerator pipeline, was not run: tf_keras is not installed "
                   "(`pip install tf_keras` matching the TensorFlow version adds it)."]
     lines += ["", "## Targets (issue 6)", "",
-              "Ratios of the best rounds, with the range of the per-round ratios in brackets.", "",
+              "Judged on wall-clock images/s: the ratio of the best rounds, with the per-round ratios in "
+              "brackets (lowest / median / highest). CPU time is shown for information (see Notes).", "",
               "| target | wall clock | CPU time | status |", "|---|---:|---:|---|"]
     for t in r["targets"]:
         why = f" ({t['why']})" if t.get("why") else ""
@@ -271,8 +292,9 @@ def markdown(r):
         elif t["kind"] == "ratio":
             w, c = t["wall"], t["cpu"]
             lines.append(
-                f"| {t['target']} | {w['value']:.2f} [{w['paired_min']:.2f}-{w['paired_max']:.2f}] | "
-                f"{c['value']:.2f} [{c['paired_min']:.2f}-{c['paired_max']:.2f}] | {t['status']}{why} |"
+                f"| {t['target']} | {w['value']:.2f} [{w['paired_min']:.2f} / {w['paired_median']:.2f} / "
+                f"{w['paired_max']:.2f}] | {c['value']:.2f} [{c['paired_min']:.2f} / {c['paired_median']:.2f} / "
+                f"{c['paired_max']:.2f}] | {t['status']}{why} |"
             )
         else:
             value = {"accuracy": f"{t['value'] * 100:+.1f} points", "GB": f"{t['value']:.2f} GB",
@@ -345,6 +367,7 @@ def _notes(r, by_key):
         verdict = "slower than" if max(wall["value"], cpu["value"]) < 0.95 else (
             "faster than" if min(wall["value"], cpu["value"]) > 1.05 else "about as fast as")
         acc = by_key["6b"]["test_accuracy"], by_key["4"]["test_accuracy"]
+        fp32 = [c["test_accuracy"] for c in r["cases"] if c["resolved_precision"] == "float32"]
         notes.append(
             "- **bfloat16 on this CPU.** The CPU has AVX-512"
             f"{' and AVX512-VNNI (int8 dot products)' if m['cpu_flags'].get('avx512_vnni') else ''} but neither "
@@ -354,7 +377,8 @@ def _notes(r, by_key):
             f"here, mixed_bfloat16 (6b) trains at {wall['value']:.2f}x the float32 images/s of (4) "
             f"(per round {wall['paired_min']:.2f}-{wall['paired_max']:.2f}; {cpu['value']:.2f}x on CPU time) and "
             f"predicts at {pwall['value']:.2f}x: {verdict} float32, not 1.5x faster. Test accuracy after the same "
-            f"training: {acc[0]:.3f} (bfloat16) vs {acc[1]:.3f} (float32). `precision='auto'` resolves to "
+            f"training: {acc[0]:.3f} (bfloat16) vs {acc[1]:.3f} (float32), the float32 set-ups ranging "
+            f"{min(fp32):.3f}-{max(fp32):.3f}. `precision='auto'` resolves to "
             "float32 on this CPU (`skface._model.cpu_has_bfloat16()` is False), so (6) is (4) up to noise. The "
             "1.4x target applies to CPUs with avx512_bf16 or AMX-BF16 (Intel Cooper Lake, Sapphire Rapids and "
             "later; AMD Zen 4 and later)."
@@ -367,6 +391,20 @@ def _notes(r, by_key):
             "as with tf.keras 2's default `workers=1`, files are read and decoded with Pillow in the training "
             "thread, one batch at a time."
         )
+    pipe, base = r.get("pipeline"), by_key.get("1")
+    if pipe and base:
+        train_ms = 1000 / base["train_cpu_images_per_s"]
+        pred_ms = 1000 / base["predict_cpu_images_per_s"]
+        notes.append(
+            f"- **Decoding on a CPU.** skface's JPEG pipeline alone (read, decode, batch, to float) takes "
+            f"{pipe['cpu_ms_per_image']:.2f} ms of CPU per image ({pipe['images_per_s']:,.0f} images/s). Raw Keras "
+            f"takes {train_ms:.1f} ms of CPU per image to train and {pred_ms:.2f} ms to predict. On a CPU the "
+            "decoding runs on the cores the model uses, so it is hidden only where cores would otherwise idle; "
+            f"where the model keeps all {m['usable_cpus']} cores busy it adds its CPU time, about "
+            f"{pipe['cpu_ms_per_image'] / train_ms * 100:.0f} % to training and "
+            f"{pipe['cpu_ms_per_image'] / pred_ms * 100:.0f} % to prediction. On a GPU machine the "
+            "decoding runs on CPU cores the model does not use."
+        )
     notes.append(
         "- (1) and (2) get the images as a float32 array (uint8 / 255, converted once, untimed); (3) gets the "
         "uint8 array and scales each batch in its tf.data pipeline (timed); (4), (5), (6) read the JPEG files."
@@ -376,37 +414,53 @@ def _notes(r, by_key):
         "is one epoch of the already built model; each timed call includes the wrapper's own work (input "
         "validation, one `stat` per file, the tf.data set-up)."
     )
-    notes.append(
-        "- img/CPU-s is images per CPU-second of the benchmark process (user + system time of all its threads). "
-        "Other processes on the machine take wall-clock time from a case but not CPU time from this process, "
-        "so on a shared machine the CPU-time ratios are the steadier measure of what a set-up costs; on an idle "
-        "machine whose cores the training saturates, the two ratios agree."
-    )
+    if base:
+        cores = base["train_images_per_s"] / base["train_cpu_images_per_s"]
+        notes.append(
+            "- img/CPU-s is images per CPU-second of the benchmark process (user + system time of all its "
+            "threads). It is not a cleaner measure of cost than wall-clock time: it leaves out other processes' "
+            "load but counts the time TensorFlow's threads spend spinning while they wait for work, which grows "
+            "with the number of busy pipeline threads and with idle cores. Raw Keras kept on average "
+            f"{cores:.1f} of the {m['usable_cpus']} cores busy while training (wall images/s over CPU images/s): "
+            "with batch 32 the model does not fill the cores, which leaves room for the input pipeline."
+        )
     if _loaded(r):
         notes.append(
             f"- The machine was shared with other work (load average above its {m['usable_cpus']} cores): "
             "absolute images/s are low and the wall-clock ratios noisy (see the per-round ranges)."
         )
+    aa, aa_cpu = _ratio(r, "6", "4", "train"), _ratio(r, "6", "4", "train_cpu")
+    if aa and not m["cpu_has_bfloat16"] and r["config"]["profile"] == "cpu":
+        notes.append(
+            f"- **Noise floor.** (6) and (4) run the same float32 computation on this CPU, so their ratio should be "
+            f"1.00; this run measured {aa['value']:.2f} on wall-clock (per round {aa['paired_min']:.2f}-"
+            f"{aa['paired_max']:.2f}) and {aa_cpu['value']:.2f} on CPU time. Ratio differences smaller than that "
+            "distance from 1 are not resolved by this run; rerun on an idle machine (or with more `--repeats`) "
+            "to judge the 0.97 and 0.95 targets finely."
+        )
     return notes
 
 
 def _headline(r, by_key):
-    what = "train_cpu" if _loaded(r) else "train"
-    unit = "images per CPU-second" if _loaded(r) else "images/s"
+    what, unit = "train", "wall-clock images/s, median of the per-round ratios"
     parts = []
     for key, label in (("2", "plain scikeras trains at"), ("3", "FaceCNNClassifier on an array at"),
                        ("4", "FaceCNNClassifier streaming JPEG paths at")):
         ratio = _ratio(r, key, "1", what)
         if ratio:
-            parts.append(f"{label} {ratio['value']:.2f}x")
-    ratio = _ratio(r, "4", "1", what.replace("train", "predict"))
+            parts.append(f"{label} {ratio['paired_median']:.2f}x")
+    ratio = _ratio(r, "4", "1", "predict")
     if ratio:
-        parts.append(f"and predicts from paths at {ratio['value']:.2f}x")
+        parts.append(f"and it predicts from paths at {ratio['paired_median']:.2f}x")
     ratio = _ratio(r, "5", "1", what)
     if ratio:
-        parts.append(f"(the reference's ImageDataGenerator pipeline trains at {ratio['value']:.2f}x)")
-    text = (f"On {r['machine']['cpu_model']} ({r['machine']['usable_cpus']} cores), against raw Keras "
-            f"`model.fit` on an in-memory array ({unit}): " + ", ".join(parts) + ".")
+        parts.append(f"(the reference's ImageDataGenerator pipeline trains at {ratio['paired_median']:.2f}x)")
+    where = f"{r['machine']['cpu_model']} ({r['machine']['usable_cpus']} cores)"
+    if r["machine"]["gpus"]:
+        where = f"{r['machine']['gpus'][0]['name']} with {where}"
+    text = (f"On {where}, against raw Keras "
+            f"`model.fit` on an in-memory array ({unit}): " + ", ".join(p for p in parts if p[0] != "(")
+            + "".join(" " + p for p in parts if p[0] == "(") + ".")
     if r["memory"]:
         top = max(r["memory"], key=lambda m: m["n_paths"])
         low = min(r["memory"], key=lambda m: m["n_paths"])
@@ -415,6 +469,8 @@ def _headline(r, by_key):
                  f"float32 array would take {top['float32_array_bytes'] / GB:.1f} GB.")
     if "6b" in by_key and "4" in by_key and not r["machine"]["cpu_has_bfloat16"]:
         ratio = _ratio(r, "6b", "4", what)
-        text += (f" This CPU has no bfloat16 instructions: mixed_bfloat16 runs at {ratio['value']:.2f}x float32, "
-                 "so `precision='auto'` keeps float32 there.")
+        text += (f" This CPU has no bfloat16 instructions: mixed_bfloat16 trains at {ratio['paired_median']:.2f}x the "
+                 "float32 speed, so `precision='auto'` keeps float32 there.")
+    if _loaded(r):
+        text += " (A shared 2-core machine: see the noise floor in docs/benchmarks.md.)"
     return text

@@ -34,13 +34,19 @@ def test_benchmark_smoke_writes_table_and_json(tmp_path):
     assert {"cpu_model", "cpu_flags", "cpu_has_bfloat16", "tensorflow"} <= set(data["machine"])
     assert data["flops"]["macs_per_image"] == sum(layer["macs"] for layer in data["flops"]["layers"])
     statuses = {t["target"]: t["status"] for t in data["targets"]}
-    assert statuses["train (4)/(1) >= 0.90 (JPEG decoding hidden behind compute)"] in (
-        "met", "met on CPU time", "missed")
+    assert statuses["train (4)/(1) >= 0.90 (JPEG decoding hidden behind compute)"].startswith(
+        ("met", "missed", "not resolved"))
     assert statuses["train (3)/(1) >= 0.97"] == "not run"
     assert results["cases"] == data["cases"]
     text = (out / "benchmarks.md").read_text()
     for heading in ("## Machine", "## Speed", "## Targets (issue 6)", "## FLOPs", "## Headline (for the README)"):
         assert heading in text
+    assert data["pipeline"]["n_images"] == 16 and data["pipeline"]["cpu_ms_per_image"] > 0
+
+    # --render rewrites the table from the JSON alone, measuring nothing
+    again = tmp_path / "again"
+    run.main(["--render", str(out / "benchmarks.json"), "--out", str(again)])
+    assert (again / "benchmarks.md").read_text() == text
 
 
 def test_flops_of_the_reference_cnn():
