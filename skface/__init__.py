@@ -7,7 +7,8 @@ The public names:
 - :func:`load` -- load an estimator saved with ``FaceCNNClassifier.save``;
 - :mod:`skface.metrics` -- Fair_Metric, per-group accuracy and scorers;
 - :mod:`skface.fairness` -- weighting, balancing, thresholds, audits;
-- :mod:`skface.datasets` -- synthetic faces and loaders for image folders.
+- :mod:`skface.datasets` -- synthetic faces and loaders for image folders;
+- :mod:`skface.utils` -- process-level helpers for scaling out (threads).
 
 TensorFlow (and scikeras, which imports it) is imported only when one of the
 names that needs it is first used, so ``import skface`` stays fast.
@@ -23,6 +24,7 @@ __all__ = [
     "datasets",
     "fairness",
     "metrics",
+    "utils",
     "__version__",
 ]
 
@@ -31,7 +33,7 @@ _LAZY = {
     "FaceCNNClassifier": "._classifier",
     "load": "._persistence",
 }
-_SUBPACKAGES = {"datasets", "fairness", "metrics"}
+_SUBPACKAGES = {"datasets", "fairness", "metrics", "utils"}
 
 
 def __getattr__(name):

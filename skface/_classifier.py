@@ -28,6 +28,53 @@ from .metrics._validation import _where, check_one_type
 
 _ROUTING_PREFIXES = ("model", "fit", "compile", "predict", "optimizer", "loss", "metrics", "callbacks")
 _DEFAULT_PREDICT_BATCH = 256
+# --- scale: a GPU is starved by small inference batches
+_DEFAULT_PREDICT_BATCH_GPU = 1024
+
+
+def _default_predict_batch():
+    """Default prediction (and validation) batch: larger when a GPU is visible."""
+    if tf.config.list_logical_devices("GPU"):
+        return _DEFAULT_PREDICT_BATCH_GPU
+    return _DEFAULT_PREDICT_BATCH
+
+
+def _strategy_scope(strategy):
+    return strategy.scope() if strategy is not None else contextlib.nullcontext()
+
+
+def _fill_replicas(indices, replicas):
+    """Repeat the first few of ``indices`` so that their number is a multiple of
+    ``replicas``: with a batch size that is one too, every batch then splits
+    evenly over the replicas.
+
+    Otherwise a strategy hands the replicas unequal shares of a batch, which
+    Keras cannot build the model from (it averages the shares of the first
+    batch), and empty ones for a last batch smaller than the replicas, on which
+    TensorFlow's oneDNN CPU convolution fails. At most ``replicas - 1`` images
+    are repeated.
+    """
+    missing = -len(indices) % replicas
+    return np.concatenate([indices, indices[:missing]]) if missing else indices
+
+
+def _replicas(model, batch_size=None, name=None):
+    """The number of replicas the model runs on; ``batch_size`` must split evenly."""
+    replicas = model.distribute_strategy.num_replicas_in_sync
+    if batch_size is not None and batch_size % replicas:
+        raise ValueError(
+            f"{name}={batch_size} is not accepted with the {replicas} replicas of the "
+            f"distribution strategy: it is the global batch, split evenly across the "
+            f"replicas; accepted: a multiple of {replicas}."
+        )
+    return replicas
+
+
+def _round_up(batch_size, replicas):
+    return -(-batch_size // replicas) * replicas
+
+
+# --- end scale
 
 
 @contextlib.contextmanager
@@ -119,6 +166,22 @@ class FaceCNNClassifier(KerasClassifier):
         "auto" picks mixed_float16 on a GPU, mixed_bfloat16 on a CPU with
         bfloat16 matrix instructions (AVX512-BF16 or AMX) and float32
         otherwise. Set per layer: Keras's global policy is left alone.
+    distribution : None, "mirrored" or tf.distribute.Strategy, default=None
+        Where the network trains. None: one device, TensorFlow's choice.
+        "mirrored": a new :class:`tf.distribute.MirroredStrategy` over all
+        local GPUs (the CPU when there is none), which also prefetches each
+        batch onto its GPU. A Strategy object (e.g.
+        ``tf.distribute.MultiWorkerMirroredStrategy()`` for several hosts
+        with ``TF_CONFIG``) is used as given and shared, not copied, by
+        :func:`~sklearn.base.clone`. The network is built, compiled, trained
+        and predicts under the strategy; it applies when a network is built
+        (not on a ``warm_start`` continuation). ``batch_size`` is the global
+        batch, split evenly across the replicas, and the loss is the mean over
+        the global batch, so the same ``learning_rate`` gives the same update
+        as on one device; scale it yourself if you scale ``batch_size`` with
+        the number of replicas. A Strategy object is neither saved nor
+        pickled (a warning says so): the loaded estimator has
+        ``distribution=None``. See the "Scaling" user guide.
     optimizer : str, keras.optimizers.Optimizer or class, default="adam"
         As in scikeras; ``optimizer__<name>`` parameters are routed to it.
     loss : None, str, keras.losses.Loss or class, default=None
@@ -162,7 +225,8 @@ class FaceCNNClassifier(KerasClassifier):
     **kwargs
         scikeras routed parameters: ``optimizer__*``, ``loss__*``,
         ``metrics__*``, ``model__*``, ``compile__*``, ``fit__*``,
-        ``predict__*`` (e.g. ``predict__batch_size``, 256 by default).
+        ``predict__*`` (e.g. ``predict__batch_size``, 256 by default, 1024
+        when a GPU is visible).
 
     Attributes
     ----------
@@ -214,6 +278,7 @@ class FaceCNNClassifier(KerasClassifier):
         validation_fraction=0.2,
         n_iter_no_change=1,
         precision="auto",
+        distribution=None,
         optimizer="adam",
         loss=None,
         metrics=None,
@@ -251,6 +316,7 @@ class FaceCNNClassifier(KerasClassifier):
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.precision = precision
+        self.distribution = distribution
         self.optimizer = optimizer
         self.loss = loss
         self.metrics = metrics
@@ -285,6 +351,35 @@ class FaceCNNClassifier(KerasClassifier):
 
     def __repr__(self, N_CHAR_MAX=700):
         return BaseEstimator.__repr__(self, N_CHAR_MAX=N_CHAR_MAX)
+
+    # --- scale: a tf.distribute.Strategy parameter is shared, never copied
+    def __sklearn_clone__(self):
+        # A Strategy owns devices (and, across hosts, a cluster connection):
+        # clones, e.g. GridSearchCV's, share it rather than deep-copy it.
+        strategy = self.distribution
+        if not isinstance(strategy, tf.distribute.Strategy):
+            return super().__sklearn_clone__()
+        shallow = object.__new__(type(self))  # not copy.copy: it would pickle (__getstate__)
+        shallow.__dict__.update(self.__dict__, distribution=None)
+        twin = shallow.__sklearn_clone__()
+        twin.distribution = strategy
+        return twin
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        if isinstance(state.get("distribution"), tf.distribute.Strategy):
+            warnings.warn(
+                f"distribution={state['distribution']!r} is a tf.distribute.Strategy, which "
+                "cannot be pickled: the unpickled estimator has distribution=None (its "
+                "trained network predicts on one device). Pass distribution='mirrored' "
+                "or set the strategy again after loading.",
+                UserWarning,
+                stacklevel=2,
+            )
+            state = {**state, "distribution": None}
+        return state
+
+    # --- end scale
 
     # ------------------------------------------------------------ validation
     def _image_hw(self):
@@ -330,6 +425,7 @@ class FaceCNNClassifier(KerasClassifier):
             raise ValueError(
                 f"precision={self.precision!r} is not accepted; accepted: {_model.PRECISIONS}."
             )
+        _model.check_distribution(self.distribution)
         if not (0.0 < self.validation_fraction < 1.0):
             raise ValueError(
                 f"validation_fraction={self.validation_fraction!r} is not accepted; "
@@ -546,17 +642,22 @@ class FaceCNNClassifier(KerasClassifier):
         y_bin = (y == classes[1]).astype(np.float32)
         seed = self._seed()
 
+        # scale: a new network is built and compiled under the strategy, so its
+        # variables (and the optimizer's) are mirrored; Keras then trains and
+        # predicts with that strategy.
+        strategy = None if warm else _model.resolve_distribution(self.distribution)
         with _seeded(seed):
-            if checkpoint is not None:
-                checkpoint.restore(self)
-                if resume and not checkpoint.finished:
-                    epochs = checkpoint.epochs_left  # finish the interrupted fit
-            elif not warm:
-                self.classes_ = classes
-                self.precision_ = _model.resolve_precision(self.precision)
-                self.model_ = self._build_keras_model()
-                self.history_ = defaultdict(list)
-            self._ensure_compiled_model()
+            with _strategy_scope(strategy):
+                if checkpoint is not None:
+                    checkpoint.restore(self)
+                    if resume and not checkpoint.finished:
+                        epochs = checkpoint.epochs_left  # finish the interrupted fit
+                elif not warm:
+                    self.classes_ = classes
+                    self.precision_ = _model.resolve_precision(self.precision)
+                    self.model_ = self._build_keras_model()
+                    self.history_ = defaultdict(list)
+                self._ensure_compiled_model()
             self._initialize_callbacks()
             train_idx, val_idx = self._split(y_bin, hold_out, seed)
             history = self._run_keras_fit(
@@ -661,6 +762,8 @@ class FaceCNNClassifier(KerasClassifier):
         fit_args.update(fit_kwargs)
         batch_size = fit_args.pop("batch_size", self.batch_size)
         image_size = self._image_hw()
+        replicas = _replicas(self.model_, batch_size, "batch_size")  # scale
+        train_idx = _fill_replicas(train_idx, replicas)  # scale
         train = _input.make_dataset(
             images,
             image_size=image_size,
@@ -675,7 +778,11 @@ class FaceCNNClassifier(KerasClassifier):
         callbacks = list(self._fit_callbacks)
         validation = {}
         if val_idx is not None:
-            val_batch = fit_args.pop("validation_batch_size", None) or max(batch_size, _DEFAULT_PREDICT_BATCH)
+            val_batch = fit_args.pop("validation_batch_size", None) or _round_up(
+                max(batch_size, _default_predict_batch()), replicas
+            )
+            _replicas(self.model_, val_batch, "validation_batch_size")  # scale
+            val_idx = _fill_replicas(val_idx, replicas)  # scale
             validation = {
                 "validation_data": _input.make_dataset(
                     images,
@@ -728,15 +835,21 @@ class FaceCNNClassifier(KerasClassifier):
         check_is_fitted(self)
         images = _input.check_images(X, image_column=self.image_column)
         params = self.get_params()
-        batch_size = kwargs.pop("batch_size", params.get("predict__batch_size", _DEFAULT_PREDICT_BATCH))
-        dataset = _input.make_dataset(images, image_size=self._image_hw(), batch_size=batch_size)
+        batch_size = kwargs.pop("batch_size", params.get("predict__batch_size") or _default_predict_batch())
+        # scale: even shares for the replicas; the padding is dropped below
+        n, replicas = len(images), _replicas(self.model_)
+        batch_size = _round_up(batch_size, replicas)
+        indices = _fill_replicas(np.arange(n), replicas)
+        dataset = _input.make_dataset(
+            images, image_size=self._image_hw(), batch_size=batch_size, indices=indices
+        )
         if not hasattr(self, "_predict_callbacks"):
             self._initialize_callbacks()
         with self._naming_bad_files(images):
             p1 = self.model_.predict(
                 dataset, verbose=self.verbose, callbacks=self._predict_callbacks, **kwargs
             )
-        p1 = np.asarray(p1, dtype=np.float64).reshape(-1)
+        p1 = np.asarray(p1, dtype=np.float64).reshape(-1)[:n]
         return np.column_stack([1.0 - p1, p1])
 
     def predict(self, X, **kwargs):

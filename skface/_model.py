@@ -6,6 +6,7 @@ float32 sigmoid unit, whatever the compute precision of the layers before it.
 
 import contextlib
 import os
+import random
 
 import keras
 from keras import layers, ops
@@ -18,6 +19,8 @@ BACKBONES = {
     "efficientnet_b0": ("EfficientNetB0", "raw"),
 }
 PRECISIONS = ("auto", "float32", "mixed_bfloat16", "mixed_float16")
+#: the strategy names ``distribution`` accepts besides None and a Strategy object
+DISTRIBUTIONS = ("mirrored",)
 
 @keras.saving.register_keras_serializable(package="skface")
 class ImagePreprocessing(layers.Layer):
@@ -77,6 +80,42 @@ def resolve_precision(precision):
     return "float32"
 
 
+def check_distribution(distribution):
+    """Raise unless ``distribution`` is None, "mirrored" or a ``tf.distribute.Strategy``."""
+    import tensorflow as tf
+
+    if distribution is None or isinstance(distribution, tf.distribute.Strategy):
+        return
+    accepted = (
+        "None (one device), 'mirrored' (tf.distribute.MirroredStrategy over all local "
+        "GPUs, or the CPU) or a tf.distribute.Strategy instance such as "
+        "tf.distribute.MultiWorkerMirroredStrategy()"
+    )
+    if isinstance(distribution, str):
+        if distribution not in DISTRIBUTIONS:
+            raise ValueError(f"distribution={distribution!r} is not accepted; accepted: {accepted}.")
+        return
+    raise TypeError(
+        f"distribution={distribution!r} (a {type(distribution).__name__}) is not accepted; "
+        f"accepted: {accepted}."
+    )
+
+
+def resolve_distribution(distribution):
+    """Turn the ``distribution`` parameter into a ``tf.distribute.Strategy`` or None.
+
+    "mirrored" makes a new :class:`tf.distribute.MirroredStrategy` over every
+    local GPU (the CPU when there is none); a Strategy is used as given, so
+    that the caller decides its devices and cross-device communication.
+    """
+    check_distribution(distribution)
+    if distribution == "mirrored":
+        import tensorflow as tf
+
+        return tf.distribute.MirroredStrategy()
+    return distribution
+
+
 @contextlib.contextmanager
 def _global_dtype_policy(policy):
     """Keras applications take no dtype argument: build them under ``policy``
@@ -89,7 +128,37 @@ def _global_dtype_policy(policy):
         keras.config.set_dtype_policy(previous)
 
 
-def _small_cnn(x, *, filters, dense_units, dropout, dtype):
+class _Seeds:
+    """Explicit seeds for the random layers (initializers, dropout).
+
+    Unseeded, Keras draws each layer's seed from Python's global ``random``
+    when the layer is made. ``keras.utils.set_random_seed`` resets that
+    generator, but every thread of the process shares it: in a dask worker,
+    whose event loop uses ``random`` too, or with joblib's threading backend,
+    two fits with the same ``random_state`` then started from different
+    weights. These seeds come from a private generator seeded like the global
+    one and are drawn in Keras's order, so the small CNN gets the weights it
+    got before, but no other thread can move them. (A Keras application
+    backbone still draws its own, unseeded, from the global generator: with
+    ``backbone_weights=None`` its start is reproducible in one thread only.)
+    ``seed=None`` keeps Keras's default.
+    """
+
+    def __init__(self, seed):
+        self._random = None if seed is None else random.Random(seed)
+
+    def next(self):
+        # keras.src.random.seed_generator.make_default_seed, from our generator
+        return None if self._random is None else self._random.randint(1, int(1e9))
+
+    def kernel(self):
+        return keras.initializers.GlorotUniform(seed=self.next())  # Keras's default, seeded
+
+    def dropout(self, rate):
+        return self.next() if rate > 0 else None  # Keras draws none for rate 0
+
+
+def _small_cnn(x, *, filters, dense_units, dropout, dtype, seeds):
     """Conv2D 3x3 ReLU + MaxPool 2x2 per entry of ``filters``, Flatten, Dense, Dropout.
 
     From 22 px up this is exactly the reference ('valid' convolutions). Smaller inputs switch a block to 'same' padding, and drop
@@ -99,18 +168,21 @@ def _small_cnn(x, *, filters, dense_units, dropout, dtype):
     for i, n_filters in enumerate(filters):
         padding = "valid" if size - 2 >= 2 else "same"
         x = layers.Conv2D(
-            n_filters, 3, activation="relu", padding=padding, dtype=dtype, name=f"conv{i + 1}"
+            n_filters, 3, activation="relu", padding=padding, dtype=dtype, name=f"conv{i + 1}",
+            kernel_initializer=seeds.kernel(),
         )(x)
         size = size - 2 if padding == "valid" else size
         if size >= 2:
             x = layers.MaxPooling2D(2, dtype=dtype, name=f"pool{i + 1}")(x)
             size //= 2
     x = layers.Flatten(dtype=dtype, name="flatten")(x)
-    x = layers.Dense(dense_units, activation="relu", dtype=dtype, name="dense")(x)
-    return layers.Dropout(dropout, dtype=dtype, name="dropout")(x)
+    x = layers.Dense(
+        dense_units, activation="relu", dtype=dtype, name="dense", kernel_initializer=seeds.kernel()
+    )(x)
+    return layers.Dropout(dropout, dtype=dtype, name="dropout", seed=seeds.dropout(dropout))(x)
 
 
-def _backbone(x, *, name, weights, trainable, dense_units, dropout, dtype):
+def _backbone(x, *, name, weights, trainable, dense_units, dropout, dtype, seeds):
     app_name, mode = BACKBONES[name]
     if weights is not None and weights != "imagenet" and not os.path.isfile(weights):
         raise ValueError(
@@ -125,8 +197,10 @@ def _backbone(x, *, name, weights, trainable, dense_units, dropout, dtype):
     base.trainable = trainable
     # a frozen backbone keeps its batch-norm statistics (inference mode)
     x = base(x, training=False if not trainable else None)
-    x = layers.Dense(dense_units, activation="relu", dtype=dtype, name="dense")(x)
-    return layers.Dropout(dropout, dtype=dtype, name="dropout")(x)
+    x = layers.Dense(
+        dense_units, activation="relu", dtype=dtype, name="dense", kernel_initializer=seeds.kernel()
+    )(x)
+    return layers.Dropout(dropout, dtype=dtype, name="dropout", seed=seeds.dropout(dropout))(x)
 
 
 def _augmentation(x, seed, dtype):
@@ -160,8 +234,11 @@ def build_model(
     x = inputs
     if augment:
         x = _augmentation(x, seed, dtype)
+    seeds = _Seeds(seed)
     if backbone == "cnn":
-        x = _small_cnn(x, filters=filters, dense_units=dense_units, dropout=dropout, dtype=dtype)
+        x = _small_cnn(
+            x, filters=filters, dense_units=dense_units, dropout=dropout, dtype=dtype, seeds=seeds
+        )
     else:
         x = _backbone(
             x,
@@ -171,7 +248,10 @@ def build_model(
             dense_units=dense_units,
             dropout=dropout,
             dtype=dtype,
+            seeds=seeds,
         )
     # the output stays float32 for a numerically stable loss
-    outputs = layers.Dense(1, activation="sigmoid", dtype="float32", name="output")(x)
+    outputs = layers.Dense(
+        1, activation="sigmoid", dtype="float32", name="output", kernel_initializer=seeds.kernel()
+    )(x)
     return keras.Model(inputs, outputs, name=f"skface_{backbone}")

@@ -300,9 +300,16 @@ def main(argv=None):
     Examples
     --------
     >>> from skface.cli import main
-    >>> main(["predict", "--model", "missing.keras", "--images", ".",
-    ...       "--output", "p.csv"])  # doctest: +SKIP
-    skface: error: --model 'missing.keras' does not exist.
+    >>> main(["--version"])
+    skface ...
+    0
+
+    A data error returns 1 and prints one line ``skface: error: ...`` on
+    stderr (here: the folder holds no images):
+
+    >>> import tempfile
+    >>> main(["predict", "--model", "missing.keras", "--images", tempfile.mkdtemp(),
+    ...       "--output", "p.csv"])
     1
     """
     parser = build_parser()

@@ -186,6 +186,23 @@ def load_celeba(root, *, target=("Blond_Hair", "Eyeglasses"), sensitive="Male", 
     >>> from skface.datasets import load_celeba
     >>> train = load_celeba("~/data/celeba", split="train")  # doctest: +SKIP
     >>> train[["filename", "gender", "class", "split"]].head()  # doctest: +SKIP
+
+    The same on a two-image stand-in in the official layout (three of the 40
+    attributes):
+
+    >>> import os, tempfile
+    >>> from PIL import Image
+    >>> root = tempfile.mkdtemp()
+    >>> os.mkdir(os.path.join(root, "img_align_celeba"))
+    >>> for name in ("000001.jpg", "000002.jpg"):
+    ...     Image.new("RGB", (178, 218)).save(os.path.join(root, "img_align_celeba", name))
+    >>> with open(os.path.join(root, "list_attr_celeba.txt"), "w") as f:
+    ...     _ = f.write("2\\nBlond_Hair Eyeglasses Male\\n"
+    ...                 "000001.jpg  1 -1 -1\\n000002.jpg -1 -1  1\\n")
+    >>> load_celeba(root)[["gender", "class", "Blond_Hair", "Male"]]
+       gender  class  Blond_Hair  Male
+    0      -1      1           1     0
+    1       1      0           0     1
     """
     root = os.path.abspath(os.path.expanduser(os.fspath(root)))
     if not os.path.isdir(root):

@@ -146,3 +146,27 @@ def make_fair_scorer(*, sensitive_column=None):
 
 
 fair_scorer = make_fair_scorer()
+fair_scorer.__doc__ = """Fair_Metric scorer that receives the groups through metadata routing.
+
+``make_fair_scorer()``, ready to use: it requests ``sensitive_features``.
+Enable scikit-learn's metadata routing and pass ``sensitive_features=groups``
+to ``GridSearchCV.fit``, ``cross_validate(..., params=...)`` or
+``TunedThresholdClassifierCV.fit``; scikit-learn splits them with the data.
+
+Examples
+--------
+>>> import numpy as np, sklearn
+>>> from sklearn.linear_model import LogisticRegression
+>>> from sklearn.model_selection import cross_val_score
+>>> from skface.metrics import fair_scorer
+>>> X = np.arange(40.0).reshape(-1, 1)
+>>> y, gender = (X[:, 0] > 15).astype(int), np.tile([-1, 1], 20)
+>>> with sklearn.config_context(enable_metadata_routing=True):
+...     scores = cross_val_score(LogisticRegression(), X, y, cv=2, scoring=fair_scorer,
+...                              params={"sensitive_features": gender})
+>>> scores.shape
+(2,)
+"""
+
+# DocTestFinder looks at functions and classes only: run this example too.
+__test__ = {"fair_scorer": fair_scorer.__doc__}
