@@ -28,5 +28,10 @@ docs: $(STAMP)
 	$(PY) -m sphinx -E -W --keep-going -n -b html docs docs/_build/html
 	$(PY) docs/check_links.py docs/_build/html
 
+# Speed and memory against raw Keras, scikeras and the reference's pipeline;
+# writes docs/benchmarks.md and docs/benchmarks.json (10-15 minutes on 2 cores).
+bench: $(STAMP)
+	$(PY) -m benchmarks.run
+
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache

@@ -374,6 +374,12 @@ def make_dataset(
         ds = ds.batch(batch_size).map(load_batch, num_parallel_calls=tf.data.AUTOTUNE)
     else:
 
+        # Each file is decoded to uint8 and the batch is converted to float
+        # once: batching a quarter of the bytes and one vectorised cast per
+        # batch cut the pipeline's CPU time per image by about a fifth
+        # (benchmarks/), which matters on a machine whose cores the model
+        # already keeps busy. An image of another size is resized and rounded
+        # back to uint8 (at most half a grey level, the precision of its pixels).
         def load_one(path, *rest):
             x = decode(tf.io.read_file(path))  # uint8
             shape = tf.shape(x)
@@ -382,10 +388,17 @@ def make_dataset(
             # flight and take three times as long
             x = tf.cond(
                 tf.logical_and(tf.equal(shape[0], height), tf.equal(shape[1], width)),
-                lambda: tf.cast(x, tf.float32),
-                lambda: tf.image.resize(x, (height, width), antialias=True),
-            ) * (1.0 / 255.0)
+                lambda: x,
+                lambda: tf.cast(
+                    tf.clip_by_value(tf.round(tf.image.resize(x, (height, width), antialias=True)), 0, 255),
+                    tf.uint8,
+                ),
+            )
             x = tf.ensure_shape(x, (height, width, 3))
+            return (x, *rest) if rest else x
+
+        def to_float(x, *rest):
+            x = tf.cast(x, tf.float32) * (1.0 / 255.0)
             return (x, *rest) if rest else x
 
         paths = images.paths[indices].astype(str)
@@ -393,7 +406,7 @@ def make_dataset(
         if shuffle:
             ds = ds.shuffle(len(indices), seed=seed, reshuffle_each_iteration=True)
         ds = ds.map(load_one, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-        ds = ds.batch(batch_size)
+        ds = ds.batch(batch_size).map(to_float, num_parallel_calls=tf.data.AUTOTUNE)
     if repeat:
         ds = ds.repeat()
     return ds.prefetch(tf.data.AUTOTUNE)

@@ -16,7 +16,9 @@ import skface
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 EXAMPLES = ROOT / "examples"
-PUBLIC_PACKAGES = ["skface", "skface.metrics", "skface.fairness", "skface.datasets", "skface.cli"]
+PUBLIC_PACKAGES = [
+    "skface", "skface.metrics", "skface.fairness", "skface.datasets", "skface.utils", "skface.cli",
+]
 
 
 def _skface_modules():

@@ -47,6 +47,10 @@ def configure_threads(n_threads):
     >>> from skface.utils import configure_threads
     >>> configure_threads(1)  # doctest: +SKIP
     {'TF_NUM_INTRAOP_THREADS': '1', 'TF_NUM_INTEROP_THREADS': '2'}
+    >>> configure_threads(0)
+    Traceback (most recent call last):
+    ...
+    ValueError: n_threads=0 is not accepted; accepted: an int >= 1.
 
     On every worker of a dask cluster, before the search (``client.run``), or
     also on workers that join later (a worker plugin):

@@ -1,0 +1,1 @@
+"""skface benchmarks: speed, memory and FLOPs against raw Keras, scikeras and the reference pipeline."""

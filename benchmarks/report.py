@@ -1,0 +1,420 @@
+"""Machine description, per-case numbers, targets and the markdown report."""
+
+import importlib.metadata
+import os
+import platform
+
+import numpy as np
+
+#: CPU flags that decide what bfloat16 / float16 / int8 matrix work can run natively
+CPU_FLAGS = ("avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "avx512_fp16", "amx_tile", "amx_bf16", "amx_int8")
+GB = 1e9
+MiB = 2**20
+
+
+def _cpuinfo():
+    model, flags = platform.processor() or "unknown", set()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name") and model in ("unknown", "", platform.processor()):
+                    model = line.split(":", 1)[1].strip()
+                elif line.startswith("flags") and not flags:
+                    flags = set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return model, flags
+
+
+def _version(name):
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def machine_info():
+    import tensorflow as tf
+
+    from skface._model import cpu_has_bfloat16
+
+    model, flags = _cpuinfo()
+    mem = None
+    try:
+        with open("/proc/meminfo") as f:
+            mem = int(next(line for line in f if line.startswith("MemTotal")).split()[1]) * 1024
+    except (OSError, StopIteration):
+        pass
+    gpus = []
+    for device in tf.config.list_physical_devices("GPU"):
+        details = tf.config.experimental.get_device_details(device)
+        gpus.append({"name": details.get("device_name", device.name),
+                     "compute_capability": details.get("compute_capability")})
+    tf_keras = _version("tf_keras")
+    if tf_keras is None:
+        try:
+            import tf_keras as tfk
+
+            tf_keras = tfk.__version__
+        except ImportError:
+            pass
+    return {
+        "cpu_model": model,
+        "logical_cpus": os.cpu_count(),
+        "usable_cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
+        "cpu_flags": {flag: flag in flags for flag in CPU_FLAGS},
+        "cpu_has_bfloat16": cpu_has_bfloat16(),
+        "memory_bytes": mem,
+        "gpus": gpus,
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "tensorflow": tf.__version__,
+        "keras": _version("keras"),
+        "scikeras": _version("scikeras"),
+        "scikit_learn": _version("scikit-learn"),
+        "numpy": np.__version__,
+        "tf_keras": tf_keras,
+        "onednn": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "default (on for x86 Linux)"),
+        "tf_threads": {"intra_op": tf.config.threading.get_intra_op_parallelism_threads() or "default (all cores)",
+                       "inter_op": tf.config.threading.get_inter_op_parallelism_threads() or "default (all cores)"},
+    }
+
+
+def case_result(case, cfg, flops):
+    n = cfg.n_train
+    train, pred = np.asarray(case.train_seconds), np.asarray(case.predict_seconds)
+    train_cpu, pred_cpu = np.asarray(case.train_cpu_seconds), np.asarray(case.predict_cpu_seconds)
+    return {
+        "key": case.key,
+        "title": case.title,
+        "source": case.source,
+        "precision": case.precision,
+        "resolved_precision": case.resolved_precision,
+        "jit_compile": case.jit,
+        "n_images": n,
+        "train_seconds": train.tolist(),
+        "predict_seconds": pred.tolist(),
+        "train_images_per_s": float(n / train.min()),
+        "train_images_per_s_median": float(n / np.median(train)),
+        "predict_images_per_s": float(n / pred.min()),
+        "predict_images_per_s_median": float(n / np.median(pred)),
+        # images per CPU-second (all threads of the process): robust to other
+        # processes' load, which takes wall time but not this process's CPU time
+        "train_cpu_seconds": train_cpu.tolist(),
+        "predict_cpu_seconds": pred_cpu.tolist(),
+        "train_cpu_images_per_s": float(n / train_cpu.min()),
+        "predict_cpu_images_per_s": float(n / pred_cpu.min()),
+        "train_gflops_per_s": float(n / train.min() * flops["train_flops_per_image"] / GB),
+        "predict_gflops_per_s": float(n / pred.min() * flops["forward_flops_per_image"] / GB),
+        "test_accuracy": getattr(case, "accuracy", None),
+    }
+
+
+def _ratio(results, a, b, what):
+    """Best-round ratio a/b of images/s, with the range of the per-round (paired) ratios.
+
+    ``what`` is "train" or "predict" (wall-clock) or "train_cpu" or
+    "predict_cpu" (images per CPU-second of the process).
+    """
+    by_key = {c["key"]: c for c in results["cases"]}
+    if a not in by_key or b not in by_key:
+        return None
+    ca, cb = by_key[a], by_key[b]
+    paired = [tb / ta for ta, tb in zip(ca[f"{what}_seconds"], cb[f"{what}_seconds"])]
+    return {
+        "value": ca[f"{what}_images_per_s"] / cb[f"{what}_images_per_s"],
+        "paired_min": min(paired),
+        "paired_max": max(paired),
+    }
+
+
+def targets(results):
+    """Each target of issue 6, measured on wall-clock and on CPU time, with its status.
+
+    The status is "met" when the wall-clock ratio meets the threshold, "met on
+    CPU time" when only the CPU-time ratio does (on a machine shared with
+    other processes the wall-clock ratio carries their noise), else "missed";
+    "n/a" where the target does not apply to this machine.
+    """
+    gpu = results["config"]["profile"] == "gpu"
+    bf16 = results["machine"]["cpu_has_bfloat16"]
+    out = []
+
+    def add(name, a, b, what, threshold, applies=True, why=""):
+        wall, cpu = _ratio(results, a, b, what), _ratio(results, a, b, what + "_cpu")
+        if wall is None:
+            out.append({"target": name, "status": "not run"})
+            return
+        if not applies:
+            status = "n/a"
+        elif wall["value"] >= threshold:
+            status = "met"
+        elif cpu["value"] >= threshold:
+            status = "met on CPU time"
+        else:
+            status = "missed"
+        out.append({"target": name, "kind": "ratio", "threshold": threshold, "wall": wall, "cpu": cpu,
+                    "status": status, "why": why})
+
+    add("train (3)/(1) >= 0.97", "3", "1", "train", 0.97)
+    add("train (2)/(1): plain scikeras, for comparison", "2", "1", "train", 0.97)
+    add("train (4)/(1) >= 0.90 (JPEG decoding hidden behind compute)", "4", "1", "train", 0.90)
+    add("predict (4)/(1) >= 0.95", "4", "1", "predict", 0.95)
+    if gpu:
+        add("train (6)/(4): precision='auto' (mixed_float16) vs float32", "6", "4", "train", 1.0,
+            applies=False, why="no target for GPUs in the issue")
+    else:
+        why = "" if bf16 else ("no bfloat16 matrix instructions (avx512_bf16/amx_bf16) on this CPU: "
+                               "precision='auto' resolves to float32, so (6) is (4)")
+        add("train (6)/(4) >= 1.4 on a CPU with bfloat16 matrix instructions", "6", "4", "train", 1.4,
+            applies=bf16, why=why)
+        add("train (6b)/(4): mixed_bfloat16 vs float32, measured whatever the CPU", "6b", "4", "train", 1.4,
+            applies=bf16, why="" if bf16 else "reported, not judged: no bfloat16 instructions here")
+    by_key = {c["key"]: c for c in results["cases"]}
+    low = "6b" if "6b" in by_key else "6"
+    if "4" in by_key and low in by_key and by_key[low]["test_accuracy"] is not None:
+        diff = by_key[low]["test_accuracy"] - by_key["4"]["test_accuracy"]
+        out.append({"target": f"test accuracy of ({low}) within 1 point of (4) after the same epochs",
+                    "kind": "accuracy", "value": diff, "threshold": 0.01,
+                    "status": "met" if abs(diff) <= 0.01 else "missed"})
+    memory = results["memory"]
+    if memory:
+        top = max(memory, key=lambda m: m["n_paths"])
+        low_m = min(memory, key=lambda m: m["n_paths"])
+        growth = top["peak_rss_bytes"] / low_m["peak_rss_bytes"] - 1
+        big = top["n_paths"] >= 100_000
+        out.append({"target": f"peak RSS for {top['n_paths']:,} paths <= 1.5 GB", "kind": "GB",
+                    "value": top["peak_rss_bytes"] / GB, "threshold": 1.5,
+                    "status": ("met" if top["peak_rss_bytes"] <= 1.5 * GB else "missed") if big else "n/a"})
+        out.append({"target": f"peak RSS flat from {low_m['n_paths']:,} to {top['n_paths']:,} paths (growth < 10 %)",
+                    "kind": "growth", "value": growth, "threshold": 0.10,
+                    "status": "met" if growth < 0.10 else "missed"})
+    return out
+
+
+def _f(x, digits=0):
+    return "-" if x is None else f"{x:,.{digits}f}"
+
+
+def markdown(r):
+    m, cfg = r["machine"], r["config"]
+    by_key = {c["key"]: c for c in r["cases"]}
+    base = by_key.get("1")
+    flags = ", ".join(f"{k} {'yes' if v else 'no'}" for k, v in m["cpu_flags"].items())
+    precisions = sorted({c["resolved_precision"] for c in r["cases"]})
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Written by `python -m benchmarks.run{' --profile gpu' if cfg['profile'] == 'gpu' else ''}` "
+        f"on {r['date']} in {r['seconds'] / 60:.1f} minutes; do not edit by hand, rerun it. "
+        "Raw numbers: `benchmarks.json` beside this file.",
+        "",
+        "## Machine",
+        "",
+        "| | |",
+        "|---|---|",
+        f"| CPU | {m['cpu_model']}, {m['logical_cpus']} logical cores ({m['usable_cpus']} usable) |",
+        f"| CPU flags | {flags} |",
+        f"| bfloat16 matrix instructions | {'yes' if m['cpu_has_bfloat16'] else 'no'} |",
+        f"| memory | {_f((m['memory_bytes'] or 0) / GB, 1)} GB |",
+        f"| GPU | {', '.join(g['name'] for g in m['gpus']) or 'none'} |",
+        f"| software | Python {m['python']}, TensorFlow {m['tensorflow']}, Keras {m['keras']}, "
+        f"scikeras {m['scikeras']}, scikit-learn {m['scikit_learn']}, NumPy {m['numpy']}, "
+        f"tf_keras {m['tf_keras'] or 'not installed'} |",
+        f"| oneDNN | {m['onednn']} |",
+        f"| precisions used | {', '.join(precisions)} |",
+        f"| load average (1, 5, 15 min) | start {', '.join(f'{x:.1f}' for x in r['load_average']['start'])}; "
+        f"end {', '.join(f'{x:.1f}' for x in r['load_average']['end'])} |",
+        "",
+        "## Speed",
+        "",
+        f"{cfg['n_train']:,} synthetic {cfg['image_size']}x{cfg['image_size']} JPEGs (the same files, or the "
+        f"same images decoded into an array), the reference CNN ({r['flops']['params']:,} parameters), "
+        f"binary focal loss, Adam, per-sample weights, training batch {cfg['batch_size']}, prediction batch "
+        f"{cfg['predict_batch_size']}. Each case is warmed up, then one epoch of training and one prediction "
+        f"pass are timed, {cfg['repeats']} rounds with the cases interleaved; images/s are from the fastest "
+        "round, \"x (1)\" is the ratio to raw Keras with, in brackets, the range of the per-round ratios "
+        "(the noise); img/CPU-s counts images per CPU-second of the process (see Notes). Test accuracy: on "
+        f"{cfg['n_test']:,} held-out images after the same training (warm-up + {cfg['repeats']} epochs).",
+        "",
+        "| # | set-up | precision | XLA | train img/s | x (1) | train img/CPU-s | x (1) | predict img/s | x (1) "
+        "| predict img/CPU-s | x (1) | train GFLOP/s | test acc. |",
+        "|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+
+    def rel(c, what):
+        ratio = _ratio(r, c["key"], "1", what)
+        if ratio is None:
+            return "-"
+        return f"{ratio['value']:.2f} [{ratio['paired_min']:.2f}-{ratio['paired_max']:.2f}]"
+
+    for c in r["cases"]:
+        prec = c["resolved_precision"] + (" (auto)" if c["precision"] == "auto" else "")
+        jit = {None: "default", True: "on", False: "off"}[c["jit_compile"]]
+        lines.append(
+            f"| {c['key']} | {c['title']} | {prec} | {jit} | {_f(c['train_images_per_s'])} | {rel(c, 'train')} | "
+            f"{_f(c['train_cpu_images_per_s'])} | {rel(c, 'train_cpu')} | "
+            f"{_f(c['predict_images_per_s'])} | {rel(c, 'predict')} | "
+            f"{_f(c['predict_cpu_images_per_s'])} | {rel(c, 'predict_cpu')} | "
+            f"{_f(c['train_gflops_per_s'], 1)} | {_f(c['test_accuracy'], 3)} |"
+        )
+    if "5" not in by_key:
+        lines += ["", "(5), the tf_keras ImageDataGenerator pipeline, was not run: tf_keras is not installed "
+                  "(`pip install tf_keras` matching the TensorFlow version adds it)."]
+    lines += ["", "## Targets (issue 6)", "",
+              "Ratios of the best rounds, with the range of the per-round ratios in brackets.", "",
+              "| target | wall clock | CPU time | status |", "|---|---:|---:|---|"]
+    for t in r["targets"]:
+        why = f" ({t['why']})" if t.get("why") else ""
+        if t["status"] == "not run":
+            lines.append(f"| {t['target']} | - | - | not run |")
+        elif t["kind"] == "ratio":
+            w, c = t["wall"], t["cpu"]
+            lines.append(
+                f"| {t['target']} | {w['value']:.2f} [{w['paired_min']:.2f}-{w['paired_max']:.2f}] | "
+                f"{c['value']:.2f} [{c['paired_min']:.2f}-{c['paired_max']:.2f}] | {t['status']}{why} |"
+            )
+        else:
+            value = {"accuracy": f"{t['value'] * 100:+.1f} points", "GB": f"{t['value']:.2f} GB",
+                     "growth": f"{t['value'] * 100:+.1f} %"}[t["kind"]]
+            lines.append(f"| {t['target']} | {value} | | {t['status']}{why} |")
+    if r["memory"]:
+        lines += [
+            "", "## Memory", "",
+            "Peak resident memory (VmHWM) of a fresh process that imports TensorFlow, builds the estimator and "
+            f"trains it with precision='float32' from a list of paths (the cached files repeated), stopped after "
+            f"{r['memory'][0]['steps']} batches; the pipeline's footprint does not grow along the epoch (it holds "
+            "the path strings and a few decoded batches). Against it, the memory the same images would take as "
+            "an in-memory array.",
+            "",
+            "| paths | batches trained | RSS before fit (MiB) | peak RSS (MiB) | as float32 array (MiB) | as uint8 array (MiB) |",
+            "|---:|---:|---:|---:|---:|---:|",
+        ]
+        for mm in r["memory"]:
+            lines.append(
+                f"| {mm['n_paths']:,} | {mm['steps']} | {_f(mm['rss_before_fit_bytes'] / MiB)} | "
+                f"{_f(mm['peak_rss_bytes'] / MiB)} | {_f(mm['float32_array_bytes'] / MiB)} | "
+                f"{_f(mm['uint8_array_bytes'] / MiB)} |"
+            )
+        top = max(r["memory"], key=lambda m: m["n_paths"])
+        low = min(r["memory"], key=lambda m: m["n_paths"])
+        if top["n_paths"] > low["n_paths"]:
+            extra = top["peak_rss_bytes"] - low["peak_rss_bytes"]
+            per_path = extra / (top["n_paths"] - low["n_paths"])
+            per_image = top["float32_array_bytes"] / top["n_paths"]
+            lines += ["", f"From {low['n_paths']:,} to {top['n_paths']:,} paths the peak grows by "
+                      f"{extra / MiB:,.0f} MiB, about {per_path:,.0f} bytes per path (the path strings, the label "
+                      f"and weight arrays, one shuffle-buffer entry each), against {per_image:,.0f} bytes per "
+                      "image as a float32 array: the pixels in memory do not grow with the path count."]
+    fl = r["flops"]
+    lines += [
+        "", "## FLOPs", "",
+        f"Multiply-accumulates per {cfg['image_size']}x{cfg['image_size']} image, Conv2D and Dense layers "
+        "(bias, activations and pooling left out): forward FLOPs = 2 x MACs, training ~ 3 x forward.",
+        "",
+        "| layer | kind | MACs per image |",
+        "|---|---|---:|",
+    ]
+    lines += [f"| {la['name']} | {la['kind']} | {la['macs']:,} |" for la in fl["layers"]]
+    lines += [
+        f"| **total** | | **{fl['macs_per_image']:,}** |",
+        "",
+        f"Forward: {fl['forward_flops_per_image'] / 1e6:.1f} MFLOP per image; training: "
+        f"{fl['train_flops_per_image'] / 1e6:.1f} MFLOP per image.",
+    ]
+    if base:
+        lines.append(
+            f"Raw Keras achieves {base['train_gflops_per_s']:.1f} GFLOP/s training and "
+            f"{base['predict_gflops_per_s']:.1f} GFLOP/s predicting."
+        )
+    lines += ["", "## Notes", ""] + _notes(r, by_key) + ["", "## Headline (for the README)", "", _headline(r, by_key), ""]
+    return "\n".join(lines)
+
+
+def _loaded(r):
+    m = r["machine"]
+    return max(r["load_average"]["start"][0], r["load_average"]["end"][0]) > (m["usable_cpus"] or 1)
+
+
+def _notes(r, by_key):
+    m = r["machine"]
+    notes = []
+    if r["config"]["profile"] == "cpu" and not m["cpu_has_bfloat16"] and "6b" in by_key and "4" in by_key:
+        wall, cpu = _ratio(r, "6b", "4", "train"), _ratio(r, "6b", "4", "train_cpu")
+        pwall = _ratio(r, "6b", "4", "predict")
+        verdict = "slower than" if max(wall["value"], cpu["value"]) < 0.95 else (
+            "faster than" if min(wall["value"], cpu["value"]) > 1.05 else "about as fast as")
+        acc = by_key["6b"]["test_accuracy"], by_key["4"]["test_accuracy"]
+        notes.append(
+            "- **bfloat16 on this CPU.** The CPU has AVX-512"
+            f"{' and AVX512-VNNI (int8 dot products)' if m['cpu_flags'].get('avx512_vnni') else ''} but neither "
+            "`avx512_bf16` nor `amx_bf16`: it has no bfloat16 dot-product instructions, so oneDNN has no native "
+            "bfloat16 kernels to use; bfloat16 products are emulated (converted to float32 and multiplied with "
+            "float32 FMAs) and every mixed_bfloat16 layer also pays for casting its inputs and weights. Measured "
+            f"here, mixed_bfloat16 (6b) trains at {wall['value']:.2f}x the float32 images/s of (4) "
+            f"(per round {wall['paired_min']:.2f}-{wall['paired_max']:.2f}; {cpu['value']:.2f}x on CPU time) and "
+            f"predicts at {pwall['value']:.2f}x: {verdict} float32, not 1.5x faster. Test accuracy after the same "
+            f"training: {acc[0]:.3f} (bfloat16) vs {acc[1]:.3f} (float32). `precision='auto'` resolves to "
+            "float32 on this CPU (`skface._model.cpu_has_bfloat16()` is False), so (6) is (4) up to noise. The "
+            "1.4x target applies to CPUs with avx512_bf16 or AMX-BF16 (Intel Cooper Lake, Sapphire Rapids and "
+            "later; AMD Zen 4 and later)."
+        )
+    if "5" in by_key and "1" in by_key:
+        notes.append(
+            "- **(5)** is the reference's pipeline: tf_keras `ImageDataGenerator(rescale=1/255)."
+            "flow_from_dataframe(..., weight_col='weight', class_mode='raw')` fed to the same Keras 3 model "
+            "through a `keras.utils.PyDataset` with `workers=1` (Keras 3 does not take a tf_keras Sequence); "
+            "as with tf.keras 2's default `workers=1`, files are read and decoded with Pillow in the training "
+            "thread, one batch at a time."
+        )
+    notes.append(
+        "- (1) and (2) get the images as a float32 array (uint8 / 255, converted once, untimed); (3) gets the "
+        "uint8 array and scales each batch in its tf.data pipeline (timed); (4), (5), (6) read the JPEG files."
+    )
+    notes.append(
+        "- The estimators run with `early_stopping=False`, `epochs=1`, `warm_start=True`, so each timed `fit` "
+        "is one epoch of the already built model; each timed call includes the wrapper's own work (input "
+        "validation, one `stat` per file, the tf.data set-up)."
+    )
+    notes.append(
+        "- img/CPU-s is images per CPU-second of the benchmark process (user + system time of all its threads). "
+        "Other processes on the machine take wall-clock time from a case but not CPU time from this process, "
+        "so on a shared machine the CPU-time ratios are the steadier measure of what a set-up costs; on an idle "
+        "machine whose cores the training saturates, the two ratios agree."
+    )
+    if _loaded(r):
+        notes.append(
+            f"- The machine was shared with other work (load average above its {m['usable_cpus']} cores): "
+            "absolute images/s are low and the wall-clock ratios noisy (see the per-round ranges)."
+        )
+    return notes
+
+
+def _headline(r, by_key):
+    what = "train_cpu" if _loaded(r) else "train"
+    unit = "images per CPU-second" if _loaded(r) else "images/s"
+    parts = []
+    for key, label in (("2", "plain scikeras trains at"), ("3", "FaceCNNClassifier on an array at"),
+                       ("4", "FaceCNNClassifier streaming JPEG paths at")):
+        ratio = _ratio(r, key, "1", what)
+        if ratio:
+            parts.append(f"{label} {ratio['value']:.2f}x")
+    ratio = _ratio(r, "4", "1", what.replace("train", "predict"))
+    if ratio:
+        parts.append(f"and predicts from paths at {ratio['value']:.2f}x")
+    ratio = _ratio(r, "5", "1", what)
+    if ratio:
+        parts.append(f"(the reference's ImageDataGenerator pipeline trains at {ratio['value']:.2f}x)")
+    text = (f"On {r['machine']['cpu_model']} ({r['machine']['usable_cpus']} cores), against raw Keras "
+            f"`model.fit` on an in-memory array ({unit}): " + ", ".join(parts) + ".")
+    if r["memory"]:
+        top = max(r["memory"], key=lambda m: m["n_paths"])
+        low = min(r["memory"], key=lambda m: m["n_paths"])
+        text += (f" Training from {top['n_paths']:,} JPEG paths peaks at {top['peak_rss_bytes'] / GB:.2f} GB "
+                 f"resident ({low['peak_rss_bytes'] / GB:.2f} GB for {low['n_paths']:,}); the same images as a "
+                 f"float32 array would take {top['float32_array_bytes'] / GB:.1f} GB.")
+    if "6b" in by_key and "4" in by_key and not r["machine"]["cpu_has_bfloat16"]:
+        ratio = _ratio(r, "6b", "4", what)
+        text += (f" This CPU has no bfloat16 instructions: mixed_bfloat16 runs at {ratio['value']:.2f}x float32, "
+                 "so `precision='auto'` keeps float32 there.")
+    return text

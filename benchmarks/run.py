@@ -1,0 +1,207 @@
+"""Run the skface benchmarks and write docs/benchmarks.md and docs/benchmarks.json.
+
+    python -m benchmarks.run                 # CPU, the full run (about 10-15 minutes on 2 cores)
+    python -m benchmarks.run --smoke --out /tmp/bench   # tiny sizes, seconds: checks the code path
+    python -m benchmarks.run --profile gpu --out "$OUT" # what benchmarks/gpu.sh runs
+
+One process trains every case on the same cached synthetic JPEGs (and on the
+same images decoded into an array), warms each one up, then times one epoch
+of training and one prediction pass per case, ``--repeats`` times, the cases
+interleaved and rotated each round so that a change in machine load hits all
+of them alike. Images/s are from the fastest round; the spread of the paired
+per-round ratios shows the noise. Peak memory is measured in a fresh child
+process per path count (see benchmarks/memory.py).
+"""
+
+import argparse
+import datetime
+import gc
+import json
+import os
+import platform
+import subprocess
+import sys
+from dataclasses import dataclass
+
+if __package__ in (None, ""):  # python benchmarks/run.py
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    __package__ = "benchmarks"  # noqa: A001
+
+import numpy as np
+
+from benchmarks import cases as _cases
+from benchmarks import report
+from benchmarks.data import load_array, synthetic_faces
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+PROFILES = {
+    # n_train, n_test, batch, predict batch, repeats, memory path counts, memory steps
+    "cpu": dict(n_train=1024, n_test=2048, image_size=80, batch_size=32, predict_batch_size=256,
+                repeats=3, memory_paths=(10_000, 50_000, 100_000), memory_steps=20),
+    "gpu": dict(n_train=16384, n_test=4096, image_size=80, batch_size=256, predict_batch_size=1024,
+                repeats=3, memory_paths=(10_000, 50_000, 100_000), memory_steps=100),
+    "smoke": dict(n_train=64, n_test=32, image_size=16, batch_size=16, predict_batch_size=32,
+                  repeats=1, memory_paths=(200, 400), memory_steps=2),
+}
+
+
+@dataclass
+class Config:
+    profile: str
+    n_train: int
+    n_test: int
+    image_size: int
+    batch_size: int
+    predict_batch_size: int
+    repeats: int
+    memory_paths: tuple
+    memory_steps: int
+    cache: str
+    out: str
+    only: tuple = ()
+    smoke: bool = False
+
+    @property
+    def hw(self):
+        return (self.image_size, self.image_size)
+
+
+@dataclass
+class Data:
+    train_frame: object
+    test_frame: object
+    paths_train: np.ndarray
+    paths_test: np.ndarray
+    X_train_u8: np.ndarray
+    X_test_u8: np.ndarray
+    X_train_f32: np.ndarray
+    X_test_f32: np.ndarray
+    y_train: np.ndarray
+    y_test: np.ndarray
+    w_train: np.ndarray
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description="skface benchmarks (speed, memory, FLOPs)")
+    parser.add_argument("--profile", choices=["cpu", "gpu"], default="cpu",
+                        help="case list and sizes: cpu (default) or gpu (mixed_float16, XLA on/off, batch 256)")
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes (16 px, 64 images): checks the code path only")
+    parser.add_argument("--out", default=os.path.join(ROOT, "docs"), help="folder for benchmarks.md/.json (default docs/)")
+    parser.add_argument("--cache", default=os.path.join(ROOT, "benchmarks", ".cache"), help="folder of the cached JPEGs")
+    for name in ("n_train", "n_test", "image_size", "batch_size", "predict_batch_size", "repeats", "memory_steps"):
+        parser.add_argument("--" + name.replace("_", "-"), type=int, default=None)
+    parser.add_argument("--memory-paths", default=None, help="comma-separated path counts, e.g. 10000,50000,100000; 0 skips")
+    parser.add_argument("--only", default="", help="comma-separated case keys to run (default: all)")
+    args = parser.parse_args(argv)
+    settings = dict(PROFILES["smoke" if args.smoke else args.profile])
+    for name in ("n_train", "n_test", "image_size", "batch_size", "predict_batch_size", "repeats", "memory_steps"):
+        if getattr(args, name) is not None:
+            settings[name] = getattr(args, name)
+    if args.memory_paths is not None:
+        settings["memory_paths"] = tuple(int(v) for v in args.memory_paths.split(",") if int(v) > 0)
+    return Config(profile=args.profile, cache=args.cache, out=args.out,
+                  only=tuple(k for k in args.only.split(",") if k), smoke=args.smoke, **settings)
+
+
+def load_data(cfg):
+    frame = synthetic_faces(cfg.cache, cfg.n_train + cfg.n_test, image_size=cfg.image_size)
+    train, test = frame.iloc[: cfg.n_train], frame.iloc[cfg.n_train:]
+    X_train, X_test = load_array(train["filename"]), load_array(test["filename"])
+    return Data(
+        train_frame=train.reset_index(drop=True), test_frame=test.reset_index(drop=True),
+        paths_train=train["filename"].to_numpy(dtype=object), paths_test=test["filename"].to_numpy(dtype=object),
+        X_train_u8=X_train, X_test_u8=X_test,
+        X_train_f32=X_train.astype(np.float32) / 255.0, X_test_f32=X_test.astype(np.float32) / 255.0,
+        y_train=train["label"].to_numpy(dtype=np.float32), y_test=test["label"].to_numpy(dtype=np.float32),
+        w_train=train["weight"].to_numpy(dtype=np.float32),
+    ), os.path.dirname(frame["filename"].iloc[0])
+
+
+def time_cases(cases, data, cfg, log):
+    for case in cases:
+        log(f"warm-up {case.key}: {case.title}")
+        case.setup(data, cfg)
+        gc.collect()
+    for r in range(cfg.repeats):
+        order = cases[r % len(cases):] + cases[: r % len(cases)]
+        for case in order:
+            case.train_epoch()
+            case.predict()
+            gc.collect()
+            log(f"round {r + 1}/{cfg.repeats} {case.key}: train {len(data.y_train) / case.train_seconds[-1]:.1f} img/s, "
+                f"predict {len(data.y_train) / case.predict_seconds[-1]:.1f} img/s")
+    for case in cases:
+        case.accuracy = case.test_accuracy()
+        log(f"{case.key}: test accuracy {case.accuracy:.4f} (precision {case.resolved_precision})")
+
+
+def measure_memory(cfg, image_dir, log):
+    rows = []
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([ROOT, os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep))
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    for n in cfg.memory_paths:
+        cmd = [sys.executable, "-m", "benchmarks.memory", "--manifest", os.path.join(image_dir, "manifest.csv"),
+               "--n-paths", str(n), "--steps", str(cfg.memory_steps), "--batch-size", str(cfg.batch_size),
+               "--image-size", str(cfg.image_size)]
+        done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+        lines = [ln for ln in done.stdout.splitlines() if ln.startswith("{")]
+        if done.returncode != 0 or not lines:
+            raise RuntimeError(f"memory run for {n} paths failed ({done.returncode}):\n{done.stderr[-3000:]}")
+        rows.append(json.loads(lines[-1]))
+        log(f"memory {n} paths: peak RSS {rows[-1]['peak_rss_bytes'] / 2**20:.0f} MiB "
+            f"({rows[-1]['steps']} steps, {rows[-1]['seconds']:.0f} s)")
+    return rows
+
+
+def main(argv=None):
+    cfg = parse_args(argv)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    # the memory runs are child processes: on a GPU, let each process take
+    # device memory as it needs it instead of all of it at start
+    os.environ.setdefault("TF_FORCE_GPU_ALLOW_GROWTH", "true")
+
+    def log(message):
+        print(f"[bench {datetime.datetime.now():%H:%M:%S}] {message}", flush=True)
+
+    started = datetime.datetime.now(datetime.timezone.utc)
+    load_start = os.getloadavg()
+    log(f"profile {'smoke' if cfg.smoke else cfg.profile}: {cfg.n_train} training / {cfg.n_test} test images "
+        f"of {cfg.image_size} px, batch {cfg.batch_size}, {cfg.repeats} rounds")
+    data, image_dir = load_data(cfg)
+    log(f"images cached in {image_dir}")
+
+    cases = _cases.reference_cases(cfg.profile)
+    if cfg.only:
+        cases = [c for c in cases if c.key in cfg.only]
+    time_cases(cases, data, cfg, log)
+
+    from benchmarks.flops import flops_summary
+
+    flops = flops_summary(cfg.hw)
+    memory = measure_memory(cfg, image_dir, log) if cfg.memory_paths else []
+
+    results = {
+        "schema": 1,
+        "date": started.isoformat(timespec="seconds"),
+        "seconds": (datetime.datetime.now(datetime.timezone.utc) - started).total_seconds(),
+        "machine": report.machine_info(),
+        "load_average": {"start": load_start, "end": os.getloadavg()},
+        "config": {k: v for k, v in vars(cfg).items() if k not in ("cache", "out")} | {"image_dir": image_dir},
+        "cases": [report.case_result(c, cfg, flops) for c in cases],
+        "flops": flops,
+        "memory": memory,
+    }
+    results["targets"] = report.targets(results)
+    os.makedirs(cfg.out, exist_ok=True)
+    with open(os.path.join(cfg.out, "benchmarks.json"), "w") as f:
+        json.dump(results, f, indent=2, default=float)
+        f.write("\n")
+    with open(os.path.join(cfg.out, "benchmarks.md"), "w") as f:
+        f.write(report.markdown(results))
+    log(f"wrote {os.path.join(cfg.out, 'benchmarks.md')} and benchmarks.json")
+    return results
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,67 @@
+"""Smoke test of the benchmark code path: tiny sizes, structure of the outputs only.
+
+Performance is never asserted here: the benchmark itself (``python -m
+benchmarks.run``) measures it and writes docs/benchmarks.md.
+"""
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # benchmarks/ is not part of the installed package
+    sys.path.insert(0, str(ROOT))
+
+run = pytest.importorskip("benchmarks.run")
+
+
+def test_benchmark_smoke_writes_table_and_json(tmp_path):
+    out = tmp_path / "out"
+    results = run.main([
+        "--smoke", "--out", str(out), "--cache", str(tmp_path / "cache"),
+        "--only", "1,4", "--n-train", "16", "--n-test", "8", "--memory-paths", "0",
+    ])
+    data = json.loads((out / "benchmarks.json").read_text())
+    assert data["schema"] == 1
+    assert [c["key"] for c in data["cases"]] == ["1", "4"]
+    for case in data["cases"]:
+        assert case["n_images"] == 16
+        assert len(case["train_seconds"]) == len(case["predict_seconds"]) == 1
+        assert case["train_images_per_s"] > 0 and case["predict_cpu_images_per_s"] > 0
+        assert 0.0 <= case["test_accuracy"] <= 1.0
+    assert {"cpu_model", "cpu_flags", "cpu_has_bfloat16", "tensorflow"} <= set(data["machine"])
+    assert data["flops"]["macs_per_image"] == sum(layer["macs"] for layer in data["flops"]["layers"])
+    statuses = {t["target"]: t["status"] for t in data["targets"]}
+    assert statuses["train (4)/(1) >= 0.90 (JPEG decoding hidden behind compute)"] in (
+        "met", "met on CPU time", "missed")
+    assert statuses["train (3)/(1) >= 0.97"] == "not run"
+    assert results["cases"] == data["cases"]
+    text = (out / "benchmarks.md").read_text()
+    for heading in ("## Machine", "## Speed", "## Targets (issue 6)", "## FLOPs", "## Headline (for the README)"):
+        assert heading in text
+
+
+def test_flops_of_the_reference_cnn():
+    from benchmarks.flops import flops_summary
+
+    flops = flops_summary((80, 80))
+    # conv 78x78x27x32 + 37x37x288x64 + 16x16x576x128, dense 8192x512 + 512
+    assert flops["macs_per_image"] == 5_256_576 + 25_233_408 + 18_874_368 + 4_194_304 + 512
+    assert flops["params"] == 4_288_577
+    assert flops["train_flops_per_image"] == 3 * flops["forward_flops_per_image"]
+
+
+def test_memory_child_reports_peak_rss(tmp_path, capsys):
+    from benchmarks import memory
+    from benchmarks.data import synthetic_faces
+
+    synthetic_faces(tmp_path, 8, image_size=16)
+    manifest = next(tmp_path.glob("*/manifest.csv"))
+    memory.main(["--manifest", str(manifest), "--n-paths", "40", "--steps", "1",
+                 "--batch-size", "8", "--image-size", "16"])
+    row = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert row["n_paths"] == 40 and row["steps"] == 1 and not row["full_epoch"]
+    assert row["peak_rss_bytes"] >= row["rss_before_fit_bytes"] > 0
+    assert row["float32_array_bytes"] == 40 * 16 * 16 * 3 * 4
