@@ -645,7 +645,10 @@ class FaceCNNClassifier(KerasClassifier):
         # scale: a new network is built and compiled under the strategy, so its
         # variables (and the optimizer's) are mirrored; Keras then trains and
         # predicts with that strategy.
-        strategy = None if warm else _model.resolve_distribution(self.distribution)
+        # reliability: a network resumed from a checkpoint is loaded afresh, so
+        # it is loaded under the strategy too
+        fresh = not warm or checkpoint is not None
+        strategy = _model.resolve_distribution(self.distribution) if fresh else None
         with _seeded(seed):
             with _strategy_scope(strategy):
                 if checkpoint is not None:

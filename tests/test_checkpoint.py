@@ -179,6 +179,17 @@ def test_warm_start_from_a_finished_checkpoint_trains_more_epochs(tmp_path, toy)
     assert len(skface.load(tmp_path / "checkpoint.keras").history_["loss"]) == 1
 
 
+def test_a_resumed_network_is_loaded_under_the_distribution_strategy(tmp_path, toy):
+    import tensorflow as tf
+
+    X, y = toy
+    params = {**SMALL, "epochs": 1, "checkpoint_dir": tmp_path, "distribution": "mirrored"}
+    FaceCNNClassifier(**params).fit(X, y)
+    resumed = FaceCNNClassifier(**params, warm_start=True).fit(X, y)
+    assert len(resumed.history_["loss"]) == 2
+    assert isinstance(resumed.model_.distribute_strategy, tf.distribute.MirroredStrategy)
+
+
 def test_early_stopping_checkpoint_holds_the_restored_best_weights(tmp_path, toy):
     X, _ = toy
     noise = np.random.default_rng(0).integers(0, 2, len(X))

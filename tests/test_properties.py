@@ -211,7 +211,7 @@ def weights(draw, n, broken=None):
     return w, False
 
 
-@SLOW
+@settings(SLOW, max_examples=15)  # each accepted example trains a network
 @given(data=st.data())
 def test_fit_any_images_labels_and_weights(data):
     # one part at most is broken on purpose, so that half the fits succeed
