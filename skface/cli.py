@@ -37,24 +37,23 @@ class CommandError(Exception):
 
 
 # ---------------------------------------------------------------- argument types
-def _positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
+def _int_at_least(minimum, expected):
+    """An argparse type: an int >= ``minimum``; ``expected`` words the error."""
+
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
+        return value
+
+    return parse
 
 
-def _image_size(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 8 (pixels), got {text!r}") from None
-    if value < 8:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 8 (pixels), got {text!r}")
-    return value
+_positive_int = _int_at_least(1, "a positive integer")
+_image_size = _int_at_least(8, "an integer >= 8 (pixels)")
 
 
 def _probability(text):
