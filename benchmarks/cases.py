@@ -258,8 +258,10 @@ def reference_cases(profile):
         # XLA on and off, explicitly (Keras's default "auto" turns it on for a GPU)
         cases += [
             RawKeras("1-xla", "raw Keras, float32 array, XLA on", jit=True),
-            RawKeras("1-mf16", "raw Keras, float32 array, mixed_float16, XLA off", precision="mixed_float16", jit=False),
-            RawKeras("1-mf16-xla", "raw Keras, float32 array, mixed_float16, XLA on", precision="mixed_float16", jit=True),
+            RawKeras("1-mf16", "raw Keras, float32 array, mixed_float16, XLA off",
+                     precision="mixed_float16", jit=False),
+            RawKeras("1-mf16-xla", "raw Keras, float32 array, mixed_float16, XLA on",
+                     precision="mixed_float16", jit=True),
             Skface("4-xla", "FaceCNNClassifier(precision='float32'), paths, XLA on", source="paths", jit=True),
             Skface("4-noxla", "FaceCNNClassifier(precision='float32'), paths, XLA off", source="paths", jit=False),
             Skface("6-xla", "FaceCNNClassifier(precision='mixed_float16'), paths, XLA on", source="paths",

@@ -149,7 +149,8 @@ def main():
         f"Reference CNN ({args.size}x{args.size}x3, 4,288,577 parameters), Keras {keras.__version__} "
         f"on {backend}, GPU: {gpu}, {args.n} images, best of two epochs after a warm-up, {meta['date']}.",
         "",
-        "| precision | batch | steps/execution | train images/s | train GFLOP/s (3x fwd) | predict images/s (batch 1024) |",
+        "| precision | batch | steps/execution | train images/s | train GFLOP/s (3x fwd) "
+        "| predict images/s (batch 1024) |",
         "|---|---|---|---|---|---|",
     ]
     for r in results:

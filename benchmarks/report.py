@@ -309,7 +309,8 @@ def markdown(r):
             "the path strings and a few decoded batches). Against it, the memory the same images would take as "
             "an in-memory array.",
             "",
-            "| paths | batches trained | RSS before fit (MiB) | peak RSS (MiB) | as float32 array (MiB) | as uint8 array (MiB) |",
+            "| paths | batches trained | RSS before fit (MiB) | peak RSS (MiB) | as float32 array (MiB) "
+            "| as uint8 array (MiB) |",
             "|---:|---:|---:|---:|---:|---:|",
         ]
         for mm in r["memory"]:
@@ -349,7 +350,8 @@ def markdown(r):
             f"Raw Keras achieves {base['train_gflops_per_s']:.1f} GFLOP/s training and "
             f"{base['predict_gflops_per_s']:.1f} GFLOP/s predicting."
         )
-    lines += ["", "## Notes", ""] + _notes(r, by_key) + ["", "## Headline (for the README)", "", _headline(r, by_key), ""]
+    lines += ["", "## Notes", ""] + _notes(r, by_key)
+    lines += ["", "## Headline (for the README)", "", _headline(r, by_key), ""]
     return "\n".join(lines)
 
 

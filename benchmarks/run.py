@@ -18,7 +18,6 @@ import datetime
 import gc
 import json
 import os
-import platform
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -87,11 +86,17 @@ def parse_args(argv=None):
     parser.add_argument("--profile", choices=["cpu", "gpu"], default="cpu",
                         help="case list and sizes: cpu (default) or gpu (mixed_float16, XLA on/off, batch 256)")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes (16 px, 64 images): checks the code path only")
-    parser.add_argument("--out", default=os.path.join(ROOT, "docs"), help="folder for benchmarks.md/.json (default docs/)")
-    parser.add_argument("--cache", default=os.path.join(ROOT, "benchmarks", ".cache"), help="folder of the cached JPEGs")
+    parser.add_argument(
+        "--out", default=os.path.join(ROOT, "docs"), help="folder for benchmarks.md/.json (default docs/)"
+    )
+    parser.add_argument(
+        "--cache", default=os.path.join(ROOT, "benchmarks", ".cache"), help="folder of the cached JPEGs"
+    )
     for name in ("n_train", "n_test", "image_size", "batch_size", "predict_batch_size", "repeats", "memory_steps"):
         parser.add_argument("--" + name.replace("_", "-"), type=int, default=None)
-    parser.add_argument("--memory-paths", default=None, help="comma-separated path counts, e.g. 10000,50000,100000; 0 skips")
+    parser.add_argument(
+        "--memory-paths", default=None, help="comma-separated path counts, e.g. 10000,50000,100000; 0 skips"
+    )
     parser.add_argument("--only", default="", help="comma-separated case keys to run (default: all)")
     parser.add_argument("--render", metavar="JSON", default=None,
                         help="measure nothing: rewrite benchmarks.md (in --out) from this benchmarks.json")
@@ -133,7 +138,8 @@ def time_cases(cases, data, cfg, log):
             case.train_epoch()
             case.predict()
             gc.collect()
-            log(f"round {r + 1}/{cfg.repeats} {case.key}: train {len(data.y_train) / case.train_seconds[-1]:.1f} img/s, "
+            rate = len(data.y_train) / case.train_seconds[-1]
+            log(f"round {r + 1}/{cfg.repeats} {case.key}: train {rate:.1f} img/s, "
                 f"predict {len(data.y_train) / case.predict_seconds[-1]:.1f} img/s")
     for case in cases:
         case.accuracy = case.test_accuracy()
@@ -145,9 +151,9 @@ def measure_pipeline(data, cfg, log, rounds=3):
     import time
 
     from benchmarks.cases import cpu_seconds
-    from skface import _input
+    from skface import _input, _validation
 
-    images = _input.check_images(list(data.paths_train))
+    images = _validation.check_images(list(data.paths_train))
     best = None
     for _ in range(rounds):
         dataset = _input.make_dataset(images, image_size=cfg.hw, batch_size=cfg.predict_batch_size)

@@ -20,11 +20,9 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._tags import ClassifierTags
 from sklearn.utils.class_weight import compute_sample_weight
-from sklearn.utils.multiclass import type_of_target
-from sklearn.utils.validation import check_is_fitted, column_or_1d
+from sklearn.utils.validation import check_is_fitted
 
-from . import _checkpoint, _input, _model
-from .metrics._validation import _where, check_one_type
+from . import _checkpoint, _input, _model, _validation
 
 _ROUTING_PREFIXES = ("model", "fit", "compile", "predict", "optimizer", "loss", "metrics", "callbacks")
 _DEFAULT_PREDICT_BATCH = 256
@@ -383,20 +381,7 @@ class FaceCNNClassifier(KerasClassifier):
 
     # ------------------------------------------------------------ validation
     def _image_hw(self):
-        size = self.image_size
-        if isinstance(size, numbers.Integral) and not isinstance(size, bool):
-            size = (size, size)
-        ok = (
-            isinstance(size, (tuple, list))
-            and len(size) == 2
-            and all(isinstance(s, numbers.Integral) and not isinstance(s, bool) and s >= 8 for s in size)
-        )
-        if not ok:
-            raise ValueError(
-                f"image_size={self.image_size!r} is not accepted; accepted: an int >= 8 "
-                "or a pair (height, width) of ints >= 8."
-            )
-        return int(size[0]), int(size[1])
+        return _validation.check_image_size(self.image_size)
 
     def _check_params(self):
         self._image_hw()
@@ -448,57 +433,6 @@ class FaceCNNClassifier(KerasClassifier):
             raise ValueError(
                 f"filters={self.filters!r} is not accepted; accepted: a non-empty sequence of ints >= 1."
             )
-
-    def _check_y(self, y, n_samples, classes=None):
-        if y is None:
-            raise ValueError(
-                "FaceCNNClassifier requires y to be passed, but the target y is None."
-            )
-        original = y
-        index = y.index if isinstance(y, (pd.Series, pd.DataFrame)) else None
-        y = np.asarray(y.to_numpy() if isinstance(y, (pd.Series, pd.DataFrame)) else y)
-        if y.ndim == 2 and y.shape[1] == 1:
-            y = column_or_1d(y, warn=True)
-        if y.ndim != 1:
-            raise ValueError(f"y must be 1-D (one label per image); got shape {y.shape}.")
-        if y.dtype.kind == "f" and len(y) and np.isfinite(y).all() and type_of_target(y) == "continuous":
-            raise ValueError(
-                "Unknown label type: y holds continuous values; FaceCNNClassifier needs "
-                "two class labels (e.g. 0/1, -1/1, bool or two strings)."
-            )
-        if len(y) != n_samples:
-            raise ValueError(
-                f"X has {n_samples} samples but y has {len(y)} labels; pass one label per sample."
-            )
-        missing = np.flatnonzero(pd.isna(y))
-        if missing.size:
-            raise ValueError(
-                f"y contains {missing.size} missing (NaN/None) labels at "
-                f"{_where(missing, index)}; every sample needs one of two labels."
-            )
-        check_one_type(y, "y", original=original, index=index, what="label")
-        try:
-            found = np.unique(y)
-        except TypeError:
-            kinds = sorted({type(v).__name__ for v in y})
-            raise TypeError(
-                f"y mixes label types {kinds}; use one type for both labels "
-                "(e.g. 0/1, -1/1, bool or two strings)."
-            ) from None
-        if classes is not None:
-            classes = np.unique(np.asarray(classes))
-            unknown = np.setdiff1d(found, classes)
-            if len(unknown):
-                raise ValueError(f"y has labels {unknown.tolist()} not in classes={classes.tolist()}.")
-            found = classes
-        if len(found) != 2:
-            raise ValueError(
-                f"y has {len(found)} class{'es' if len(found) != 1 else ''} "
-                f"({found.tolist()[:10]}); FaceCNNClassifier needs exactly 2 classes "
-                "(binary labels such as 0/1, -1/1, bool or two strings). "
-                "Only binary classification is supported."
-            )
-        return y, found
 
     def _seed(self):
         if self.random_state is None:
@@ -625,16 +559,16 @@ class FaceCNNClassifier(KerasClassifier):
         self._check_params()
         # with "skip", missing and empty files are found by the decode scan
         # below instead of raising in the stat check
-        images = _input.check_images(
-            X, image_column=self.image_column, check_files=self.on_bad_image == "raise"
+        images = _validation.check_images(
+            X, image_column=self.image_column, stat_files=self.on_bad_image == "raise"
         )
         n = len(images)
         checkpoint = self._find_checkpoint(warm_start)
         warm = warm_start and (self.__sklearn_is_fitted__() or checkpoint is not None)
         if warm and classes is None:
             classes = checkpoint.classes() if checkpoint is not None else self.classes_
-        y, classes = self._check_y(y, n, classes)
-        sample_weight = _input.check_sample_weight(sample_weight, n)
+        y, classes = _validation.check_target(y, n, classes)
+        sample_weight = _validation.check_sample_weight(sample_weight, n)
         images, y, sample_weight = self._leave_out_bad_images(images, y, sample_weight)
         if self.class_weight is not None:
             class_w = compute_sample_weight(self.class_weight, y)
@@ -716,11 +650,11 @@ class FaceCNNClassifier(KerasClassifier):
         bad = _input.find_unreadable(images.paths)
         if not bad.any():
             return images, y, sample_weight
-        n, names = len(bad), _input._name_files(list(images.paths[bad]), int(bad.sum()))
+        n, names = len(bad), _validation.show_items(images.paths[bad])
         if bad.all():
             raise ValueError(
                 f"on_bad_image='skip' left no image to train on: none of the {n} image "
-                f"files can be read: {names}. Accepted: {_input.ACCEPTED_FORMATS}."
+                f"files can be read: {names}. Accepted: {_validation.ACCEPTED_FORMATS}."
             )
         warnings.warn(
             f"on_bad_image='skip': left out {int(bad.sum())} of {n} image files that "
@@ -731,7 +665,7 @@ class FaceCNNClassifier(KerasClassifier):
         )
         self.skipped_images_ = images.paths[bad]
         keep = ~bad
-        images = _input.ImageSet(paths=images.paths[keep])
+        images = _validation.ImageSet(paths=images.paths[keep])
         if sample_weight is not None:
             sample_weight = sample_weight[keep]
             if not sample_weight.any():
@@ -836,7 +770,7 @@ class FaceCNNClassifier(KerasClassifier):
     def predict_proba(self, X, **kwargs):
         """Probabilities of the two classes, shape ``(n, 2)``, columns in ``classes_`` order."""
         check_is_fitted(self)
-        images = _input.check_images(X, image_column=self.image_column)
+        images = _validation.check_images(X, image_column=self.image_column)
         params = self.get_params()
         batch_size = kwargs.pop("batch_size", params.get("predict__batch_size") or _default_predict_batch())
         # scale: even shares for the replicas; the padding is dropped below
@@ -870,7 +804,7 @@ class FaceCNNClassifier(KerasClassifier):
             raise ValueError(
                 f"X has {len(y_pred)} samples but y has {len(y)} labels; pass one label per sample."
             )
-        sample_weight = _input.check_sample_weight(sample_weight, len(y))
+        sample_weight = _validation.check_sample_weight(sample_weight, len(y))
         return float(accuracy_score(y, y_pred, sample_weight=sample_weight))
 
     # ----------------------------------------------------------- persistence

@@ -1,201 +1,25 @@
-"""The one data path: validate X, y and sample_weight, then stream them with tf.data.
+"""The one data path: stream validated images (and labels, weights) with tf.data.
 
-X arrives in one of three forms and leaves as a :class:`ImageSet`:
+X arrives in one of three forms and is checked by
+:func:`skface._validation.check_images`, which returns an
+:class:`~skface._validation.ImageSet`:
 
 1. an array ``(n, H, W)``, ``(n, H, W, 1)`` or ``(n, H, W, 3)``, uint8 in
    0-255 or float in 0-1;
 2. a 1-D sequence of image file paths (JPEG, PNG, BMP, GIF, WebP);
 3. a :class:`pandas.DataFrame` whose ``image_column`` holds paths.
 
-:func:`make_dataset` turns an ImageSet (and optionally labels and weights)
-into a ``tf.data.Dataset`` of float32 batches in [0, 1] at ``image_size``:
+This module owns decoding (:func:`decode`, and the decode pass that finds
+unreadable files) and :func:`make_dataset`, which turns an ImageSet (and
+optionally labels and weights) into a ``tf.data.Dataset`` of float32 batches in [0, 1] at ``image_size``:
 arrays are gathered batch by batch from one in-memory tensor, paths are read
 and decoded in parallel, one file at a time, so that a list of 200,000 paths
 never holds more than a few batches of pixels.
 """
 
-import os
-from dataclasses import dataclass
-
 import numpy as np
-import pandas as pd
 
-#: file suffixes the decoder reads (tf.io.decode_image)
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp")
-#: the formats named in error messages
-ACCEPTED_FORMATS = "JPEG, PNG, BMP, GIF or WebP files"
-_SHOW = 5  # how many offending files an error message names
-
-
-@dataclass(frozen=True)
-class ImageSet:
-    """Validated images: either an array or a list of paths, never both."""
-
-    array: np.ndarray | None = None  # (n, H, W, 1 | 3), uint8 or float32
-    paths: np.ndarray | None = None  # (n,) of str
-
-    def __len__(self):
-        return len(self.array) if self.array is not None else len(self.paths)
-
-    @property
-    def kind(self):
-        return "array" if self.array is not None else "paths"
-
-
-def _name_files(files, total=None):
-    total = len(files) if total is None else total
-    shown = ", ".join(repr(str(f)) for f in files[:_SHOW])
-    more = f" and {total - _SHOW} more" if total > _SHOW else ""
-    return f"{shown}{more}"
-
-
-def check_images(X, *, image_column="filename", check_files=True):
-    """Validate ``X`` in any of the accepted forms and return an :class:`ImageSet`.
-
-    Raises ``TypeError`` for a form that is not accepted and ``ValueError``
-    for accepted forms with bad content (empty, wrong channels, out-of-range
-    values, missing or empty files).
-    """
-    if hasattr(X, "tocsr") or type(X).__module__.startswith("scipy.sparse"):
-        raise TypeError(
-            "Sparse data is not supported: X must be an image array, a sequence of "
-            "image paths or a DataFrame with an image column."
-        )
-    if not isinstance(X, (np.ndarray, pd.DataFrame, pd.Series)) and hasattr(X, "__array__"):
-        X = np.asarray(X)  # array-likes (xarray, tensors, ...)
-    if isinstance(X, np.ndarray) and X.dtype.kind == "c":
-        raise ValueError("Complex data not supported: X must hold real pixel values.")
-    if isinstance(X, np.ndarray) and X.dtype == object and X.ndim > 1:
-        try:
-            X = X.astype(np.float64)
-        except (TypeError, ValueError):
-            raise TypeError(
-                "X is an object array that is neither numbers nor image paths; accepted: "
-                "an image array of uint8 (0-255) or float (0-1), or a 1-D sequence of paths."
-            ) from None
-    if isinstance(X, pd.DataFrame):
-        if image_column not in X.columns:
-            raise ValueError(
-                f"X is a DataFrame without the image column {image_column!r} "
-                f"(image_column={image_column!r}); its columns are {list(X.columns)}. "
-                "Pass image_column=<name of the column that holds the image paths>."
-            )
-        return _check_paths(X[image_column], check_files, f"X[{image_column!r}]")
-    if isinstance(X, pd.Series):
-        return _check_paths(X, check_files, "X")
-    if isinstance(X, (str, os.PathLike)):
-        raise TypeError(
-            f"X is a single path {str(X)!r}; pass a list of image paths, "
-            "an image array or a DataFrame with an image column."
-        )
-    if isinstance(X, np.ndarray) and X.dtype.kind in "biuf":
-        return _check_array(X)
-    if isinstance(X, (list, tuple, np.ndarray)):
-        if len(X) and all(isinstance(x, (str, os.PathLike)) for x in X):
-            return _check_paths(np.asarray(X, dtype=object), check_files, "X")
-        try:
-            array = np.asarray(X)
-        except ValueError:  # ragged nested lists
-            array = None
-        if array is not None and array.dtype.kind in "biuf":
-            return _check_array(array)
-        if array is not None and array.size == 0:
-            raise ValueError("X is empty: it holds 0 images.")
-    raise TypeError(
-        f"X of type {type(X).__name__} is not accepted. Accepted: an image array "
-        "(n, H, W), (n, H, W, 1) or (n, H, W, 3) of uint8 (0-255) or float (0-1); "
-        "a 1-D sequence of image file paths; or a pandas DataFrame whose "
-        "image_column holds paths."
-    )
-
-
-def _check_array(X):
-    if X.ndim == 3:
-        X = X[..., np.newaxis]
-    if X.ndim != 4:
-        raise ValueError(
-            f"X has shape {X.shape}. Reshape your data: an image array must be "
-            "(n, H, W), (n, H, W, 1) or (n, H, W, 3)."
-        )
-    if X.shape[0] == 0:
-        raise ValueError("X is empty: it holds 0 images.")
-    if X.shape[-1] not in (1, 3):
-        raise ValueError(
-            f"X has {X.shape[-1]} channels (shape {X.shape}); accepted: 1 (grayscale) "
-            "or 3 (RGB) channels in the last axis."
-        )
-    if X.shape[1] < 1 or X.shape[2] < 1:
-        raise ValueError(f"X has shape {X.shape}: images must be at least 1x1 pixels.")
-    if X.dtype == np.uint8:
-        return ImageSet(array=X)
-    if X.dtype.kind == "b":
-        raise TypeError(
-            "X is a boolean array; accepted image dtypes: uint8 (0-255) or float (0-1)."
-        )
-    if X.dtype.kind in "iu":
-        lo, hi = X.min(), X.max()
-        if lo < 0 or hi > 255:
-            raise ValueError(
-                f"X is an integer array with values in [{lo}, {hi}]; integer images "
-                "must lie in 0-255 (pass uint8, or float scaled to 0-1)."
-            )
-        return ImageSet(array=X.astype(np.uint8))
-    X = X.astype(np.float32, copy=False)
-    if not np.isfinite(X).all():
-        raise ValueError("X contains NaN or infinite values; float images must lie in [0, 1].")
-    lo, hi = float(X.min()), float(X.max())
-    if lo < 0.0 or hi > 1.0:
-        raise ValueError(
-            f"X is a float array with values in [{lo:g}, {hi:g}]; float images must lie "
-            "in [0, 1]. Pass uint8 images (0-255) or divide by 255."
-        )
-    return ImageSet(array=X)
-
-
-def _check_paths(paths, check_files, name):
-    index = paths.index if isinstance(paths, pd.Series) else None
-    paths = np.asarray(paths, dtype=object).ravel()
-    if len(paths) == 0:
-        raise ValueError(f"{name} is empty: it holds 0 image paths.")
-    # every entry is checked (not a sample): one NaN in 200,000 rows would
-    # otherwise fail later inside os.fspath or TensorFlow without a row number
-    bad = [i for i, p in enumerate(paths) if not isinstance(p, (str, os.PathLike))]
-    if bad:
-        first = paths[bad[0]]
-        if index is not None:
-            label = index[bad[0]]
-            where = f"row {label.item() if isinstance(label, np.generic) else label!r}"
-        else:
-            where = f"position {bad[0]}"
-        what = "a missing value" if pd.isna(first) else f"{type(first).__name__} value {first!r}"
-        raise TypeError(
-            f"{name} must hold image file paths (str or os.PathLike); found {what} "
-            f"at {where}" + (f" ({len(bad)} such entries in all)" if len(bad) > 1 else "") + "."
-        )
-    paths = np.array([os.fspath(p) for p in paths], dtype=object)
-    if check_files:
-        _check_files_exist(paths)
-    return ImageSet(paths=paths)
-
-
-def _check_files_exist(paths):
-    """Cheap up-front check (one stat per file) for missing and empty files."""
-    missing, empty = [], []
-    for p in paths:
-        try:
-            if os.stat(p).st_size == 0:
-                empty.append(p)
-        except OSError:
-            missing.append(p)
-    if missing:
-        raise ValueError(
-            f"{len(missing)} of {len(paths)} image files do not exist: {_name_files(missing)}."
-        )
-    if empty:
-        raise ValueError(
-            f"{len(empty)} of {len(paths)} image files are empty (0 bytes): "
-            f"{_name_files(empty)}. Accepted: {ACCEPTED_FORMATS}."
-        )
+from ._validation import ACCEPTED_FORMATS, show_items
 
 
 def decode(raw):
@@ -267,43 +91,9 @@ def unreadable_error(paths):
     if not len(bad):
         return None
     return ValueError(
-        f"{len(bad)} of {len(paths)} image files cannot be decoded: {_name_files(list(bad))}. "
+        f"{len(bad)} of {len(paths)} image files cannot be decoded: {show_items(bad)}. "
         f"Accepted: {ACCEPTED_FORMATS} (truncated or non-image files are not)."
     )
-
-
-def check_sample_weight(sample_weight, n_samples):
-    """Validate per-sample weights: finite, non-negative, not all zero, right length."""
-    if sample_weight is None:
-        return None
-    if np.isscalar(sample_weight):
-        sample_weight = np.full(n_samples, sample_weight, dtype=np.float64)
-    try:
-        sw = np.asarray(sample_weight, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise TypeError(
-            "sample_weight must be numeric (a 1-D array of non-negative floats); "
-            f"got {np.asarray(sample_weight).dtype} values."
-        ) from None
-    if sw.ndim != 1:
-        raise ValueError(f"sample_weight must be 1-D; got shape {sw.shape}.")
-    if len(sw) != n_samples:
-        raise ValueError(
-            f"sample_weight has {len(sw)} values but X has {n_samples} samples; "
-            "pass one weight per sample."
-        )
-    if not np.isfinite(sw).all():
-        raise ValueError("sample_weight contains NaN or infinite values; weights must be finite.")
-    if (sw < 0).any():
-        raise ValueError(
-            f"sample_weight contains negative values (min {sw.min():g}); weights must be >= 0."
-        )
-    if not sw.any():
-        raise ValueError(
-            "sample_weight is all zeros: no sample would count in training. "
-            "Give at least one sample a positive weight."
-        )
-    return sw
 
 
 def make_dataset(

@@ -161,8 +161,9 @@ class _Seeds:
 def _small_cnn(x, *, filters, dense_units, dropout, dtype, seeds):
     """Conv2D 3x3 ReLU + MaxPool 2x2 per entry of ``filters``, Flatten, Dense, Dropout.
 
-    From 22 px up this is exactly the reference ('valid' convolutions). Smaller inputs switch a block to 'same' padding, and drop
-    its pooling once the feature map is 1 pixel, so 16 px images still work.
+    From 22 px up this is exactly the reference ('valid' convolutions). Smaller
+    inputs switch a block to 'same' padding, and drop its pooling once the
+    feature map is 1 pixel, so 16 px images still work.
     """
     size = min(x.shape[1], x.shape[2])
     for i, n_filters in enumerate(filters):

@@ -487,7 +487,7 @@ def test_bad_files_are_named(tmp_path, toy):
     X, y = toy
     paths = write_pngs(str(tmp_path), X[:8])
     missing = [str(tmp_path / "nope.png")] + paths[1:]
-    with pytest.raises(ValueError, match=r"1 of 8 image files do not exist: '.*nope.png'"):
+    with pytest.raises(ValueError, match=r"1 of the 8 image files do not exist: \['.*nope.png'\]"):
         FaceCNNClassifier(**TINY).fit(missing, y[:8])
     (tmp_path / "empty.png").write_bytes(b"")
     with pytest.raises(ValueError, match=r"image files are empty \(0 bytes\): '.*empty.png'"):

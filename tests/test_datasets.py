@@ -326,8 +326,8 @@ def test_load_faces_errors(tmp_path):
     os.remove(tmp_path / "face_00005.jpg")
     with pytest.raises(
         FileNotFoundError,
-        match=r"2 of the 8 image files listed in labels.csv do not exist under '.*'; "
-        r"the first missing: '.*face_00002.jpg', '.*face_00005.jpg'\. Pass image_dir=",
+        match=r"2 of the 8 image files listed in labels.csv do not exist under '.*': "
+        r"\['.*face_00002.jpg', '.*face_00005.jpg'\]\. Pass image_dir=",
     ):
         load_faces(csv_path)
     (tmp_path / "empty.csv").write_text("")
@@ -346,7 +346,7 @@ def test_load_faces_names_first_five_missing(tmp_path):
         load_faces(tmp_path / "list.csv")
     message = str(info.value)
     assert message.startswith("7 of the 7 image files listed in list.csv do not exist")
-    assert "x4.jpg', ..." in message and "x5.jpg" not in message
+    assert "x4.jpg', ... (7 in all)]" in message and "x5.jpg" not in message
 
 
 # ------------------------------------------------------------------ CelebA
@@ -479,8 +479,8 @@ def test_load_celeba_missing_images(tmp_path):
     os.remove(root / "img_align_celeba" / "img_align_celeba" / "000004.jpg")
     with pytest.raises(
         FileNotFoundError,
-        match=r"1 of the 6 images listed in list_attr_celeba.csv are missing from '.*'; "
-        r"the first missing: 000004.jpg\. CelebA is not downloaded by skface",
+        match=r"1 of the 6 image files listed in list_attr_celeba.csv do not exist "
+        r"under '.*': \['.*000004.jpg'\]\. CelebA is not downloaded by skface",
     ):
         load_celeba(root)
     # rows outside the requested split are not checked

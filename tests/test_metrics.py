@@ -28,6 +28,7 @@ from skface.metrics import (
     make_fair_scorer,
 )
 
+
 def routing():
     """Metadata routing on, for the ``with`` block only."""
     return sklearn.config_context(enable_metadata_routing=True)

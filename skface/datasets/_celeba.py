@@ -6,6 +6,8 @@ import os
 import numpy as np
 import pandas as pd
 
+from .._validation import check_files
+
 __all__ = ["load_celeba"]
 
 CELEBA_SOURCES = (
@@ -18,7 +20,6 @@ CELEBA_SOURCES = (
 _SPLITS = {"train": 0, "valid": 1, "test": 2}
 _SPLIT_ALIASES = {"train": 0, "valid": 1, "val": 1, "validation": 1, "test": 2}
 _SPLIT_NAMES = {code: name for name, code in _SPLITS.items()}
-_SHOW = 5
 
 
 def _find(root, names, subdirs):
@@ -259,13 +260,11 @@ def load_celeba(root, *, target=("Blond_Hair", "Eyeglasses"), sensitive="Male", 
     if codes is not None:
         frame = frame[partition.isin(codes).to_numpy()].reset_index(drop=True)
 
-    on_disk = set(os.listdir(image_dir))
-    missing = [p for p in frame["filename"] if os.path.basename(p) not in on_disk]
-    if missing:
-        first = ", ".join(os.path.basename(p) for p in missing[:_SHOW])
-        raise FileNotFoundError(
-            f"{len(missing)} of the {len(frame)} images listed in "
-            f"{os.path.basename(attr_path)} are missing from {image_dir!r}; the first "
-            f"missing: {first}{', ...' if len(missing) > _SHOW else ''}. {CELEBA_SOURCES}"
-        )
+    check_files(
+        frame["filename"].tolist(),
+        listed_in=os.path.basename(attr_path),
+        under=image_dir,
+        hint=CELEBA_SOURCES,
+        error=FileNotFoundError,
+    )
     return frame

@@ -4,23 +4,9 @@ import os
 
 import pandas as pd
 
+from .._validation import check_files, show_items
+
 __all__ = ["load_faces"]
-
-_SHOW_MISSING = 5
-
-
-def missing_files_message(paths, what, where):
-    """Say how many of ``paths`` do not exist and name the first ones, or None."""
-    missing = [p for p in paths if not os.path.isfile(p)]
-    if not missing:
-        return None
-    first = ", ".join(repr(p) for p in missing[:_SHOW_MISSING])
-    more = "" if len(missing) <= _SHOW_MISSING else ", ..."
-    return (
-        f"{len(missing)} of the {len(paths)} image files listed in {what} "
-        f"do not exist under {where!r}; the first missing: {first}{more}"
-    )
-
 
 def load_faces(csv_path, image_dir=None, *, image_column="filename"):
     """Read a CSV of face images and return it with absolute image paths.
@@ -100,15 +86,17 @@ def load_faces(csv_path, image_dir=None, *, image_column="filename"):
         rows = frame.index[frame[image_column].isna()].tolist()
         raise ValueError(
             f"{csv_path!r} has empty values in column {image_column!r} "
-            f"(rows {rows[:_SHOW_MISSING]}{', ...' if len(rows) > _SHOW_MISSING else ''})."
+            f"(rows {show_items(rows)})."
         )
 
     paths = [os.path.normpath(os.path.join(image_dir, str(p))) for p in frame[image_column]]
-    message = missing_files_message(paths, os.path.basename(csv_path), image_dir)
-    if message:
-        raise FileNotFoundError(
-            message + ". Pass image_dir= if the paths are relative to another folder."
-        )
+    check_files(
+        paths,
+        listed_in=os.path.basename(csv_path),
+        under=image_dir,
+        hint="Pass image_dir= if the paths are relative to another folder.",
+        error=FileNotFoundError,
+    )
     frame = frame.copy()
     frame[image_column] = paths
     return frame

@@ -8,7 +8,7 @@ from PIL import Image, ImageDraw, ImageFilter
 from sklearn.utils import Bunch, check_random_state
 
 from .._atomic import atomic_path
-from ._validation import check_int, check_probability, check_rate_pair
+from .._validation import check_int, check_probability, check_rate_pair
 
 __all__ = ["make_faces", "write_faces"]
 

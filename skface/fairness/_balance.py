@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import check_random_state
 
-from ..metrics._validation import check_groups
+from .._validation import check_groups
 
 _STRATEGIES = ("undersample", "oversample")
 

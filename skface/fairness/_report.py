@@ -12,8 +12,8 @@ from fairlearn.metrics import (
 )
 from sklearn.metrics import accuracy_score, roc_auc_score
 
+from .._validation import check_fairness_inputs, check_labels, show_items
 from ..metrics._fair_metric import fair_metric_from_accuracies
-from ..metrics._validation import _short, check_fairness_inputs, check_labels
 
 
 def _auc(y_true, y_pred, *, y_score, pos_label):
@@ -69,13 +69,13 @@ def fairness_report(y_true, y_pred, *, sensitive_features, y_proba=None, pos_lab
     if labels.size > 2:
         raise ValueError(
             f"fairness_report needs binary labels; y_true and y_pred hold "
-            f"{_short(labels)}."
+            f"{show_items(labels)}."
         )
     if pos_label is None:
         pos_label = labels[-1]
     elif pos_label not in labels:
         raise ValueError(
-            f"pos_label={pos_label!r} is not one of the labels {_short(labels)}."
+            f"pos_label={pos_label!r} is not one of the labels {show_items(labels)}."
         )
     metrics = {
         "accuracy": accuracy_score,

@@ -26,7 +26,7 @@ from sklearn.utils.metadata_routing import (
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import _check_method_params, _num_samples, check_is_fitted
 
-from ..metrics._validation import _short, check_groups, check_labels
+from .._validation import check_groups, check_labels, show_items
 
 
 def _threshold_candidates(unique_scores):
@@ -290,11 +290,11 @@ class FairThresholdClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator
         if type_of_target(y) != "binary":
             raise ValueError(
                 "FairThresholdClassifier needs binary labels (two classes); y has "
-                f"the classes {_short(np.unique(y))}."
+                f"the classes {show_items(np.unique(y))}."
             )
         if pd.unique(groups).size < 2:
             raise ValueError(
-                f"sensitive_features has only one group {_short(pd.unique(groups))}; "
+                f"sensitive_features has only one group {show_items(pd.unique(groups))}; "
                 "Fair_Metric compares the accuracies of at least 2 groups."
             )
 
@@ -326,7 +326,7 @@ class FairThresholdClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator
             absent = sorted(set(pd.unique(groups)) - set(pd.unique(groups_val)), key=repr)
             if absent:
                 raise ValueError(
-                    f"the groups {_short(absent)} have no sample in the validation "
+                    f"the groups {show_items(absent)} have no sample in the validation "
                     f"split (validation_fraction={self.validation_fraction}); give "
                     "them more samples or raise validation_fraction."
                 )
@@ -335,7 +335,7 @@ class FairThresholdClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator
         if self.classes_.size != 2:
             raise ValueError(
                 "FairThresholdClassifier needs a binary estimator; estimator_.classes_ "
-                f"is {_short(self.classes_)}."
+                f"is {show_items(self.classes_)}."
             )
         scores = np.asarray(self.estimator_.predict_proba(X_val))[:, 1]
         positive = (y_val == self.classes_[1]).astype(float)
@@ -395,8 +395,8 @@ class FairThresholdClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator
         unknown = sorted(set(pd.unique(groups)) - set(self.thresholds_), key=repr)
         if unknown:
             raise ValueError(
-                f"sensitive_features has groups {_short(unknown)} that were not seen "
-                f"in fit; the thresholds are for {_short(self.thresholds_)}."
+                f"sensitive_features has groups {show_items(unknown)} that were not seen "
+                f"in fit; the thresholds are for {show_items(self.thresholds_)}."
             )
         thresholds = groups.map(self.thresholds_).to_numpy(dtype=float)
         scores = np.asarray(self.predict_proba(X))[:, 1]

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.class_weight import compute_sample_weight
 
-from ..metrics._validation import _short, check_groups, check_labels
+from .._validation import check_groups, check_labels, show_items
 
 
 def group_sample_weight(sensitive_features, weights="balanced", *, y=None):
@@ -93,15 +93,15 @@ def group_sample_weight(sensitive_features, weights="balanced", *, y=None):
     missing = [group for group in present if group not in weights]
     if missing:
         raise ValueError(
-            f"weights has no entry for the groups {_short(missing)} of "
-            f"sensitive_features; the mapping covers {_short(weights)}. Give "
+            f"weights has no entry for the groups {show_items(missing)} of "
+            f"sensitive_features; the mapping covers {show_items(weights)}. Give "
             "every group a weight."
         )
     unknown = [group for group in weights if group not in present_set]
     if unknown:
         raise ValueError(
-            f"weights has entries for groups {_short(unknown)} that are not in "
-            f"sensitive_features; the groups are {_short(sorted(present_set, key=repr))}. "
+            f"weights has entries for groups {show_items(unknown)} that are not in "
+            f"sensitive_features; the groups are {show_items(sorted(present_set, key=repr))}. "
             "Check the group coding (e.g. -1/1 vs 0/1 or 'F'/'M')."
         )
     return groups.map(weights).to_numpy(dtype=float)

@@ -7,7 +7,7 @@ import pandas as pd
 from fairlearn.metrics import MetricFrame
 from sklearn.metrics import accuracy_score
 
-from ._validation import check_fairness_inputs
+from .._validation import check_fairness_inputs
 
 
 def fair_metric_from_accuracies(accuracies):

@@ -6,8 +6,8 @@ import pandas as pd
 from sklearn import config_context
 from sklearn.metrics._scorer import _Scorer
 
+from .._validation import MISSING_GROUPS_MESSAGE
 from ._fair_metric import fair_metric
-from ._validation import MISSING_GROUPS_MESSAGE
 
 
 def _fair_metric_score(y_true, y_pred, *, sensitive_features=None, sample_weight=None):
