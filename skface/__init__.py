@@ -31,7 +31,7 @@ __all__ = [
 # name -> module that defines it; resolved on first attribute access
 _LAZY = {
     "FaceCNNClassifier": "._classifier",
-    "load": "._persistence",
+    "load": "._classifier",
 }
 _SUBPACKAGES = {"datasets", "fairness", "metrics", "utils"}
 

@@ -380,7 +380,7 @@ def test_precision_is_set_per_layer_and_the_global_policy_is_untouched(toy):
 def test_auto_precision_follows_the_hardware():
     import tensorflow as tf
 
-    from skface._model import cpu_has_bfloat16, resolve_precision
+    from skface._device import cpu_has_bfloat16, resolve_precision
 
     expected = (
         "mixed_float16"

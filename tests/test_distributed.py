@@ -141,7 +141,7 @@ def test_strategy_is_shared_by_clone_and_dropped_by_pickle_and_save(mirrored):
 def test_mirrored_by_name_is_a_new_mirrored_strategy():
     import tensorflow as tf
 
-    from skface._model import resolve_distribution
+    from skface._device import resolve_distribution
 
     strategy = resolve_distribution("mirrored")
     assert isinstance(strategy, tf.distribute.MirroredStrategy)
