@@ -11,12 +11,18 @@ The public names:
 - :mod:`skface.utils` -- process-level helpers for scaling out (threads).
 
 TensorFlow (and scikeras, which imports it) is imported only when one of the
-names that needs it is first used, so ``import skface`` stays fast.
+names that needs it is first used, so ``import skface`` stays fast; its C++
+logging is quieted first unless ``TF_CPP_MIN_LOG_LEVEL`` is set.
 """
 
 import importlib
 
+from ._logging import quiet_tensorflow_startup
 from ._version import __version__
+
+# before TensorFlow is first imported (by FaceCNNClassifier, say): its C++
+# start-up lines would bury skface's messages; TF_CPP_MIN_LOG_LEVEL overrides
+quiet_tensorflow_startup()
 
 __all__ = [
     "FaceCNNClassifier",

@@ -33,6 +33,7 @@ from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.validation import check_is_fitted
 
 from . import _checkpoint, _device, _input, _model, _serialization, _split, _validation
+from ._logging import quiet_tensorflow_warnings
 
 _ROUTING_PREFIXES = ("model", "fit", "compile", "predict", "optimizer", "loss", "metrics", "callbacks")
 
@@ -658,7 +659,7 @@ class FaceCNNClassifier(KerasClassifier):
         if self.checkpoint_dir is not None:
             # last, so that it saves the weights early stopping restored
             callbacks.append(_checkpoint.callback(self, initial_epoch + epochs))
-        with _input.naming_bad_files(images):
+        with _input.naming_bad_files(images), quiet_tensorflow_warnings(self.verbose):
             return self.model_.fit(
                 train,
                 epochs=initial_epoch + epochs,
@@ -688,7 +689,7 @@ class FaceCNNClassifier(KerasClassifier):
         )
         if not hasattr(self, "_predict_callbacks"):
             self._initialize_callbacks()
-        with _input.naming_bad_files(images):
+        with _input.naming_bad_files(images), quiet_tensorflow_warnings(self.verbose):
             p1 = self.model_.predict(
                 dataset, verbose=self.verbose, callbacks=self._predict_callbacks, **kwargs
             )
