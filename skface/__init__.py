@@ -17,7 +17,7 @@ logging is quieted first unless ``TF_CPP_MIN_LOG_LEVEL`` is set.
 
 import importlib
 
-from ._logging import quiet_tensorflow_startup
+from ._logging import import_tensorflow, quiet_tensorflow_startup
 from ._version import __version__
 
 # before TensorFlow is first imported (by FaceCNNClassifier, say): its C++
@@ -44,6 +44,7 @@ _SUBPACKAGES = {"datasets", "fairness", "metrics", "utils"}
 
 def __getattr__(name):
     if name in _LAZY:
+        import_tensorflow()  # first, so that its start-up lines stay off the terminal
         value = getattr(importlib.import_module(_LAZY[name], __name__), name)
     elif name in _SUBPACKAGES:
         value = importlib.import_module("." + name, __name__)
