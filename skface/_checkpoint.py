@@ -17,7 +17,7 @@ from collections import defaultdict
 
 import keras
 
-from . import _atomic, _serialization
+from . import _atomic, _serialization, _validation
 
 CHECKPOINT_NAME = "checkpoint.keras"
 
@@ -41,11 +41,7 @@ def checkpoint_path(directory):
 def prepare(directory):
     """Create ``directory`` and remove temporary files a killed run left there."""
     directory = os.fspath(directory)
-    if os.path.exists(directory) and not os.path.isdir(directory):
-        raise ValueError(
-            f"checkpoint_dir={directory!r} is a file; accepted: None or a folder "
-            "(created if missing)."
-        )
+    _validation.check_folder(directory, "checkpoint_dir")
     os.makedirs(directory, exist_ok=True)
     _atomic.remove_stale(directory)
 

@@ -396,6 +396,8 @@ class FaceCNNClassifier(KerasClassifier):
                 )
         self._validate_params()
         self._image_hw()
+        if self.backbone != "cnn":
+            _validation.check_backbone_weights(self.backbone_weights)
         if self.backbone == "cnn" and (
             len(self.filters) == 0
             or not all(isinstance(f, Integral) and not isinstance(f, bool) and f >= 1 for f in self.filters)

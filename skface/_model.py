@@ -5,7 +5,6 @@ float32 sigmoid unit, whatever the compute precision of the layers before it.
 """
 
 import contextlib
-import os
 import random
 
 import keras
@@ -118,11 +117,6 @@ def _small_cnn(x, *, filters, dense_units, dropout, dtype, seeds):
 
 def _backbone(x, *, name, weights, trainable, dense_units, dropout, dtype, seeds):
     app_name, mode = BACKBONES[name]
-    if weights is not None and weights != "imagenet" and not os.path.isfile(weights):
-        raise ValueError(
-            f"backbone_weights={weights!r} is not a file; accepted: None, 'imagenet' "
-            "or the path to a weights file for the backbone without its top."
-        )
     x = ImagePreprocessing(mode, dtype=dtype, name="preprocess")(x)
     with _global_dtype_policy(dtype):
         base = getattr(keras.applications, app_name)(
