@@ -558,8 +558,8 @@ def test_save_leaves_the_optimizer_out_by_default(tmp_path, toy):
     clf = FaceCNNClassifier(**{**TINY, "filters": (8, 16), "dense_units": 64}).fit(X, y)
     small = clf.save(tmp_path / "small.keras")
     full = clf.save(tmp_path / "full.keras", include_optimizer=True)
-    # Adam keeps two moments per weight: the file without them is about a third
-    assert os.path.getsize(small) < 0.5 * os.path.getsize(full)
+    # Adam keeps two float32 moments per weight, which the default file leaves out
+    assert os.path.getsize(full) - os.path.getsize(small) > 0.9 * 8 * clf.model_.count_params()
     for path in (small, full):
         loaded = load(path)
         np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
