@@ -247,7 +247,7 @@ def test_fit_names_every_unreadable_file(tmp_path, good_set):
         FaceCNNClassifier(**SMALL).fit([files["zero-byte"], *paths[1:]], y)
     undecodable = [files["truncated"], files["text"], files["tiff"]]
     expected = ", ".join(re.escape(repr(p)) for p in undecodable)
-    with pytest.raises(ValueError, match=rf"3 of 24 image files cannot be decoded: {expected}\."):
+    with pytest.raises(ValueError, match=rf"3 of the 24 image files cannot be decoded: \[{expected}\]\."):
         FaceCNNClassifier(**SMALL).fit([*undecodable, *paths[3:]], y)
 
 
@@ -368,7 +368,7 @@ def test_cli_train_names_missing_and_undecodable_files(tmp_path, capsys):
     (tmp_path / "faces" / "face_00007.jpg").write_text("not an image")
     assert main(["train", "--csv", csv_path, *CLI_TINY, "--model", str(model)]) == 1
     line = cli_error(capsys)
-    assert re.search(r"2 of 24 image files cannot be decoded: \['.*face_00003.jpg', '.*face_00007.jpg'\]", line)
+    assert re.search(r"2 of the 24 image files cannot be decoded: \['.*face_00003.jpg', '.*face_00007.jpg'\]", line)
     os.remove(tmp_path / "faces" / "face_00011.jpg")
     assert main(["train", "--csv", csv_path, *CLI_TINY, "--model", str(model)]) == 1
     assert re.search(r"1 of the 24 image files .* do not exist .*face_00011.jpg'", cli_error(capsys))
@@ -395,6 +395,6 @@ def test_cli_predict_converts_odd_files_and_names_bad_ones(tmp_path, fitted, cap
     before = out.read_bytes()
     (images / "zz notes.jpg").write_text("not an image")
     assert main(["predict", "--model", model, "--images", str(images), "--output", str(out)]) == 1
-    assert re.search(r"1 of 12 image files cannot be decoded: \['.*zz notes.jpg'\]", cli_error(capsys))
+    assert re.search(r"1 of the 12 image files cannot be decoded: \['.*zz notes.jpg'\]", cli_error(capsys))
     assert out.read_bytes() == before  # the old predictions, whole
     assert sorted(os.listdir(tmp_path)) == ["images", "model.keras", "predictions.csv"]
