@@ -454,7 +454,9 @@ def render_markdown(results, figure_name=FIGURE_NAME):
         "",
         "## Results",
         "",
-        f"Test split; mean ± standard deviation over {seeds} seeds; the Fair_Metric interval is a "
+        f"Test split ({np.mean([sp['test_positive_rate'] for sp in results['splits']]):.1%} positives: "
+        "compare the positive rates); "
+        f"mean ± standard deviation over {seeds} seeds; the Fair_Metric interval is a "
         "bootstrap 95 % interval of the seed-mean over test faces. Times are seconds per seed: "
         "post-processing arms reuse the ERM network (its training time is repeated) and add their "
         "own fitting time.",
@@ -565,6 +567,8 @@ def main(argv=None):
     if args.render:
         with open(args.render) as f:
             results = json.load(f)
+        if results.get("quick") and os.path.abspath(args.out) == os.path.abspath(DOCS):
+            raise SystemExit(f"{args.render} is from a --quick smoke run; render it with --out DIR, not into docs/")
         write_outputs(results, args.out, args.figure)
         return results
     results = run(args, log=lambda line: print(line, flush=True))

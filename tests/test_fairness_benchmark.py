@@ -172,7 +172,10 @@ def test_findings_follow_the_numbers(quick):
     assert "not distinguishable from ERM's" in lines[3] and "no evidence that it helps" in lines[3]
 
 
-def test_quick_run_refuses_to_write_docs():
+def test_quick_run_refuses_to_write_docs(quick):
+    out, _ = quick
+    with pytest.raises(SystemExit, match="from a --quick smoke run"):
+        fb.main(["--render", str(out / fb.JSON_NAME)])
     with pytest.raises(SystemExit):
         fb.parse_args(["--quick"])
     with pytest.raises(SystemExit):
