@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.skface-installed
 
-.PHONY: demo test docs bench lint clean
+.PHONY: demo test docs bench bench-fairness lint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,13 @@ docs: $(STAMP)
 # writes docs/benchmarks.md and docs/benchmarks.json (10-15 minutes on 2 cores).
 bench: $(STAMP)
 	$(PY) -m benchmarks.run
+
+# Fairness mitigations against ERM on make_faces(10,000, 64 px), 3 seeds;
+# writes docs/fairness_benchmark.md and .json and docs/_static/fairness_benchmark.png
+# (roughly 20-45 minutes on 2 quiet cores; longer on a busy machine). The CI smoke run writes elsewhere:
+#   $(PY) -m benchmarks.fairness --quick --out /tmp/fairness-quick
+bench-fairness: $(STAMP)
+	$(PY) -m benchmarks.fairness
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache

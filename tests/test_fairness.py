@@ -505,3 +505,65 @@ def test_plot_fairness_saves_png(audit_data, tmp_path):
         "frame must be a fairlearn MetricFrame, e.g. from "
         "skface.fairness.fairness_report(...); got DataFrame.")):
         plot_fairness(frame.by_group)
+
+
+# ------------------------------------------- balance_groups over several columns
+
+
+def test_undersample_gender_x_class_cells(people):
+    counts = people.groupby(["gender", "label"]).size()
+    balanced = balance_groups(people, ["gender", "label"], random_state=0)
+    cells = balanced.groupby(["gender", "label"]).size()
+    assert cells.index.equals(counts.index)  # every observed cell is kept
+    assert set(cells) == {counts.min()}
+    pd.testing.assert_frame_equal(balanced, people.loc[balanced.index])
+    assert balanced.index.is_monotonic_increasing and balanced.index.is_unique
+    smallest = counts.idxmin()
+    in_smallest = (people["gender"] == smallest[0]) & (people["label"] == smallest[1])
+    assert set(people.index[in_smallest]) <= set(balanced.index)
+    pd.testing.assert_frame_equal(
+        balanced, balance_groups(people, ["gender", "label"], random_state=0))
+
+
+def test_oversample_gender_x_class_cells(people):
+    counts = people.groupby(["gender", "label"]).size()
+    balanced = balance_groups(people, ["gender", "label"], strategy="oversample",
+                              random_state=0)
+    assert set(balanced.groupby(["gender", "label"]).size()) == {counts.max()}
+    assert set(balanced.index) == set(people.index)
+
+
+def test_one_column_in_a_list_is_that_column(people):
+    pd.testing.assert_frame_equal(
+        balance_groups(people, ["gender"], random_state=0),
+        balance_groups(people, "gender", random_state=0))
+
+
+def test_cells_are_combinations_not_values():
+    # two columns whose values coincide but whose combinations differ
+    frame = pd.DataFrame({"a": [0, 0, 0, 1, 1, 1], "b": [0, 1, 1, 0, 0, 1]})
+    balanced = balance_groups(frame, ["a", "b"], random_state=0)
+    assert balanced.groupby(["a", "b"]).size().to_dict() == {
+        (0, 0): 1, (0, 1): 1, (1, 0): 1, (1, 1): 1}
+
+
+@pytest.mark.parametrize(
+    "column, message",
+    [
+        (["gender", "sex"], "column='sex' is not a column of frame; the columns are "
+                            "['filename', 'gender', 'label']."),
+        ([], "column must be a column name or a non-empty list of column names; "
+             "got an empty list."),
+        (["gender", "gender"], "column lists a column more than once: ['gender', 'gender']."),
+    ],
+)
+def test_balance_groups_column_list_errors(people, column, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        balance_groups(people, column)
+
+
+def test_balance_groups_column_list_missing_values(people):
+    frame = people.assign(label=people["label"].where(people.index != 104))
+    with pytest.raises(ValueError, match=re.escape(
+            "frame['label'] contains missing values (NaN/None) at positions [4]")):
+        balance_groups(frame, ["gender", "label"])

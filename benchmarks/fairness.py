@@ -1,0 +1,585 @@
+"""Fairness mitigations against ERM on synthetic faces: accuracy, Fair_Metric, cost.
+
+    python -m benchmarks.fairness                  # the full run: writes docs/fairness_benchmark.{json,md}
+                                                   # and docs/_static/fairness_benchmark.png
+    python -m benchmarks.fairness --quick --out /tmp/fb  # smoke run (tiny data and network, seconds)
+    python -m benchmarks.fairness --render docs/fairness_benchmark.json  # markdown + figure from the JSON
+
+Protocol. ``make_faces(--n-samples, image_size=--image-size)`` (one data set,
+``--data-seed``) is split, per seed, 60/20/20 into train / validation / test,
+stratified on class x gender. Every network is the same
+``FaceCNNClassifier(image_size, epochs, random_state=seed)`` with its default
+early stopping (patience 1 on the validation loss, at most ``--epochs``
+epochs), and every network is given the *train* part only (or the rows of it
+that an undersampling arm keeps): the estimator holds out its own
+``validation_fraction`` (0.2) of what it is given to stop on. The validation
+split is never seen by a network; the post-processing arms fit on it. The test
+split is used for the reported numbers only. Within a seed the ERM network is
+trained once and reused by the ERM, threshold and fairlearn arms.
+
+For every arm and seed the JSON holds the test accuracy per gender and
+overall, Fair_Metric with a bootstrap 95 % interval over test faces, the worst
+gender x class accuracy, the predicted positive rate, the training time and the
+post-processing time; for every seed, the majority-class baseline (always
+predict the majority training label). ``--render`` writes the markdown and the
+figure from the JSON alone, so the docs show measured numbers, never retyped
+ones, and the text that says what the table shows is generated from them.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import sys
+import time
+import warnings
+
+if __package__ in (None, ""):  # python benchmarks/fairness.py
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    __package__ = "benchmarks"  # noqa: A001
+
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DOCS = os.path.join(ROOT, "docs")
+SCHEMA = 1
+JSON_NAME, MD_NAME, FIGURE_NAME = "fairness_benchmark.json", "fairness_benchmark.md", "fairness_benchmark.png"
+REFERENCE_WEIGHTS = {-1: 1.0, 1: 0.1}
+GENDERS = {-1: "women", 1: "men"}
+
+FULL = dict(n_samples=10_000, image_size=64, epochs=10, seeds=3, filters=(32, 64, 128),
+            dense_units=512, batch_size=32, n_boot=1000, run_eagerly=False, expgrad_max_iter=50)
+QUICK = dict(n_samples=400, image_size=16, epochs=1, seeds=2, filters=(4, 8),
+             dense_units=16, batch_size=32, n_boot=200, run_eagerly=True, expgrad_max_iter=5)
+
+#: key, title, what it does, its cost beyond training the network
+ARMS = [
+    ("erm", "ERM", "unweighted training", "none"),
+    ("weights_reference", "weights {-1: 1.0, 1: 0.1}",
+     "the reference's sample weights (women 1.0, men 0.1)", "none"),
+    ("weights_balanced_gender", "weights balanced by gender",
+     "group_sample_weight(gender, 'balanced')", "none"),
+    ("weights_balanced_cells", "weights balanced by gender x class",
+     "group_sample_weight(gender, 'balanced', y=y)", "none"),
+    ("undersample_gender", "undersample gender",
+     "balance_groups(train, 'gender'): the reference's undersampling", "trains on fewer faces"),
+    ("undersample_cells", "undersample gender x class (SUBG)",
+     "balance_groups(train, ['gender', 'label']) (Idrissi et al., 2022)", "trains on fewer faces"),
+    ("fair_threshold", "ERM + FairThresholdClassifier",
+     "per-gender thresholds maximising Fair_Metric on the validation split",
+     "needs the gender at prediction time and a held-out split"),
+    ("threshold_optimizer_dp", "ERM + ThresholdOptimizer (demographic parity)",
+     "fairlearn ThresholdOptimizer(prefit ERM, 'demographic_parity') fit on the validation split",
+     "needs the gender at prediction time and a held-out split; randomised predictions"),
+    ("threshold_optimizer_eo", "ERM + ThresholdOptimizer (equalized odds)",
+     "fairlearn ThresholdOptimizer(prefit ERM, 'equalized_odds') fit on the validation split",
+     "needs the gender at prediction time and a held-out split; randomised predictions"),
+    ("expgrad_features", "ExponentiatedGradient on ERM features",
+     "fairlearn ExponentiatedGradient(LogisticRegression(), ErrorRateParity()) on the ERM network's "
+     "standardised Dense layer output, fit on the validation split",
+     "a forward pass for the features, many logistic regressions, a held-out split; "
+     "randomised predictions"),
+]
+ARM_KEYS = [key for key, *_ in ARMS]
+#: per-seed fields of every arm
+SEED_FIELDS = ("accuracy", "accuracy_women", "accuracy_men", "fair_metric", "fair_metric_ci",
+               "accuracy_ci", "worst_cell_accuracy", "worst_cell", "positive_rate",
+               "train_seconds", "post_seconds", "epochs_run", "n_train_images")
+SUMMARY_FIELDS = ("accuracy", "accuracy_women", "accuracy_men", "fair_metric",
+                  "worst_cell_accuracy", "positive_rate", "train_seconds", "post_seconds")
+
+
+# ------------------------------------------------------------------ metrics
+def _two_group_fair(correct, women):
+    """Fair_Metric from per-face correctness and a women mask (last axis = faces)."""
+    acc_w = (correct & women).sum(-1) / women.sum(-1)
+    acc_m = (correct & ~women).sum(-1) / (~women).sum(-1)
+    return (acc_w + acc_m) / 2 - 2 * np.abs(acc_w - acc_m)
+
+
+def bootstrap_indices(n, n_boot, seed):
+    """The test resamples of one seed, shared by every arm (paired comparisons)."""
+    return np.random.default_rng([seed, 20221]).integers(0, n, size=(n_boot, n))
+
+
+def evaluate(y_true, y_pred, gender, boot):
+    """The per-seed numbers of one arm on the test split, plus its bootstrap replicates."""
+    from skface.metrics import fair_metric, group_accuracy
+
+    y_true, y_pred, gender = np.asarray(y_true), np.asarray(y_pred), np.asarray(gender)
+    correct = y_true == y_pred
+    by_gender = group_accuracy(y_true, y_pred, sensitive_features=gender)
+    cells = {}
+    for g in (-1, 1):
+        for c in (0, 1):
+            mask = (gender == g) & (y_true == c)
+            if mask.any():
+                cells[f"{GENDERS[g]}, class {c}"] = float(correct[mask].mean())
+    worst = min(cells, key=cells.get)
+    fair_replicates = _two_group_fair(correct[boot], gender[boot] == -1)
+    acc_replicates = correct[boot].mean(-1)
+    record = {
+        "accuracy": float(correct.mean()),
+        "accuracy_women": float(by_gender.loc[-1]),
+        "accuracy_men": float(by_gender.loc[1]),
+        "fair_metric": float(fair_metric(y_true, y_pred, sensitive_features=gender)),
+        "fair_metric_ci": [float(v) for v in np.percentile(fair_replicates, [2.5, 97.5])],
+        "accuracy_ci": [float(v) for v in np.percentile(acc_replicates, [2.5, 97.5])],
+        "worst_cell_accuracy": cells[worst],
+        "worst_cell": worst,
+        "cell_accuracy": cells,
+        "positive_rate": float(np.mean(y_pred == 1)),
+    }
+    return record, fair_replicates, acc_replicates
+
+
+def _mean_std(values):
+    values = np.asarray(values, dtype=float)
+    return {"mean": float(values.mean()), "std": float(values.std(ddof=1)) if values.size > 1 else 0.0}
+
+
+def _ci(replicates):
+    return [float(v) for v in np.percentile(replicates, [2.5, 97.5])]
+
+
+# ----------------------------------------------------------------- the run
+def machine_info():
+    cpu_model = "unknown"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu_model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    versions = {"python": platform.python_version()}
+    for name in ("skface", "numpy", "sklearn", "fairlearn", "tensorflow", "keras", "scikeras"):
+        try:
+            versions[name] = __import__(name).__version__
+        except (ImportError, AttributeError):
+            versions[name] = None
+    affinity = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return {
+        "cpu_model": cpu_model,
+        "cpu_count": os.cpu_count(),
+        "cores_available": affinity,
+        "platform": platform.platform(),
+        "load_average_start": list(os.getloadavg()),
+        "versions": versions,
+    }
+
+
+def _classifier(args, seed):
+    from skface import FaceCNNClassifier
+
+    return FaceCNNClassifier(
+        image_size=args.image_size, epochs=args.epochs, random_state=seed,
+        filters=tuple(args.filters), dense_units=args.dense_units, batch_size=args.batch_size,
+        run_eagerly=args.run_eagerly,
+    )
+
+
+def _fit(args, seed, X, y, sample_weight=None):
+    clf = _classifier(args, seed)
+    start = time.perf_counter()
+    clf.fit(X, y, sample_weight=sample_weight)
+    return clf, time.perf_counter() - start
+
+
+def run_seed(args, faces, seed, log):
+    """Every arm on one seed's split; returns (per-arm records, baseline, split sizes)."""
+    import keras
+    import pandas as pd
+    from fairlearn.postprocessing import ThresholdOptimizer
+    from fairlearn.reductions import ErrorRateParity, ExponentiatedGradient
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    from skface._split import strata_of, stratified_split
+    from skface.fairness import FairThresholdClassifier, balance_groups, group_sample_weight
+    from skface.metrics import fair_metric
+
+    X, y, gender = faces.images, faces.target, faces.gender
+    cells = strata_of(y, gender)
+    rest, test = stratified_split(len(y), 0.2, strata=(cells, y), random_state=seed)
+    train, val = stratified_split(rest, 0.25, strata=(cells[rest], y[rest]), random_state=seed)
+    boot = bootstrap_indices(len(test), args.n_boot, seed)
+    X_tr, y_tr, g_tr = X[train], y[train], gender[train]
+    X_val, y_val, g_val = X[val], y[val], gender[val]
+    X_te, y_te, g_te = X[test], y[test], gender[test]
+
+    records, replicates = {}, {}
+
+    def record(key, y_pred, clf, train_seconds, post_seconds, n_train):
+        rec, fair_rep, acc_rep = evaluate(y_te, y_pred, g_te, boot)
+        rec.update(seed=seed, train_seconds=float(train_seconds), post_seconds=float(post_seconds),
+                   epochs_run=len(clf.history_.get("loss", [])), n_train_images=int(n_train))
+        records[key], replicates[key] = rec, (fair_rep, acc_rep)
+        log(f"  seed {seed} {key:24s} acc {rec['accuracy']:.3f}  Fair_Metric {rec['fair_metric']:.3f}  "
+            f"worst cell {rec['worst_cell_accuracy']:.3f}  positive rate {rec['positive_rate']:.3f}  "
+            f"{train_seconds:.1f} s + {post_seconds:.1f} s")
+
+    # 1. ERM, reused by the post-processing arms
+    erm, erm_seconds = _fit(args, seed, X_tr, y_tr)
+    record("erm", erm.predict(X_te), erm, erm_seconds, 0.0, len(train))
+    precision = erm.precision_
+
+    # 2-3. sample weights
+    for key, weights in (
+        ("weights_reference", group_sample_weight(g_tr, REFERENCE_WEIGHTS)),
+        ("weights_balanced_gender", group_sample_weight(g_tr, "balanced")),
+        ("weights_balanced_cells", group_sample_weight(g_tr, "balanced", y=y_tr)),
+    ):
+        clf, seconds = _fit(args, seed, X_tr, y_tr, sample_weight=weights)
+        record(key, clf.predict(X_te), clf, seconds, 0.0, len(train))
+
+    # 4. undersampling
+    frame = pd.DataFrame({"row": np.arange(len(train)), "gender": g_tr, "label": y_tr})
+    for key, column in (("undersample_gender", "gender"), ("undersample_cells", ["gender", "label"])):
+        keep = balance_groups(frame, column, random_state=seed)["row"].to_numpy()
+        clf, seconds = _fit(args, seed, X_tr[keep], y_tr[keep])
+        record(key, clf.predict(X_te), clf, seconds, 0.0, len(keep))
+
+    # 5. per-gender thresholds for Fair_Metric
+    start = time.perf_counter()
+    fair = FairThresholdClassifier(erm, prefit=True).fit(X_val, y_val, sensitive_features=g_val)
+    post = time.perf_counter() - start
+    record("fair_threshold", fair.predict(X_te, sensitive_features=g_te), erm, erm_seconds, post, len(train))
+
+    # 6. fairlearn's post-processing and reduction
+    for key, constraints in (("threshold_optimizer_dp", "demographic_parity"),
+                             ("threshold_optimizer_eo", "equalized_odds")):
+        start = time.perf_counter()
+        optimizer = ThresholdOptimizer(estimator=erm, constraints=constraints, prefit=True,
+                                       predict_method="predict_proba")
+        optimizer.fit(X_val, y_val, sensitive_features=g_val)
+        post = time.perf_counter() - start
+        y_pred = optimizer.predict(X_te, sensitive_features=g_te, random_state=seed)
+        record(key, np.asarray(y_pred), erm, erm_seconds, post, len(train))
+
+    start = time.perf_counter()
+    features = keras.Model(erm.model_.inputs, erm.model_.get_layer("dropout").output)
+    # the network reads float images in [0, 1] (the estimator divides uint8 by 255)
+    F_val = features.predict(X_val.astype(np.float32) / 255, batch_size=256, verbose=0)
+    F_te = features.predict(X_te.astype(np.float32) / 255, batch_size=256, verbose=0)
+    scaler = StandardScaler().fit(F_val)
+    reduction = ExponentiatedGradient(LogisticRegression(max_iter=1000), ErrorRateParity(),
+                                      max_iter=args.expgrad_max_iter)
+    with warnings.catch_warnings():
+        # fairlearn's own use of pandas, not ours
+        warnings.filterwarnings("ignore", message="Setting a value on a Series via .at")
+        warnings.filterwarnings("ignore", message="Setting an item of incompatible dtype")
+        reduction.fit(scaler.transform(F_val), y_val, sensitive_features=g_val)
+        post = time.perf_counter() - start
+        y_pred = reduction.predict(scaler.transform(F_te), random_state=seed)
+    record("expgrad_features", np.asarray(y_pred), erm, erm_seconds, post, len(train))
+
+    # the majority-class baseline: always the majority training label
+    majority = int(np.bincount(y_tr).argmax())
+    base_pred = np.full_like(y_te, majority)
+    base, _, _ = evaluate(y_te, base_pred, g_te, boot)
+    base["majority_label"] = majority
+    assert abs(base["fair_metric"] - fair_metric(y_te, base_pred, sensitive_features=g_te)) < 1e-12
+    split = {"seed": seed, "n_train": len(train), "n_validation": len(val), "n_test": len(test),
+             "test_positive_rate": float(y_te.mean()), "test_women_share": float(np.mean(g_te == -1))}
+    return records, replicates, base, split, precision
+
+
+def summarise(per_seed, replicates):
+    """Mean and spread over seeds per arm, and intervals of the seed-mean from the bootstrap."""
+    summary = {}
+    erm_fair = np.mean([replicates[s]["erm"][0] for s in replicates], axis=0)
+    for key in ARM_KEYS:
+        rows = [per_seed[s][key] for s in per_seed]
+        fair_mean = np.mean([replicates[s][key][0] for s in replicates], axis=0)
+        acc_mean = np.mean([replicates[s][key][1] for s in replicates], axis=0)
+        entry = {field: _mean_std([r[field] for r in rows]) for field in SUMMARY_FIELDS}
+        entry["fair_metric_ci"] = _ci(fair_mean)
+        entry["accuracy_ci"] = _ci(acc_mean)
+        # paired: the same test resamples for every arm of a seed
+        entry["fair_metric_minus_erm_ci"] = _ci(fair_mean - erm_fair)
+        summary[key] = entry
+    return summary
+
+
+def run(args, log=print):
+    from skface.datasets import make_faces
+
+    machine = machine_info()
+    log(f"make_faces({args.n_samples}, image_size={args.image_size}, random_state={args.data_seed})")
+    faces = make_faces(args.n_samples, image_size=args.image_size, random_state=args.data_seed)
+    per_seed, replicates, baselines, splits, precision = {}, {}, [], [], None
+    start = time.perf_counter()
+    for seed in range(args.seeds):
+        records, reps, base, split, precision = run_seed(args, faces, seed, log)
+        per_seed[seed], replicates[seed] = records, reps
+        baselines.append({"seed": seed, **base})
+        splits.append(split)
+    machine["load_average_end"] = list(os.getloadavg())
+    summary = summarise(per_seed, replicates)
+    arms = []
+    for key, title, description, cost in ARMS:
+        arms.append({"key": key, "title": title, "description": description, "cost": cost,
+                     "seeds": [per_seed[s][key] for s in per_seed], "summary": summary[key]})
+    arguments = {k: (list(v) if isinstance(v, tuple) else v) for k, v in vars(args).items()
+                 if k not in ("render", "out", "figure")}
+    return {
+        "schema": SCHEMA,
+        "benchmark": "fairness",
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "machine": machine,
+        "precision_": precision,
+        "arguments": arguments,
+        "quick": bool(args.quick),
+        "wall_seconds": time.perf_counter() - start,
+        "data": {"n_samples": args.n_samples, "image_size": args.image_size,
+                 "positive_rate": float(faces.target.mean()),
+                 "women_share": float(np.mean(faces.gender == -1))},
+        "protocol": (
+            "60/20/20 train/validation/test split per seed, stratified on class x gender; every "
+            "network gets the train part (or the rows an undersampling arm keeps) and early-stops on "
+            "its own 20 % hold-out of it; the post-processing arms fit on the validation split, which "
+            "no network sees; all numbers are on the test split. Bootstrap intervals: "
+            f"{args.n_boot} resamples of the test faces per seed, shared by the arms of a seed."
+        ),
+        "splits": splits,
+        "baseline": {"seeds": baselines,
+                     "summary": {f: _mean_std([b[f] for b in baselines])
+                                 for f in ("accuracy", "accuracy_women", "accuracy_men",
+                                           "fair_metric", "positive_rate")}},
+        "arms": arms,
+    }
+
+
+# --------------------------------------------------------------- rendering
+def _pm(stat, digits=3):
+    return f"{stat['mean']:.{digits}f} ± {stat['std']:.{digits}f}"
+
+
+def _interval(ci):
+    return f"[{ci[0]:.3f}, {ci[1]:.3f}]"
+
+
+def findings(results):
+    """One generated sentence per arm: its Fair_Metric against ERM's, its accuracy against the baseline."""
+    arms = {arm["key"]: arm for arm in results["arms"]}
+    erm = arms["erm"]["summary"]
+    base_acc = results["baseline"]["summary"]["accuracy"]["mean"]
+    base_fair = results["baseline"]["summary"]["fair_metric"]["mean"]
+    lines = []
+    for arm in results["arms"]:
+        s = arm["summary"]
+        acc_lo = s["accuracy_ci"][0]
+        if acc_lo > base_acc:
+            acc_text = (f"its accuracy ({s['accuracy']['mean']:.3f}, 95 % interval from {acc_lo:.3f}) "
+                        f"is above the majority baseline's {base_acc:.3f}")
+        else:
+            acc_text = (f"its accuracy ({s['accuracy']['mean']:.3f}, 95 % interval from {acc_lo:.3f}) "
+                        f"is NOT above the majority baseline's {base_acc:.3f}: it is no better than "
+                        "predicting one class, whatever its Fair_Metric")
+        if arm["key"] == "erm":
+            lines.append(f"- **{arm['title']}** (the reference point): Fair_Metric "
+                         f"{_pm(s['fair_metric'])}, interval {_interval(s['fair_metric_ci'])}; {acc_text}.")
+            continue
+        lo, hi = s["fair_metric_ci"]
+        e_lo, e_hi = erm["fair_metric_ci"]
+        d_lo, d_hi = s["fair_metric_minus_erm_ci"]
+        overlap = lo <= e_hi and e_lo <= hi
+        if d_lo > 0:
+            verdict = "higher than ERM's (the paired interval of the difference is above 0)"
+        elif d_hi < 0:
+            verdict = "LOWER than ERM's (the paired interval of the difference is below 0): it does not help"
+        else:
+            verdict = ("not distinguishable from ERM's (the paired interval of the difference "
+                       "contains 0): no evidence that it helps")
+        lines.append(
+            f"- **{arm['title']}**: Fair_Metric {_pm(s['fair_metric'])}, interval {_interval((lo, hi))} "
+            f"{'overlaps' if overlap else 'does not overlap'} ERM's {_interval((e_lo, e_hi))}; "
+            f"difference to ERM {_interval((d_lo, d_hi))}, so its Fair_Metric is {verdict}; {acc_text}."
+        )
+    lines.append(f"- The majority baseline scores Fair_Metric {base_fair:.3f} (accuracy {base_acc:.3f}).")
+    return lines
+
+
+TABLE_HEADER = ("arm", "accuracy", "women", "men", "Fair_Metric", "Fair_Metric 95 % CI",
+                "worst gender x class", "positive rate", "train s", "post-processing s")
+
+
+def table_rows(results):
+    """The summary table, one tuple of strings per arm then the baseline (what --render prints)."""
+    rows = []
+    for arm in results["arms"]:
+        s = arm["summary"]
+        rows.append((arm["title"], _pm(s["accuracy"]), _pm(s["accuracy_women"]), _pm(s["accuracy_men"]),
+                     _pm(s["fair_metric"]), _interval(s["fair_metric_ci"]), _pm(s["worst_cell_accuracy"]),
+                     _pm(s["positive_rate"]), _pm(s["train_seconds"], 1), _pm(s["post_seconds"], 1)))
+    b = results["baseline"]["summary"]
+    rows.append(("majority-class baseline", _pm(b["accuracy"]), _pm(b["accuracy_women"]),
+                 _pm(b["accuracy_men"]), _pm(b["fair_metric"]), "", "", _pm(b["positive_rate"]), "", ""))
+    return rows
+
+
+def _markdown_table(header, rows):
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return lines
+
+
+def render_markdown(results, figure_name=FIGURE_NAME):
+    m, a, d = results["machine"], results["arguments"], results["data"]
+    seeds = len(results["baseline"]["seeds"])
+    out = ["# Fairness benchmark", ""]
+    if results.get("quick"):
+        out += ["**A --quick smoke run: tiny data and network; these numbers show only that the code "
+                "runs, not how the mitigations compare.**", ""]
+    out += [
+        f"Generated by `python -m benchmarks.fairness` (`make bench-fairness`) on {results['date']}; "
+        "this page is rendered from `fairness_benchmark.json` by `--render`.",
+        "",
+        f"Data: `make_faces({d['n_samples']}, image_size={d['image_size']})`, "
+        f"{d['positive_rate']:.1%} positives, {d['women_share']:.1%} women. "
+        f"Network: `FaceCNNClassifier(image_size={a['image_size']}, epochs={a['epochs']}, "
+        f"filters={tuple(a['filters'])}, dense_units={a['dense_units']})`, precision_ "
+        f"`{results['precision_']}`, {seeds} seeds.",
+        "",
+        results["protocol"],
+        "",
+        "## Machine",
+        "",
+        f"{m['cpu_model']}, {m['cores_available']} of {m['cpu_count']} cores available, load average "
+        f"{m['load_average_start'][0]:.2f} at the start and {m['load_average_end'][0]:.2f} at the end; "
+        + ", ".join(f"{k} {v}" for k, v in m["versions"].items()) + f". Wall time {results['wall_seconds']:.0f} s.",
+        "",
+        "## Results",
+        "",
+        f"Test split ({np.mean([sp['test_positive_rate'] for sp in results['splits']]):.1%} positives: "
+        "compare the positive rates); "
+        f"mean ± standard deviation over {seeds} seeds; the Fair_Metric interval is a "
+        "bootstrap 95 % interval of the seed-mean over test faces. Times are seconds per seed: "
+        "post-processing arms reuse the ERM network (its training time is repeated) and add their "
+        "own fitting time.",
+        "",
+    ]
+    out += _markdown_table(TABLE_HEADER, table_rows(results))
+    out += ["", "![Fair_Metric against accuracy](_static/" + figure_name + ")", "", "## What it shows", ""]
+    out += findings(results)
+    out += ["", "## The arms and their cost", ""]
+    out += _markdown_table(("arm", "what it does", "cost beyond training"),
+                           [(arm["title"], arm["description"], arm["cost"]) for arm in results["arms"]])
+    out += ["", "## Every seed", ""]
+    header = ("seed", "arm", "accuracy", "Fair_Metric", "Fair_Metric 95 % CI", "worst cell",
+              "positive rate", "epochs", "train images")
+    rows = []
+    for i, base in enumerate(results["baseline"]["seeds"]):
+        for arm in results["arms"]:
+            r = arm["seeds"][i]
+            rows.append((str(r["seed"]), arm["title"], f"{r['accuracy']:.3f}", f"{r['fair_metric']:.3f}",
+                         _interval(r["fair_metric_ci"]), f"{r['worst_cell_accuracy']:.3f} ({r['worst_cell']})",
+                         f"{r['positive_rate']:.3f}", str(r["epochs_run"]), str(r["n_train_images"])))
+        rows.append((str(base["seed"]), f"majority baseline (always {base['majority_label']})",
+                     f"{base['accuracy']:.3f}", f"{base['fair_metric']:.3f}", _interval(base["fair_metric_ci"]),
+                     f"{base['worst_cell_accuracy']:.3f} ({base['worst_cell']})",
+                     f"{base['positive_rate']:.3f}", "", ""))
+    out += _markdown_table(header, rows)
+    return "\n".join(out) + "\n"
+
+
+def plot(results, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 5.5))
+    markers = "os^vD<>phX*"
+    for i, arm in enumerate(results["arms"]):
+        s = arm["summary"]
+        ax.errorbar(s["accuracy"]["mean"], s["fair_metric"]["mean"], xerr=s["accuracy"]["std"],
+                    yerr=s["fair_metric"]["std"], fmt=markers[i % len(markers)], capsize=3,
+                    label=arm["title"])
+    b = results["baseline"]["summary"]
+    ax.errorbar(b["accuracy"]["mean"], b["fair_metric"]["mean"], xerr=b["accuracy"]["std"],
+                yerr=b["fair_metric"]["std"], fmt="kx", markersize=10, capsize=3,
+                label="majority-class baseline")
+    ax.axvline(b["accuracy"]["mean"], color="k", linestyle=":", linewidth=1)
+    ax.set_xlabel("test accuracy")
+    ax.set_ylabel("test Fair_Metric")
+    seeds = len(results["baseline"]["seeds"])
+    ax.set_title(f"Fair_Metric against accuracy (mean ± sd over {seeds} seeds)"
+                 + (" — quick smoke run" if results.get("quick") else ""))
+    ax.legend(fontsize=7, loc="best")
+    fig.tight_layout()
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def write_outputs(results, out, figure):
+    os.makedirs(out, exist_ok=True)
+    with open(os.path.join(out, MD_NAME), "w") as f:
+        f.write(render_markdown(results, os.path.basename(figure)))
+    plot(results, figure)
+
+
+# -------------------------------------------------------------------- main
+def _filters(text):
+    return tuple(int(v) for v in text.split(","))
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true",
+                        help="smoke run: 400 faces at 16 px, 1 epoch, 2 seeds, a tiny network")
+    parser.add_argument("--n-samples", type=int)
+    parser.add_argument("--image-size", type=int)
+    parser.add_argument("--epochs", type=int)
+    parser.add_argument("--seeds", type=int, help="number of seeds (0, 1, ...)")
+    parser.add_argument("--filters", type=_filters, help="comma-separated, e.g. 32,64,128")
+    parser.add_argument("--dense-units", type=int)
+    parser.add_argument("--batch-size", type=int)
+    parser.add_argument("--n-boot", type=int, help="bootstrap resamples of the test faces")
+    parser.add_argument("--expgrad-max-iter", type=int,
+                        help="ExponentiatedGradient's max_iter (fairlearn's default, 50)")
+    parser.add_argument("--run-eagerly", action=argparse.BooleanOptionalAction, default=None)
+    parser.add_argument("--data-seed", type=int, default=0)
+    parser.add_argument("--out", default=None, help="folder of the JSON and markdown (default docs/)")
+    parser.add_argument("--figure", default=None,
+                        help="path of the figure (default OUT/_static/fairness_benchmark.png)")
+    parser.add_argument("--render", metavar="JSON", help="only render the markdown and figure from JSON")
+    args = parser.parse_args(argv)
+    for key, value in (QUICK if args.quick else FULL).items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
+    if args.seeds < 2:
+        parser.error("--seeds must be at least 2: a claim needs the spread over seeds")
+    out = args.out or DOCS
+    if args.quick and not args.render and os.path.abspath(out) == os.path.abspath(DOCS):
+        parser.error("a --quick run is a smoke test and must not overwrite docs/; pass --out DIR")
+    args.out = out
+    args.figure = args.figure or os.path.join(out, "_static", FIGURE_NAME)
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if args.render:
+        with open(args.render) as f:
+            results = json.load(f)
+        if results.get("quick") and os.path.abspath(args.out) == os.path.abspath(DOCS):
+            raise SystemExit(f"{args.render} is from a --quick smoke run; render it with --out DIR, not into docs/")
+        write_outputs(results, args.out, args.figure)
+        return results
+    results = run(args, log=lambda line: print(line, flush=True))
+    os.makedirs(args.out, exist_ok=True)
+    with open(os.path.join(args.out, JSON_NAME), "w") as f:
+        json.dump(results, f, indent=1)
+        f.write("\n")
+    write_outputs(results, args.out, args.figure)
+    print(f"wrote {os.path.join(args.out, JSON_NAME)}, {MD_NAME} and {args.figure}")
+    return results
+
+
+if __name__ == "__main__":
+    main()
