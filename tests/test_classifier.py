@@ -591,7 +591,8 @@ def test_bad_files_are_named(tmp_path, toy):
     (tmp_path / "truncated.png").write_bytes(data[: len(data) // 2])
     (tmp_path / "text.png").write_text("not an image")
     bad = [str(tmp_path / "truncated.png"), str(tmp_path / "text.png")] + paths[2:]
-    with pytest.raises(ValueError, match=r"2 of the 8 image files cannot be decoded: \['.*truncated.png', '.*text.png'\]"):
+    decoded = r"2 of the 8 image files cannot be decoded: \['.*truncated.png', '.*text.png'\]"
+    with pytest.raises(ValueError, match=decoded):
         FaceCNNClassifier(**{**TINY, "early_stopping": False}).fit(bad, y[:8])
 
 
