@@ -164,16 +164,16 @@ class FaceCNNClassifier(KerasClassifier):
     tol : float, default=0.0
         An epoch improves on the best validation loss only when it is lower
         by more than ``tol`` (absolute).
-    min_images : int, default=MIN_IMAGES
+    min_images : int, default=32000
         Early stopping never stops before the network has been trained on
         this many images (optimiser steps x ``batch_size``, counted over the
         network's life, so a ``checkpoint_dir`` resume or a ``warm_start``
         continuation does not warm up again). The reference's patience of one
         CelebA epoch waited 95,000 images; one epoch of a few thousand faces
-        is a few thousand images, which stops an undertrained network. On
-        CelebA-sized epochs the minimum is passed within the first epochs and
-        the rule is the reference's; ``min_images=0`` is the reference's rule
-        at every scale.
+        is a few thousand images, which stops an undertrained network. 32,000
+        images (1,000 steps of 32) is passed within the first CelebA epoch,
+        so there the rule is the reference's; ``min_images=0`` is the
+        reference's rule at every scale.
     precision : {"auto", "float32", "mixed_bfloat16", "mixed_float16"}, default="auto"
         Compute precision of the layers (the output layer stays float32).
         "auto" picks mixed_float16 on a GPU, mixed_bfloat16 on a CPU with

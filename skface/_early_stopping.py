@@ -10,19 +10,26 @@ workflow used: its epochs were CelebA's, 2,979 optimiser steps (95,000
 images) each, so one epoch without improvement meant thousands of steps. On
 a few thousand faces an epoch is 50-150 steps, and the validation loss of a
 network trained with the focal loss (gamma 5) wobbles by more than its
-early gains; one worse epoch then stops training after 150-300 steps with a
-model that predicts class 1 for a quarter of the faces it should. Counting
-the patience in epochs made the rule 20 times more impatient on small data.
+early gains; one worse epoch then stopped training after 150-300 steps
+with a model that predicted class 1 for 5 % of the faces where 20 % are
+positive (``make_faces(8000, image_size=64)``). Counting the patience in
+epochs made the rule 20 times more impatient on small data.
 
 The rule here: the validation loss is checked once per epoch (so
 ``history_`` keeps one ``val_loss`` per epoch); an epoch improves on the best
 when its loss is lower than the best by more than ``tol``; training stops
 once ``patience`` epochs in a row have not improved *and* the network has
 been trained on at least ``min_images`` images; at the end the weights of
-the best epoch are restored. ``min_images`` is a few CelebA epochs' worth of
-steps at most, so on CelebA-sized epochs it is over within the first epoch
-and the rule is the reference's; on small data it keeps training until the
-network has had a few thousand optimiser steps.
+the best epoch are restored. The default ``min_images``, 32,000 images
+(1,000 steps of 32), is a third of a CelebA epoch, so there it is over
+within the first epoch and the rule is the reference's (patience 1 cannot
+stop before the second epoch anyway); on small data it keeps training until
+the network has had 1,000 optimiser steps. It was chosen by replaying rules
+on measured learning curves at 32 and 64 px (``benchmarks/default_learns.py``,
+``docs/default_learns.md``): 16,000 and 24,000 still let a 64 px seed stop
+in the early wobble (restoring epoch 2 or 3 of 10), 32,000 is the smallest
+tried that restored the same epoch as never stopping on all six curves (three
+seeds at 32 and at 64 px), and more only cost epochs.
 
 Images are counted as the optimizer's ``iterations`` times the batch size.
 ``iterations`` is part of the optimizer state that checkpoints and
@@ -40,7 +47,7 @@ import numbers
 import keras
 import numpy as np
 
-# Chosen from benchmarks/default_learns.py: see docs/default_learns.md.
+# Chosen from measurement: see the module docstring and docs/default_learns.md.
 MIN_IMAGES = 32_000
 
 
