@@ -236,10 +236,15 @@ def render():
             acc = [r["test_accuracy"] for r in sel]
             gap = [abs(r["predicted_positive_rate"] - r["true_positive_rate"]) for r in sel]
             secs = [r["train_seconds"] for r in sel]
+            if size == 64:
+                met = [r["test_accuracy"] >= 0.88 and g <= 0.05 for r, g in zip(sel, gap)]
+            else:
+                met = [r["test_accuracy"] >= 0.85 and r["train_seconds"] < 60 for r in sel]
             out.append(
                 f"- {arm}: test accuracy mean {_f(np.mean(acc))} (min {_f(min(acc))}, max {_f(max(acc))}, "
-                f"{len(sel)} seeds); largest |predicted - true positive rate| {_f(max(gap))}; "
-                f"train seconds {min(secs):.0f}-{max(secs):.0f}."
+                f"{len(sel)} seeds); |predicted - true positive rate| per seed "
+                f"{', '.join(_f(g, 4) for g in gap)}; train seconds {min(secs):.0f}-{max(secs):.0f}; "
+                f"target met on {sum(met)} of {len(sel)} seeds."
             )
         out.append("")
     for size in (32, 64):
