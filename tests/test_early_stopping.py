@@ -65,6 +65,18 @@ def test_reference_rule_is_min_images_zero_and_patience_one():
     assert drive(keras_stopping, [1.0, 0.5, 0.6, 0.1]) == (epochs, weight)
 
 
+@pytest.mark.parametrize("losses", [[1.0, 1.1, 0.5], [1.0, 0.9, 0.8, 0.85, 0.7], [1.0, 0.9, 0.95, 0.97]])
+def test_celeba_sized_epochs_follow_the_reference_rule(losses):
+    # the reference's epochs: 2,979 steps of 32 images, more than the default minimum
+    celeba_epoch = 2979 * 32
+    assert es.MIN_IMAGES <= celeba_epoch
+    keras_stopping = keras.callbacks.EarlyStopping(patience=1, restore_best_weights=True)
+    keras_stopping.batch_size = 32  # for drive()
+    assert drive(es.EarlyStopping(batch_size=32, min_images=es.MIN_IMAGES), losses, celeba_epoch) == (
+        drive(keras_stopping, losses, celeba_epoch)
+    )
+
+
 def test_tol_counts_small_improvements_as_none():
     losses = [1.0, 0.99, 0.98, 0.97]
     assert drive(es.EarlyStopping(batch_size=10, tol=0.0), losses)[0] == 4
