@@ -32,7 +32,7 @@ from sklearn.utils._tags import ClassifierTags
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.validation import check_is_fitted
 
-from . import _checkpoint, _device, _input, _model, _serialization, _split, _validation
+from . import _checkpoint, _device, _early_stopping, _input, _model, _serialization, _split, _validation
 from ._logging import quiet_tensorflow_warnings
 
 _ROUTING_PREFIXES = ("model", "fit", "compile", "predict", "optimizer", "loss", "metrics", "callbacks")
@@ -117,11 +117,26 @@ class FaceCNNClassifier(KerasClassifier):
     early_stopping : bool, default=True
         Hold out ``validation_fraction`` of the training data (stratified on
         y), stop when the validation loss has not improved for
-        ``n_iter_no_change`` epochs, and restore the best weights.
+        ``n_iter_no_change`` epochs once the network has been trained on
+        ``min_images`` images, and restore the best weights.
     validation_fraction : float, default=0.2
         Share of the training data held out when ``early_stopping``.
     n_iter_no_change : int, default=1
-        Patience of early stopping, in epochs.
+        Patience of early stopping, in epochs (the validation loss is checked
+        once per epoch).
+    tol : float, default=0.0
+        An epoch improves on the best validation loss only when it is lower
+        by more than ``tol`` (absolute).
+    min_images : int, default=32000
+        Early stopping never stops before the network has been trained on
+        this many images (optimiser steps x ``batch_size``, counted over the
+        network's life, so a ``checkpoint_dir`` resume or a ``warm_start``
+        continuation does not warm up again). The reference's patience of one
+        CelebA epoch waited 95,000 images; one epoch of a few thousand faces
+        is a few thousand images, which stops an undertrained network. 32,000
+        images (1,000 steps of 32) is passed within the first CelebA epoch,
+        so there the rule is the reference's; ``min_images=0`` is the
+        reference's rule at every scale.
     precision : {"auto", "float32", "mixed_bfloat16", "mixed_float16"}, default="auto"
         Compute precision of the layers (the output layer stays float32).
         "auto" picks mixed_float16 on a GPU, mixed_bfloat16 on a CPU with
@@ -236,6 +251,8 @@ class FaceCNNClassifier(KerasClassifier):
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "min_images": [Interval(Integral, 0, None, closed="left")],
         "precision": [StrOptions(set(_device.PRECISIONS))],
         "distribution": [None, StrOptions(set(_device.DISTRIBUTIONS)), tf.distribute.Strategy],
         "optimizer": [str, keras.optimizers.Optimizer, type],
@@ -274,6 +291,8 @@ class FaceCNNClassifier(KerasClassifier):
         early_stopping=True,
         validation_fraction=0.2,
         n_iter_no_change=1,
+        tol=0.0,
+        min_images=_early_stopping.MIN_IMAGES,
         precision="auto",
         distribution=None,
         optimizer="adam",
@@ -312,6 +331,8 @@ class FaceCNNClassifier(KerasClassifier):
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.min_images = min_images
         self.precision = precision
         self.distribution = distribution
         self.optimizer = optimizer
@@ -653,8 +674,11 @@ class FaceCNNClassifier(KerasClassifier):
                 "validation_steps": math.ceil(len(val_idx) / val_batch),
             }
             callbacks.append(
-                keras.callbacks.EarlyStopping(
-                    monitor="val_loss", patience=self.n_iter_no_change, restore_best_weights=True
+                _early_stopping.EarlyStopping(
+                    batch_size=batch_size,
+                    patience=self.n_iter_no_change,
+                    tol=self.tol,
+                    min_images=self.min_images,
                 )
             )
         initial_epoch = len(self.history_.get("loss", []))

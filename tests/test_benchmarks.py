@@ -71,3 +71,19 @@ def test_memory_child_reports_peak_rss(tmp_path, capsys):
     assert row["n_paths"] == 40 and row["steps"] == 1 and not row["full_epoch"]
     assert row["peak_rss_bytes"] >= row["rss_before_fit_bytes"] > 0
     assert row["float32_array_bytes"] == 40 * 16 * 16 * 3 * 4
+
+
+def test_default_learns_smoke_writes_json_and_markdown(tmp_path, monkeypatch):
+    from benchmarks import default_learns
+
+    monkeypatch.setattr(default_learns, "SCALES", {64: {"n_samples": 40, "n_test": 10, "epochs": 1}})
+    monkeypatch.setattr(default_learns, "JSON_PATH", str(tmp_path / "default_learns.json"))
+    monkeypatch.setattr(default_learns, "MD_PATH", str(tmp_path / "default_learns.md"))
+    default_learns.main(["--sizes", "64", "--seeds", "0"])
+    runs = json.loads((tmp_path / "default_learns.json").read_text())["runs"]
+    assert [(r["arm"], r["min_images"]) for r in runs] == [("before", 0), ("after", 32_000)]
+    for run in runs:
+        assert run["epochs_run"] == 1 and run["optimizer_steps"] == 1 and run["n_test"] == 10
+        assert 0.0 <= run["test_accuracy"] <= 1.0 and run["precision"]
+    text = (tmp_path / "default_learns.md").read_text()
+    assert "## 64 px: 30 training faces (6 held out" in text and "| after (min_images=32,000) | 0 |" in text

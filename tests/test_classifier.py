@@ -221,7 +221,9 @@ def test_seeding_leaves_the_callers_global_random_state_alone(toy):
 def test_early_stopping_stops_and_restores_best_weights(toy):
     X, _ = toy
     noise = np.random.default_rng(0).integers(0, 2, len(X))
-    clf = FaceCNNClassifier(**{**TINY, "epochs": 8, "optimizer__learning_rate": 0.03}).fit(X, noise)
+    # min_images=0: the reference's rule, patience 1 epoch from the first epoch on
+    params = {**TINY, "epochs": 8, "optimizer__learning_rate": 0.03, "min_images": 0}
+    clf = FaceCNNClassifier(**params).fit(X, noise)
     val_loss = clf.history_["val_loss"]
     assert len(val_loss) < 8  # stopped once the validation loss stopped improving
     assert int(np.argmin(val_loss)) == len(val_loss) - 2  # patience 1
