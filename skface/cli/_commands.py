@@ -21,7 +21,7 @@ import warnings
 
 from .. import _atomic
 from ._library import given, resolve
-from ._messages import CommandError, quiet_tensorflow_python, warn
+from ._messages import CommandError, import_tensorflow, warn
 from ._types import describe_weights
 
 __all__ = ["run_demo", "run_train", "run_predict", "run_evaluate"]
@@ -62,18 +62,18 @@ def _require_parent(path, option):
 
 def _estimator(args, **params):
     """A FaceCNNClassifier with the model options the user gave, and ``params``."""
+    import_tensorflow()
     from .. import FaceCNNClassifier
 
-    quiet_tensorflow_python()
     options = {name: getattr(args, name) for name in _MODEL_OPTIONS if given(getattr(args, name))}
     return FaceCNNClassifier(random_state=args.random_state, verbose=_verbose(args), **options, **params)
 
 
 def _load_model(path):
+    _require_file(path, "--model")
+    import_tensorflow()
     from .. import load
 
-    _require_file(path, "--model")
-    quiet_tensorflow_python()
     clf = load(path)
     clf.set_params(verbose=0)  # no Keras progress lines for prediction
     return clf
@@ -155,13 +155,13 @@ def _positive_proba(clf, X, batch_size=None):
     return clf.predict_proba(X, **kwargs)[:, 1]
 
 
-def _check_predictions(proba, threshold):
+def _check_predictions(proba, threshold, name=None):
     """Warn when the predictions look like a model that learned nothing."""
     from .._diagnostics import degenerate_predictions
 
     message = degenerate_predictions(proba, threshold, classes=(-1, 1))
     if message is not None:
-        warn(message)
+        warn(message if name is None else f"{name}: {message}")
 
 
 def _compare_with_baseline(results, baseline):
@@ -249,6 +249,7 @@ def run_demo(args):
         ("weighted", weighted, f"the reference CNN, per-sample gender weights {described}"),
     ):
         proba = model.predict_proba(X_test)[:, 1]
+        _check_predictions(proba, model.threshold, name)
         results.append(ModelResult(name, np.where(proba > model.threshold, 1, -1), proba,
                                    dict(model.history_), note))
     fair_pred = fair.predict(X_test, sensitive_features=g_test)
@@ -314,7 +315,6 @@ def run_demo(args):
 def run_train(args):
     import numpy as np
 
-    from .._input import unreadable_error
     from .._validation import show_items
     from ..fairness import balance_groups, group_sample_weight
 
@@ -338,6 +338,9 @@ def run_train(args):
     paths = frame[args.image_column].to_numpy()
     if not skip:
         # a bad file would otherwise stop training mid-epoch, minutes or hours in
+        import_tensorflow()
+        from .._input import unreadable_error
+
         start = time.perf_counter()
         error = unreadable_error(paths)
         if error is not None:
@@ -437,7 +440,7 @@ def run_predict(args):
     threshold = clf.threshold if args.threshold is None else args.threshold
     bad = np.zeros(len(paths), dtype=bool)
     if skip:
-        from .._input import find_unreadable
+        from .._input import find_unreadable  # TensorFlow is imported by now (_load_model)
 
         bad = find_unreadable(paths)
         if bad.all():

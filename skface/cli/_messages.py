@@ -7,13 +7,15 @@
   image_dir= if ...``); :func:`speak_options` rewrites them, once, with the
   option names of the command line (``--image-dir``), from one mapping,
   :data:`OPTIONS`.
-- Python warnings raised while a command runs become one line each,
-  ``skface: warning: ...``.
 - TensorFlow's C++ and Python logging is turned down before TensorFlow is
   imported: its start-up lines (``Could not find cuda drivers``, ``cuInit``,
   ``All log messages before absl::InitializeLog()``) and the per-op lines of
   a failed decode (``Local rendezvous``, ``[[{{node ...}}]]``) would bury
   the one line that matters.
+- Python warnings raised while a command runs become one line each,
+  ``skface: warning: ...``; only ``UserWarning`` (what skface and its
+  libraries tell users) is shown, not the deprecation notices meant for
+  developers.
 """
 
 import contextlib
@@ -21,10 +23,11 @@ import logging
 import os
 import re
 import sys
+import tempfile
 import warnings
 
 __all__ = ["CommandError", "USER_ERRORS", "OPTIONS", "speak_options", "error_line", "warn",
-           "warnings_as_lines", "quiet_tensorflow", "quiet_tensorflow_python"]
+           "warnings_as_lines", "quiet_tensorflow", "import_tensorflow"]
 
 
 class CommandError(Exception):
@@ -132,7 +135,7 @@ def warnings_as_lines():
 
     def show(message, category, filename, lineno, file=None, line=None):
         text = str(message)
-        if text not in seen:
+        if issubclass(category, UserWarning) and text not in seen:
             seen.add(text)
             warn(text)
 
@@ -154,9 +157,37 @@ def quiet_tensorflow():
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
 
 
-def quiet_tensorflow_python():
-    """Turn down absl's Python logging, once TensorFlow (which imports absl) is loaded."""
-    with contextlib.suppress(ImportError):
+def import_tensorflow():
+    """Import TensorFlow without its start-up chatter on stderr.
+
+    TensorFlow 2.17 and later log a few lines while its C++ libraries load,
+    before absl logging is initialised, and those ignore
+    ``TF_CPP_MIN_LOG_LEVEL`` ("All log messages before absl::InitializeLog()
+    is called are written to STDERR", oneDNN and CUDA notices). So file
+    descriptor 2 is pointed at a temporary file during the import: what was
+    written there is dropped when the import succeeds and shown when it fails,
+    so that a broken installation still says why. Later log lines obey the
+    log level set by :func:`quiet_tensorflow`.
+    """
+    if "tensorflow" in sys.modules:
+        return
+    quiet_tensorflow()
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as held:
+        os.dup2(held.fileno(), 2)
+        try:
+            import tensorflow  # noqa: F401
+        except BaseException:
+            os.dup2(saved, 2)
+            held.seek(0)
+            sys.stderr.write(held.read().decode(errors="replace"))
+            raise
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+    with contextlib.suppress(ImportError):  # absl's Python logger, which TensorFlow brings
         import absl.logging
 
         absl.logging.set_verbosity(absl.logging.ERROR)
