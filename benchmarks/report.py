@@ -36,7 +36,7 @@ def _version(name):
 def machine_info():
     import tensorflow as tf
 
-    from skface._model import cpu_has_bfloat16
+    from skface._device import cpu_has_bfloat16
 
     model, flags = _cpuinfo()
     mem = None
@@ -381,7 +381,7 @@ def _notes(r, by_key):
             f"predicts at {pwall['value']:.2f}x: {verdict} float32, not 1.5x faster. Test accuracy after the same "
             f"training: {acc[0]:.3f} (bfloat16) vs {acc[1]:.3f} (float32), the float32 set-ups ranging "
             f"{min(fp32):.3f}-{max(fp32):.3f}. `precision='auto'` resolves to "
-            "float32 on this CPU (`skface._model.cpu_has_bfloat16()` is False), so (6) is (4) up to noise. The "
+            "float32 on this CPU (`skface._device.cpu_has_bfloat16()` is False), so (6) is (4) up to noise. The "
             "1.4x target applies to CPUs with avx512_bf16 or AMX-BF16 (Intel Cooper Lake, Sapphire Rapids and "
             "later; AMD Zen 4 and later)."
         )

@@ -131,24 +131,7 @@ html_sidebars = {"index": [], "install": [], "quickstart": [], "workflow": []}
 html_show_sourcelink = False
 html_copy_source = False
 
-# -- pages from other branches -------------------------------------------------
-# A toctree entry "?name" names a page that may not exist yet (it is written on
-# another branch): it is kept once docs/name.rst or docs/name.md exists and
-# dropped before that, so the build is green before and after the page lands.
-OPTIONAL_ENTRY = re.compile(r"^(?P<indent>[ \t]+)\?(?P<name>[\w/-]+)[ \t]*$", re.MULTILINE)
-
-
-def _page_exists(name):
-    return any((HERE / f"{name}{suffix}").is_file() for suffix in source_suffix)
-
-
-def _optional_toctree_entries(app, docname, source):
-    def keep_or_drop(match):
-        name = match["name"]
-        return f"{match['indent']}{name}" if _page_exists(name) else ""
-
-    source[0] = OPTIONAL_ENTRY.sub(keep_or_drop, source[0])
-
+# -- autodoc hooks ----------------------------------------------------------
 
 def _skip_generated_request_methods(app, what, name, obj, skip, options):
     # scikit-learn generates set_fit_request & co. on every estimator class;
@@ -159,5 +142,4 @@ def _skip_generated_request_methods(app, what, name, obj, skip, options):
 
 
 def setup(app):
-    app.connect("source-read", _optional_toctree_entries)
     app.connect("autodoc-skip-member", _skip_generated_request_methods)

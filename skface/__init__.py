@@ -11,12 +11,18 @@ The public names:
 - :mod:`skface.utils` -- process-level helpers for scaling out (threads).
 
 TensorFlow (and scikeras, which imports it) is imported only when one of the
-names that needs it is first used, so ``import skface`` stays fast.
+names that needs it is first used, so ``import skface`` stays fast; its C++
+logging is quieted first unless ``TF_CPP_MIN_LOG_LEVEL`` is set.
 """
 
 import importlib
 
+from ._logging import import_tensorflow, quiet_tensorflow_startup
 from ._version import __version__
+
+# before TensorFlow is first imported (by FaceCNNClassifier, say): its C++
+# start-up lines would bury skface's messages; TF_CPP_MIN_LOG_LEVEL overrides
+quiet_tensorflow_startup()
 
 __all__ = [
     "FaceCNNClassifier",
@@ -31,13 +37,14 @@ __all__ = [
 # name -> module that defines it; resolved on first attribute access
 _LAZY = {
     "FaceCNNClassifier": "._classifier",
-    "load": "._persistence",
+    "load": "._classifier",
 }
 _SUBPACKAGES = {"datasets", "fairness", "metrics", "utils"}
 
 
 def __getattr__(name):
     if name in _LAZY:
+        import_tensorflow()  # first, so that its start-up lines stay off the terminal
         value = getattr(importlib.import_module(_LAZY[name], __name__), name)
     elif name in _SUBPACKAGES:
         value = importlib.import_module("." + name, __name__)

@@ -17,7 +17,7 @@ from collections import defaultdict
 
 import keras
 
-from . import _atomic, _persistence
+from . import _atomic, _serialization, _validation
 
 CHECKPOINT_NAME = "checkpoint.keras"
 
@@ -41,11 +41,7 @@ def checkpoint_path(directory):
 def prepare(directory):
     """Create ``directory`` and remove temporary files a killed run left there."""
     directory = os.fspath(directory)
-    if os.path.exists(directory) and not os.path.isdir(directory):
-        raise ValueError(
-            f"checkpoint_dir={directory!r} is a file; accepted: None or a folder "
-            "(created if missing)."
-        )
+    _validation.check_folder(directory, "checkpoint_dir")
     os.makedirs(directory, exist_ok=True)
     _atomic.remove_stale(directory)
 
@@ -67,16 +63,39 @@ class Checkpoint:
         return max(self.fit_end_epoch - self.epochs_done, 0)
 
     def classes(self):
-        import numpy as np
-
-        dtype = object if self.state["classes_dtype"] == "O" else np.dtype(self.state["classes_dtype"])
-        return np.asarray(_persistence._from_json(self.state["classes"]), dtype=dtype)
+        return _serialization.classes_from_json(self.state)
 
     def restore(self, estimator):
         """Give ``estimator`` the checkpoint's model (compiled, with its
         optimizer state), classes, precision and history."""
-        model, state = _persistence.read_model_file(self.path)
-        _persistence.restore_state(estimator, model, state)
+        model, state = _serialization.read_model_file(self.path)
+        _serialization.restore_state(estimator, model, state)
+
+
+def resume_point(estimator, warm_start):
+    """The checkpoint ``estimator.fit`` resumes from, or None.
+
+    Creates ``checkpoint_dir`` (and clears what a killed run left there) when
+    one is set. Only with ``warm_start``: an unfinished checkpoint (an
+    interrupted fit) always wins; a finished one only when the estimator has
+    no model in memory (a new process), since one in memory is at least as new.
+    """
+    if estimator.checkpoint_dir is None:
+        return None
+    prepare(estimator.checkpoint_dir)
+    if not warm_start:
+        return None
+    checkpoint = find(estimator.checkpoint_dir, estimator)
+    if checkpoint is not None and checkpoint.finished and estimator.__sklearn_is_fitted__():
+        return None
+    return checkpoint
+
+
+def callback(estimator, fit_end_epoch):
+    """The callback that checkpoints ``estimator``'s fit ending at ``fit_end_epoch``."""
+    params, _ = _serialization.json_params(estimator)
+    state = _serialization.estimator_state(estimator, params, history={})
+    return EpochCheckpoint(checkpoint_path(estimator.checkpoint_dir), state, estimator.history_, fit_end_epoch)
 
 
 def find(directory, estimator):
@@ -90,7 +109,7 @@ def find(directory, estimator):
         return None
     try:
         with zipfile.ZipFile(path) as archive:
-            state = json.loads(archive.read(_persistence._MEMBER))
+            state = json.loads(archive.read(_serialization.MEMBER))
         state["checkpoint"]["epoch"]
     except (zipfile.BadZipFile, KeyError, ValueError, TypeError):
         raise ValueError(
@@ -99,11 +118,11 @@ def find(directory, estimator):
         ) from None
     saved = state.get("params", {})
     for name in _ARCHITECTURE:
-        here = _persistence._to_json(getattr(estimator, name))
+        here = _serialization.to_json(getattr(estimator, name))
         if name in saved and saved[name] != here:
             raise ValueError(
                 f"checkpoint_dir={os.fspath(directory)!r} holds a checkpoint of another "
-                f"network: {name}={_persistence._from_json(saved[name])!r} there, "
+                f"network: {name}={_serialization.from_json(saved[name])!r} there, "
                 f"{getattr(estimator, name)!r} here. Use the same {name}, another "
                 "checkpoint_dir, or warm_start=False to start over."
             )
@@ -141,4 +160,4 @@ class EpochCheckpoint(keras.callbacks.Callback):
                 "finished": finished,
             },
         )
-        _persistence.write_model_file(self.model, state, self.path)
+        _serialization.write_model_file(self.model, state, self.path)

@@ -1,13 +1,23 @@
-"""FaceCNNClassifier: the reference face-attribute CNN as a scikit-learn classifier."""
+"""FaceCNNClassifier: where the estimator trains and predicts (orchestration only).
+
+The class holds the parameters and their constraints, and runs ``fit`` /
+``predict`` by calling the modules that own each concern: input checks
+(``_validation``), the tf.data pipeline (``_input``), the network
+(``_model``), where it runs (``_device``), the hold-out split (``_split``),
+checkpoints and resuming (``_checkpoint``) and model files
+(``_serialization``). :func:`load` reads a saved estimator back.
+"""
 
 import contextlib
+import difflib
 import inspect
 import math
-import numbers
 import os
 import random
 import warnings
 from collections import defaultdict
+from collections.abc import Hashable
+from numbers import Integral, Real
 
 import keras
 import numpy as np
@@ -16,63 +26,16 @@ import tensorflow as tf
 from scikeras.wrappers import KerasClassifier
 from sklearn.base import BaseEstimator
 from sklearn.metrics import accuracy_score
-from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils._tags import ClassifierTags
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.validation import check_is_fitted
 
-from . import _checkpoint, _input, _model, _validation
+from . import _checkpoint, _device, _input, _model, _serialization, _split, _validation
+from ._logging import quiet_tensorflow_warnings
 
 _ROUTING_PREFIXES = ("model", "fit", "compile", "predict", "optimizer", "loss", "metrics", "callbacks")
-_DEFAULT_PREDICT_BATCH = 256
-# --- scale: a GPU is starved by small inference batches
-_DEFAULT_PREDICT_BATCH_GPU = 1024
-
-
-def _default_predict_batch():
-    """Default prediction (and validation) batch: larger when a GPU is visible."""
-    if tf.config.list_logical_devices("GPU"):
-        return _DEFAULT_PREDICT_BATCH_GPU
-    return _DEFAULT_PREDICT_BATCH
-
-
-def _strategy_scope(strategy):
-    return strategy.scope() if strategy is not None else contextlib.nullcontext()
-
-
-def _fill_replicas(indices, replicas):
-    """Repeat the first few of ``indices`` so that their number is a multiple of
-    ``replicas``: with a batch size that is one too, every batch then splits
-    evenly over the replicas.
-
-    Otherwise a strategy hands the replicas unequal shares of a batch, which
-    Keras cannot build the model from (it averages the shares of the first
-    batch), and empty ones for a last batch smaller than the replicas, on which
-    TensorFlow's oneDNN CPU convolution fails. At most ``replicas - 1`` images
-    are repeated.
-    """
-    missing = -len(indices) % replicas
-    return np.concatenate([indices, indices[:missing]]) if missing else indices
-
-
-def _replicas(model, batch_size=None, name=None):
-    """The number of replicas the model runs on; ``batch_size`` must split evenly."""
-    replicas = model.distribute_strategy.num_replicas_in_sync
-    if batch_size is not None and batch_size % replicas:
-        raise ValueError(
-            f"{name}={batch_size} is not accepted with the {replicas} replicas of the "
-            f"distribution strategy: it is the global batch, split evenly across the "
-            f"replicas; accepted: a multiple of {replicas}."
-        )
-    return replicas
-
-
-def _round_up(batch_size, replicas):
-    return -(-batch_size // replicas) * replicas
-
-
-# --- end scale
 
 
 @contextlib.contextmanager
@@ -254,6 +217,42 @@ class FaceCNNClassifier(KerasClassifier):
     (2, 2)
     """
 
+    _parameter_constraints = {
+        "model": [None, callable],
+        "image_size": [Interval(Integral, 8, None, closed="left"), tuple, list],
+        "image_column": [Hashable],
+        "backbone": [StrOptions({"cnn", *_model.BACKBONES})],
+        "backbone_weights": [None, str, os.PathLike],
+        "trainable_backbone": ["boolean"],
+        "filters": [tuple, list],
+        "dense_units": [Interval(Integral, 1, None, closed="left")],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "augment": ["boolean"],
+        "focal_gamma": [Interval(Real, 0, None, closed="left")],
+        "focal_alpha": [Interval(Real, 0, 1, closed="both")],
+        "apply_class_balancing": ["boolean"],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "threshold": [Interval(Real, 0, 1, closed="both")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "precision": [StrOptions(set(_device.PRECISIONS))],
+        "distribution": [None, StrOptions(set(_device.DISTRIBUTIONS)), tf.distribute.Strategy],
+        "optimizer": [str, keras.optimizers.Optimizer, type],
+        "loss": [None, str, keras.losses.Loss, type, callable],
+        "metrics": [None, list, tuple],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "epochs": [Interval(Integral, 1, None, closed="left")],
+        "callbacks": [None, list, tuple],
+        "class_weight": [None, StrOptions({"balanced"}), dict],
+        "warm_start": ["boolean"],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "run_eagerly": ["boolean"],
+        "on_bad_image": [StrOptions({"raise", "skip"})],
+        "checkpoint_dir": [None, str, os.PathLike],
+    }
+
     def __init__(
         self,
         model=None,
@@ -350,7 +349,6 @@ class FaceCNNClassifier(KerasClassifier):
     def __repr__(self, N_CHAR_MAX=700):
         return BaseEstimator.__repr__(self, N_CHAR_MAX=N_CHAR_MAX)
 
-    # --- scale: a tf.distribute.Strategy parameter is shared, never copied
     def __sklearn_clone__(self):
         # A Strategy owns devices (and, across hosts, a cluster connection):
         # clones, e.g. GridSearchCV's, share it rather than deep-copy it.
@@ -377,72 +375,48 @@ class FaceCNNClassifier(KerasClassifier):
             state = {**state, "distribution": None}
         return state
 
-    # --- end scale
-
     # ------------------------------------------------------------ validation
     def _image_hw(self):
         return _validation.check_image_size(self.image_size)
 
     def _check_params(self):
-        self._image_hw()
+        """Refuse unknown keywords (with a suggestion), then validate every
+        parameter against ``_parameter_constraints`` and the few rules that
+        constraints cannot say (the contents of ``image_size`` and ``filters``)."""
         prefixes = tuple(p + "__" for p in _ROUTING_PREFIXES)
-        known = inspect.signature(FaceCNNClassifier.__init__).parameters
+        known = list(inspect.signature(FaceCNNClassifier.__init__).parameters)
         for key in self.get_params(deep=False):
             if key not in known and not key.startswith(prefixes):
+                close = difflib.get_close_matches(key, known, n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
                 raise TypeError(
-                    f"FaceCNNClassifier got an unexpected keyword argument {key!r}; besides "
+                    f"FaceCNNClassifier got an unexpected keyword argument {key!r}{hint}; besides "
                     "its parameters it accepts only scikeras routed parameters starting "
                     f"with {', '.join(prefixes)}."
                 )
-        if self.on_bad_image not in ("raise", "skip"):
-            raise ValueError(
-                f"on_bad_image={self.on_bad_image!r} is not accepted; accepted: 'raise', 'skip'."
-            )
-        if self.checkpoint_dir is not None and not isinstance(self.checkpoint_dir, (str, os.PathLike)):
-            raise TypeError(
-                f"checkpoint_dir={self.checkpoint_dir!r} is not accepted; accepted: None "
-                "or the path of a folder (str or os.PathLike)."
-            )
-        backbones = ("cnn", *_model.BACKBONES)
-        if self.backbone not in backbones:
-            raise ValueError(f"backbone={self.backbone!r} is not accepted; accepted: {backbones}.")
-        if self.precision not in _model.PRECISIONS:
-            raise ValueError(
-                f"precision={self.precision!r} is not accepted; accepted: {_model.PRECISIONS}."
-            )
-        _model.check_distribution(self.distribution)
-        if not (0.0 < self.validation_fraction < 1.0):
-            raise ValueError(
-                f"validation_fraction={self.validation_fraction!r} is not accepted; "
-                "accepted: a float strictly between 0 and 1."
-            )
-        if not (0.0 <= self.threshold <= 1.0):
-            raise ValueError(
-                f"threshold={self.threshold!r} is not accepted; accepted: a float in [0, 1]."
-            )
-        if not (0.0 <= self.dropout < 1.0):
-            raise ValueError(f"dropout={self.dropout!r} is not accepted; accepted: a float in [0, 1).")
-        for name in ("n_iter_no_change", "epochs", "batch_size", "dense_units"):
-            value = getattr(self, name)
-            if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"{name}={value!r} is not accepted; accepted: an int >= 1.")
+        self._validate_params()
+        self._image_hw()
+        if self.backbone != "cnn":
+            _validation.check_backbone_weights(self.backbone_weights)
         if self.backbone == "cnn" and (
             len(self.filters) == 0
-            or not all(isinstance(f, numbers.Integral) and f >= 1 for f in self.filters)
+            or not all(isinstance(f, Integral) and not isinstance(f, bool) and f >= 1 for f in self.filters)
         ):
             raise ValueError(
                 f"filters={self.filters!r} is not accepted; accepted: a non-empty sequence of ints >= 1."
             )
 
-    def _seed(self):
+    def _draw_seed(self):
+        """The one seed of a fit: the network, the hold-out split and the
+        shuffle all derive from it, so a RandomState advances once per fit."""
         if self.random_state is None:
             return None
         return int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
 
     # -------------------------------------------------------------- building
-    def _build_keras_model(self):
+    def _build_keras_model(self, seed=None):
         if self.model is not None:
-            self._random_state = self._seed()
+            self._random_state = seed
             return super()._build_keras_model()
         return _model.build_model(
             image_size=self._image_hw(),
@@ -454,7 +428,7 @@ class FaceCNNClassifier(KerasClassifier):
             trainable_backbone=self.trainable_backbone,
             augment=self.augment,
             dtype=self.precision_,
-            seed=self._seed(),
+            seed=seed,
         )
 
     def _check_model_param(self):
@@ -462,12 +436,7 @@ class FaceCNNClassifier(KerasClassifier):
         model = self.model
         if isinstance(model, keras.Model):
             return lambda: model
-        if callable(model):
-            return model
-        raise TypeError(
-            f"model={model!r} is not accepted; accepted: None (the built-in network), "
-            "a callable that returns a Keras model, or a keras.Model."
-        )
+        return model
 
     def _get_compile_kwargs(self):
         params = self.get_params()
@@ -501,6 +470,34 @@ class FaceCNNClassifier(KerasClassifier):
     def _ensure_compiled_model(self):
         if not self.model_.compiled:
             self.model_.compile(**self._get_compile_kwargs())
+
+    def _new_network(self, classes, seed):
+        """A freshly built and compiled network for ``classes`` (under the
+        caller's strategy scope), with an empty history."""
+        self.classes_ = classes
+        self.precision_ = _device.resolve_precision(self.precision)
+        self.model_ = self._build_keras_model(seed)
+        self.history_ = defaultdict(list)
+        self._ensure_compiled_model()
+
+    def initialize(self, X, y):
+        """Build and compile the network for images ``X`` and labels ``y``
+        without training it; ``predict`` then gives the untrained network's
+        answers, and ``fit`` with ``warm_start=True`` trains it further.
+
+        Returns
+        -------
+        self : FaceCNNClassifier
+        """
+        self._check_params()
+        images = _validation.check_images(X, image_column=self.image_column, stat_files=False)
+        _, classes = _validation.check_target(y, len(images))
+        seed = self._draw_seed()
+        strategy = _device.resolve_distribution(self.distribution)
+        with _seeded(seed), _device.strategy_scope(strategy):
+            self._new_network(classes, seed)
+        self._initialize_callbacks()
+        return self
 
     # --------------------------------------------------------------- fitting
     def fit(self, X, y, sample_weight=None, **kwargs):
@@ -557,43 +554,42 @@ class FaceCNNClassifier(KerasClassifier):
         self, X, y, sample_weight, *, epochs, warm_start, hold_out, classes=None, fit_kwargs, resume=False
     ):
         self._check_params()
-        # with "skip", missing and empty files are found by the decode scan
+        # with "skip", missing and empty files are found by the decode pass
         # below instead of raising in the stat check
         images = _validation.check_images(
             X, image_column=self.image_column, stat_files=self.on_bad_image == "raise"
         )
         n = len(images)
-        checkpoint = self._find_checkpoint(warm_start)
+        checkpoint = _checkpoint.resume_point(self, warm_start)
         warm = warm_start and (self.__sklearn_is_fitted__() or checkpoint is not None)
         if warm and classes is None:
             classes = checkpoint.classes() if checkpoint is not None else self.classes_
         y, classes = _validation.check_target(y, n, classes)
         sample_weight = _validation.check_sample_weight(sample_weight, n)
-        images, y, sample_weight = self._leave_out_bad_images(images, y, sample_weight)
+        self.skipped_images_ = np.array([], dtype=object)
+        if self.on_bad_image == "skip":
+            images, y, sample_weight, self.skipped_images_ = _input.leave_out_unreadable(
+                images, y, sample_weight
+            )
         if self.class_weight is not None:
             class_w = compute_sample_weight(self.class_weight, y)
             sample_weight = class_w if sample_weight is None else sample_weight * class_w
         y_bin = (y == classes[1]).astype(np.float32)
-        seed = self._seed()
+        seed = self._draw_seed()
 
-        # scale: a new network is built and compiled under the strategy, so its
-        # variables (and the optimizer's) are mirrored; Keras then trains and
-        # predicts with that strategy.
-        # reliability: a network resumed from a checkpoint is loaded afresh, so
-        # it is loaded under the strategy too
+        # A new network, and one resumed from a checkpoint (loaded afresh), is
+        # built or loaded under the strategy, so that its variables (and the
+        # optimizer's) are mirrored; Keras then trains and predicts with it.
         fresh = not warm or checkpoint is not None
-        strategy = _model.resolve_distribution(self.distribution) if fresh else None
+        strategy = _device.resolve_distribution(self.distribution) if fresh else None
         with _seeded(seed):
-            with _strategy_scope(strategy):
+            with _device.strategy_scope(strategy):
                 if checkpoint is not None:
                     checkpoint.restore(self)
                     if resume and not checkpoint.finished:
                         epochs = checkpoint.epochs_left  # finish the interrupted fit
                 elif not warm:
-                    self.classes_ = classes
-                    self.precision_ = _model.resolve_precision(self.precision)
-                    self.model_ = self._build_keras_model()
-                    self.history_ = defaultdict(list)
+                    self._new_network(classes, seed)
                 self._ensure_compiled_model()
             self._initialize_callbacks()
             train_idx, val_idx = self._split(y_bin, hold_out, seed)
@@ -603,77 +599,6 @@ class FaceCNNClassifier(KerasClassifier):
         for key, values in history.history.items():
             self.history_[key] += list(values)
         return self
-
-    # ------------------------------------------------ reliability: checkpoints
-    def _find_checkpoint(self, warm_start):
-        """The checkpoint to resume from, or None.
-
-        Only with ``warm_start``: an unfinished checkpoint (an interrupted fit)
-        always wins; a finished one only when this estimator has no model in
-        memory (a new process), since one in memory is at least as new.
-        """
-        if self.checkpoint_dir is None:
-            return None
-        _checkpoint.prepare(self.checkpoint_dir)
-        if not warm_start:
-            return None
-        checkpoint = _checkpoint.find(self.checkpoint_dir, self)
-        if checkpoint is not None and checkpoint.finished and self.__sklearn_is_fitted__():
-            return None
-        return checkpoint
-
-    def _checkpoint_callback(self, end_epoch):
-        from ._persistence import estimator_state, json_params
-
-        state = estimator_state(self, json_params(self)[0], history={})
-        return _checkpoint.EpochCheckpoint(
-            _checkpoint.checkpoint_path(self.checkpoint_dir), state, self.history_, end_epoch
-        )
-
-    # ------------------------------------------------ reliability: bad images
-    def _leave_out_bad_images(self, images, y, sample_weight):
-        """With ``on_bad_image="skip"``, drop the unreadable files and their
-        labels and weights, with one warning.
-
-        "raise" (the default) pays nothing up front beyond the stat check in
-        check_images: a file TensorFlow cannot decode stops training, and
-        _naming_bad_files then finds and names it. "skip" has to know the bad
-        files before the validation split and steps_per_epoch are fixed, so it
-        decodes every file once, in one parallel tf.data pass
-        (_input.find_unreadable). Dropping failures inside the training
-        pipeline with ignore_errors instead would shift epoch boundaries,
-        unbalance the stratified split, and could not say which files went.
-        """
-        self.skipped_images_ = np.array([], dtype=object)
-        if self.on_bad_image != "skip" or images.kind != "paths":
-            return images, y, sample_weight
-        bad = _input.find_unreadable(images.paths)
-        if not bad.any():
-            return images, y, sample_weight
-        n, names = len(bad), _validation.show_items(images.paths[bad])
-        if bad.all():
-            raise ValueError(
-                f"on_bad_image='skip' left no image to train on: none of the {n} image "
-                f"files can be read: {names}. Accepted: {_validation.ACCEPTED_FORMATS}."
-            )
-        warnings.warn(
-            f"on_bad_image='skip': left out {int(bad.sum())} of {n} image files that "
-            f"cannot be read (missing, empty, truncated or not an image): {names}. "
-            "Their paths are in skipped_images_.",
-            UserWarning,
-            stacklevel=4,
-        )
-        self.skipped_images_ = images.paths[bad]
-        keep = ~bad
-        images = _validation.ImageSet(paths=images.paths[keep])
-        if sample_weight is not None:
-            sample_weight = sample_weight[keep]
-            if not sample_weight.any():
-                raise ValueError(
-                    "on_bad_image='skip' left only samples whose sample_weight is 0; "
-                    "no sample would count in training."
-                )
-        return images, y[keep], sample_weight
 
     def _split(self, y_bin, hold_out, seed):
         indices = np.arange(len(y_bin))
@@ -686,12 +611,7 @@ class FaceCNNClassifier(KerasClassifier):
                 f"of {len(indices)} samples, which leaves none to train on; pass more "
                 "samples or early_stopping=False."
             )
-        counts = np.bincount(y_bin.astype(int), minlength=2)
-        stratify = y_bin if counts.min() >= 2 and n_val >= 2 else None
-        train_idx, val_idx = train_test_split(
-            indices, test_size=n_val, stratify=stratify, random_state=seed
-        )
-        return np.sort(train_idx), np.sort(val_idx)
+        return _split.stratified_split(indices, n_val, strata=(y_bin,), random_state=seed)
 
     def _run_keras_fit(self, images, y_bin, sample_weight, train_idx, val_idx, epochs, seed, fit_kwargs):
         params = self.get_params()
@@ -699,8 +619,8 @@ class FaceCNNClassifier(KerasClassifier):
         fit_args.update(fit_kwargs)
         batch_size = fit_args.pop("batch_size", self.batch_size)
         image_size = self._image_hw()
-        replicas = _replicas(self.model_, batch_size, "batch_size")  # scale
-        train_idx = _fill_replicas(train_idx, replicas)  # scale
+        replicas = _device.replicas(self.model_, batch_size, "batch_size")
+        train_idx = _device.fill_replicas(train_idx, replicas)
         train = _input.make_dataset(
             images,
             image_size=image_size,
@@ -715,11 +635,11 @@ class FaceCNNClassifier(KerasClassifier):
         callbacks = list(self._fit_callbacks)
         validation = {}
         if val_idx is not None:
-            val_batch = fit_args.pop("validation_batch_size", None) or _round_up(
-                max(batch_size, _default_predict_batch()), replicas
+            val_batch = fit_args.pop("validation_batch_size", None) or _device.round_up(
+                max(batch_size, _device.default_predict_batch()), replicas
             )
-            _replicas(self.model_, val_batch, "validation_batch_size")  # scale
-            val_idx = _fill_replicas(val_idx, replicas)  # scale
+            _device.replicas(self.model_, val_batch, "validation_batch_size")
+            val_idx = _device.fill_replicas(val_idx, replicas)
             validation = {
                 "validation_data": _input.make_dataset(
                     images,
@@ -740,8 +660,8 @@ class FaceCNNClassifier(KerasClassifier):
         initial_epoch = len(self.history_.get("loss", []))
         if self.checkpoint_dir is not None:
             # last, so that it saves the weights early stopping restored
-            callbacks.append(self._checkpoint_callback(initial_epoch + epochs))
-        with self._naming_bad_files(images):
+            callbacks.append(_checkpoint.callback(self, initial_epoch + epochs))
+        with _input.naming_bad_files(images), quiet_tensorflow_warnings(self.verbose):
             return self.model_.fit(
                 train,
                 epochs=initial_epoch + epochs,
@@ -754,35 +674,24 @@ class FaceCNNClassifier(KerasClassifier):
                 **fit_args,
             )
 
-    @contextlib.contextmanager
-    def _naming_bad_files(self, images):
-        """TensorFlow's decode errors do not name the file: find and name it."""
-        try:
-            yield
-        except (tf.errors.InvalidArgumentError, tf.errors.UnknownError, tf.errors.NotFoundError) as exc:
-            if images.kind == "paths":
-                error = _input.unreadable_error(images.paths)
-                if error is not None:
-                    raise error from None
-            raise exc
-
     # ------------------------------------------------------------ prediction
     def predict_proba(self, X, **kwargs):
         """Probabilities of the two classes, shape ``(n, 2)``, columns in ``classes_`` order."""
         check_is_fitted(self)
+        self._validate_params()
         images = _validation.check_images(X, image_column=self.image_column)
         params = self.get_params()
-        batch_size = kwargs.pop("batch_size", params.get("predict__batch_size") or _default_predict_batch())
-        # scale: even shares for the replicas; the padding is dropped below
-        n, replicas = len(images), _replicas(self.model_)
-        batch_size = _round_up(batch_size, replicas)
-        indices = _fill_replicas(np.arange(n), replicas)
+        batch_size = kwargs.pop("batch_size", params.get("predict__batch_size") or _device.default_predict_batch())
+        # even shares for the replicas; the padding is dropped below
+        n, replicas = len(images), _device.replicas(self.model_)
+        batch_size = _device.round_up(batch_size, replicas)
+        indices = _device.fill_replicas(np.arange(n), replicas)
         dataset = _input.make_dataset(
             images, image_size=self._image_hw(), batch_size=batch_size, indices=indices
         )
         if not hasattr(self, "_predict_callbacks"):
             self._initialize_callbacks()
-        with self._naming_bad_files(images):
+        with _input.naming_bad_files(images), quiet_tensorflow_warnings(self.verbose):
             p1 = self.model_.predict(
                 dataset, verbose=self.verbose, callbacks=self._predict_callbacks, **kwargs
             )
@@ -808,10 +717,63 @@ class FaceCNNClassifier(KerasClassifier):
         return float(accuracy_score(y, y_pred, sample_weight=sample_weight))
 
     # ----------------------------------------------------------- persistence
-    def save(self, path):
+    def save(self, path, *, include_optimizer=False):
         """Save to a ``.keras`` file: the Keras model plus this estimator's
         parameters, classes and history as JSON. Load it with :func:`skface.load`,
-        which uses Keras safe mode (no pickle, no arbitrary code)."""
-        from ._persistence import save_estimator
+        which uses Keras safe mode (no pickle, no arbitrary code).
 
-        return save_estimator(self, path)
+        Parameters
+        ----------
+        path : str or os.PathLike
+            Ends in ``.keras``; written atomically.
+        include_optimizer : bool, default=False
+            Also save the optimizer's state (Adam's moments double the file);
+            only needed to continue training with the same optimizer state.
+            Checkpoints (``checkpoint_dir``) always include it.
+
+        Returns
+        -------
+        path : str
+        """
+        return _serialization.save_estimator(self, path, include_optimizer=include_optimizer)
+
+
+def load(path, *, verbose=0):
+    """Load a :class:`~skface.FaceCNNClassifier` saved with ``save``.
+
+    The network is loaded in Keras safe mode: a file whose model would run
+    arbitrary code (a ``Lambda`` layer) is refused. Pickle files, by contrast,
+    run whatever code they hold when loaded: unpickle estimators only from
+    sources you trust.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A ``.keras`` file written by ``FaceCNNClassifier.save`` (or a
+        checkpoint written with ``checkpoint_dir``).
+    verbose : int, default=0
+        The loaded estimator's ``verbose``: the file's own value (how it was
+        trained) is not what a later ``predict`` should print.
+
+    Returns
+    -------
+    FaceCNNClassifier
+        Fitted, ready to ``predict``.
+
+    Examples
+    --------
+    >>> import numpy as np, os, tempfile
+    >>> from skface import FaceCNNClassifier, load
+    >>> X = np.random.default_rng(0).integers(0, 255, (20, 16, 16, 3), dtype=np.uint8)
+    >>> y = np.arange(20) % 2
+    >>> clf = FaceCNNClassifier(image_size=16, filters=(4,), dense_units=4, epochs=1,
+    ...                         early_stopping=False, random_state=0).fit(X, y)
+    >>> path = clf.save(os.path.join(tempfile.mkdtemp(), "model.keras"))
+    >>> np.allclose(load(path).predict_proba(X), clf.predict_proba(X))
+    True
+    """
+    estimator = _serialization.read_estimator(path, FaceCNNClassifier, verbose=verbose)
+    # a file saved without the optimizer holds an uncompiled network; compiled,
+    # it predicts exactly as it did before saving (same Keras graph settings)
+    estimator._ensure_compiled_model()
+    return estimator

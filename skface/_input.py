@@ -17,9 +17,12 @@ and decoded in parallel, one file at a time, so that a list of 200,000 paths
 never holds more than a few batches of pixels.
 """
 
+import contextlib
+import warnings
+
 import numpy as np
 
-from ._validation import ACCEPTED_FORMATS, show_items
+from ._validation import ACCEPTED_FORMATS, ImageSet, show_items
 
 
 def decode(raw):
@@ -94,6 +97,64 @@ def unreadable_error(paths):
         f"{len(bad)} of {len(paths)} image files cannot be decoded: {show_items(bad)}. "
         f"Accepted: {ACCEPTED_FORMATS} (truncated or non-image files are not)."
     )
+
+
+@contextlib.contextmanager
+def naming_bad_files(images):
+    """TensorFlow's decode errors do not name the file: find and name it."""
+    import tensorflow as tf
+
+    try:
+        yield
+    except (tf.errors.InvalidArgumentError, tf.errors.UnknownError, tf.errors.NotFoundError) as exc:
+        if images.kind == "paths":
+            error = unreadable_error(images.paths)
+            if error is not None:
+                raise error from None
+        raise exc
+
+
+def leave_out_unreadable(images, y, sample_weight):
+    """``on_bad_image="skip"``: drop the unreadable files and their labels and
+    weights, with one warning; returns ``(images, y, sample_weight, skipped)``.
+
+    "raise" (the default) pays nothing up front beyond the stat check of
+    ``check_images``: a file TensorFlow cannot decode stops training, and
+    :func:`naming_bad_files` then finds and names it. "skip" has to know the
+    bad files before the validation split and ``steps_per_epoch`` are fixed,
+    so it decodes every file once, in one parallel pass
+    (:func:`find_unreadable`). Dropping failures inside the training pipeline
+    with ``ignore_errors`` instead would shift epoch boundaries, unbalance the
+    stratified split, and could not say which files went.
+    """
+    skipped = np.array([], dtype=object)
+    if images.kind != "paths":
+        return images, y, sample_weight, skipped
+    bad = find_unreadable(images.paths)
+    if not bad.any():
+        return images, y, sample_weight, skipped
+    n, names = len(bad), show_items(images.paths[bad])
+    if bad.all():
+        raise ValueError(
+            f"on_bad_image='skip' left no image to train on: none of the {n} image "
+            f"files can be read: {names}. Accepted: {ACCEPTED_FORMATS}."
+        )
+    warnings.warn(
+        f"on_bad_image='skip': left out {int(bad.sum())} of {n} image files that "
+        f"cannot be read (missing, empty, truncated or not an image): {names}. "
+        "Their paths are in skipped_images_.",
+        UserWarning,
+        stacklevel=5,
+    )
+    keep = ~bad
+    if sample_weight is not None:
+        sample_weight = sample_weight[keep]
+        if not sample_weight.any():
+            raise ValueError(
+                "on_bad_image='skip' left only samples whose sample_weight is 0; "
+                "no sample would count in training."
+            )
+    return ImageSet(paths=images.paths[keep]), y[keep], sample_weight, images.paths[bad]
 
 
 def make_dataset(

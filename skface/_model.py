@@ -5,7 +5,6 @@ float32 sigmoid unit, whatever the compute precision of the layers before it.
 """
 
 import contextlib
-import os
 import random
 
 import keras
@@ -18,9 +17,6 @@ BACKBONES = {
     "mobilenet_v2": ("MobileNetV2", "tf"),
     "efficientnet_b0": ("EfficientNetB0", "raw"),
 }
-PRECISIONS = ("auto", "float32", "mixed_bfloat16", "mixed_float16")
-#: the strategy names ``distribution`` accepts besides None and a Strategy object
-DISTRIBUTIONS = ("mirrored",)
 
 @keras.saving.register_keras_serializable(package="skface")
 class ImagePreprocessing(layers.Layer):
@@ -50,70 +46,6 @@ class ImagePreprocessing(layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "mode": self.mode}
-
-
-def cpu_has_bfloat16():
-    """True when the CPU has bfloat16 matrix instructions (AVX512-BF16 or AMX-BF16)."""
-    try:
-        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
-            for line in f:
-                if line.startswith("flags"):
-                    flags = set(line.split(":", 1)[1].split())
-                    return bool(flags & {"avx512_bf16", "amx_bf16"})
-    except OSError:
-        pass
-    return False
-
-
-def resolve_precision(precision):
-    """Turn the ``precision`` parameter into a Keras dtype policy name."""
-    if precision not in PRECISIONS:
-        raise ValueError(f"precision={precision!r} is not accepted; accepted: {PRECISIONS}.")
-    if precision != "auto":
-        return precision
-    import tensorflow as tf
-
-    if tf.config.list_physical_devices("GPU"):
-        return "mixed_float16"
-    if cpu_has_bfloat16():
-        return "mixed_bfloat16"
-    return "float32"
-
-
-def check_distribution(distribution):
-    """Raise unless ``distribution`` is None, "mirrored" or a ``tf.distribute.Strategy``."""
-    import tensorflow as tf
-
-    if distribution is None or isinstance(distribution, tf.distribute.Strategy):
-        return
-    accepted = (
-        "None (one device), 'mirrored' (tf.distribute.MirroredStrategy over all local "
-        "GPUs, or the CPU) or a tf.distribute.Strategy instance such as "
-        "tf.distribute.MultiWorkerMirroredStrategy()"
-    )
-    if isinstance(distribution, str):
-        if distribution not in DISTRIBUTIONS:
-            raise ValueError(f"distribution={distribution!r} is not accepted; accepted: {accepted}.")
-        return
-    raise TypeError(
-        f"distribution={distribution!r} (a {type(distribution).__name__}) is not accepted; "
-        f"accepted: {accepted}."
-    )
-
-
-def resolve_distribution(distribution):
-    """Turn the ``distribution`` parameter into a ``tf.distribute.Strategy`` or None.
-
-    "mirrored" makes a new :class:`tf.distribute.MirroredStrategy` over every
-    local GPU (the CPU when there is none); a Strategy is used as given, so
-    that the caller decides its devices and cross-device communication.
-    """
-    check_distribution(distribution)
-    if distribution == "mirrored":
-        import tensorflow as tf
-
-        return tf.distribute.MirroredStrategy()
-    return distribution
 
 
 @contextlib.contextmanager
@@ -185,11 +117,6 @@ def _small_cnn(x, *, filters, dense_units, dropout, dtype, seeds):
 
 def _backbone(x, *, name, weights, trainable, dense_units, dropout, dtype, seeds):
     app_name, mode = BACKBONES[name]
-    if weights is not None and weights != "imagenet" and not os.path.isfile(weights):
-        raise ValueError(
-            f"backbone_weights={weights!r} is not a file; accepted: None, 'imagenet' "
-            "or the path to a weights file for the backbone without its top."
-        )
     x = ImagePreprocessing(mode, dtype=dtype, name="preprocess")(x)
     with _global_dtype_policy(dtype):
         base = getattr(keras.applications, app_name)(

@@ -409,6 +409,23 @@ def check_image_size(image_size, name="image_size"):
     return int(size[0]), int(size[1])
 
 
+def check_backbone_weights(weights, name="backbone_weights"):
+    """None, "imagenet" or the path of an existing weights file."""
+    if weights is not None and weights != "imagenet" and not os.path.isfile(weights):
+        raise ValueError(
+            f"{name}={weights!r} is not a file; accepted: None, 'imagenet' "
+            "or the path to a weights file for the backbone without its top."
+        )
+
+
+def check_folder(path, name):
+    """A folder path that is not a file (it is created if missing)."""
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise ValueError(
+            f"{name}={os.fspath(path)!r} is a file; accepted: None or a folder (created if missing)."
+        )
+
+
 def check_images(X, *, image_column="filename", stat_files=True):
     """Validate ``X`` in any of the accepted forms and return an :class:`ImageSet`.
 

@@ -224,7 +224,7 @@ def test_checkpoint_dir_is_validated(tmp_path, toy):
 def test_a_failed_checkpoint_write_keeps_the_previous_epoch(tmp_path, toy, monkeypatch):
     X, y = toy
     writes = []
-    real = skface._persistence.write_model_file
+    real = skface._serialization.write_model_file
 
     def failing(model, state, path):
         writes.append(state["checkpoint"]["epoch"])
@@ -234,7 +234,7 @@ def test_a_failed_checkpoint_write_keeps_the_previous_epoch(tmp_path, toy, monke
                 raise OSError("disk full")
         return real(model, state, path)
 
-    monkeypatch.setattr(skface._persistence, "write_model_file", failing)
+    monkeypatch.setattr(skface._serialization, "write_model_file", failing)
     with pytest.raises(OSError, match="disk full"):
         FaceCNNClassifier(**SMALL, epochs=3, checkpoint_dir=tmp_path).fit(X, y)
     assert temp_files(tmp_path) == []

@@ -1,6 +1,8 @@
 """FaceCNNClassifier: scikit-learn contract, the three forms of X, learning, bad input."""
 
+import os
 import pickle
+import re
 
 import keras
 import numpy as np
@@ -14,8 +16,9 @@ from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_sco
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 from sklearn.utils import get_tags
+from sklearn.utils._param_validation import InvalidParameterError
 
-from skface import FaceCNNClassifier
+from skface import FaceCNNClassifier, load
 
 
 @pytest.fixture(scope="module")
@@ -380,7 +383,7 @@ def test_precision_is_set_per_layer_and_the_global_policy_is_untouched(toy):
 def test_auto_precision_follows_the_hardware():
     import tensorflow as tf
 
-    from skface._model import cpu_has_bfloat16, resolve_precision
+    from skface._device import cpu_has_bfloat16, resolve_precision
 
     expected = (
         "mixed_float16"
@@ -453,10 +456,11 @@ def test_bad_y(y, error, match):
 @pytest.mark.parametrize(
     "w, match",
     [
-        ([1.0, -1.0, 1.0, 1.0], "negative values"),
-        ([1.0, np.nan, 1.0, 1.0], "NaN"),
-        ([0.0, 0.0, 0.0, 0.0], "all zeros"),
-        ([1.0, 1.0], "sample_weight has 2 values but X has 4 samples"),
+        # scikit-learn's own check, and skface's prefix where it does not name the parameter
+        ([1.0, -1.0, 1.0, 1.0], "Negative values in data passed to `sample_weight`"),
+        ([1.0, np.nan, 1.0, 1.0], "Input sample_weight contains NaN"),
+        ([0.0, 0.0, 0.0, 0.0], "sample_weight must hold one non-negative number per sample: .*non-zero"),
+        ([1.0, 1.0], r"sample_weight.shape == \(2,\), expected \(4,\)"),
     ],
 )
 def test_bad_sample_weight(w, match):
@@ -465,22 +469,113 @@ def test_bad_sample_weight(w, match):
         FaceCNNClassifier(**TINY).fit(X, y, sample_weight=np.array(w))
 
 
+def _constraint_message(name, value):
+    return rf"The '{name}' parameter of FaceCNNClassifier must be .* Got {re.escape(repr(value))} instead"
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("backbone", "vgg"),
+        ("precision", "half"),
+        ("validation_fraction", 1.5),
+        ("threshold", 2),
+        ("threshold", "x"),
+        ("epochs", 0),
+        ("focal_gamma", -1.0),
+        ("focal_alpha", 1.5),
+        ("learning_rate", 0.0),
+        ("augment", "yes"),
+        ("early_stopping", 1),
+        ("trainable_backbone", "no"),
+        ("apply_class_balancing", None),
+        ("warm_start", "true"),
+        ("verbose", -1),
+        ("run_eagerly", 0.5),
+        ("on_bad_image", "ignore"),
+        ("class_weight", "auto"),
+    ],
+)
+def test_bad_parameters_are_refused_by_their_constraints(toy, name, value):
+    X, y = toy
+    with pytest.raises(InvalidParameterError, match=_constraint_message(name, value)):
+        FaceCNNClassifier(**{**TINY, name: value}).fit(X, y)
+
+
 @pytest.mark.parametrize(
     "param, match",
     [
-        ({"image_size": 4}, "image_size=4 is not accepted"),
-        ({"backbone": "vgg"}, "backbone='vgg' is not accepted"),
-        ({"precision": "half"}, "precision='half' is not accepted"),
-        ({"validation_fraction": 1.5}, "validation_fraction=1.5 is not accepted"),
-        ({"threshold": 2}, "threshold=2 is not accepted"),
-        ({"epochs": 0}, "epochs=0 is not accepted"),
+        ({"image_size": 4}, "The 'image_size' parameter of FaceCNNClassifier must be"),
+        ({"image_size": (16, 4)}, r"image_size=\(16, 4\) is not accepted"),
         ({"filters": ()}, r"filters=\(\) is not accepted"),
+        ({"filters": (4, 0)}, r"filters=\(4, 0\) is not accepted"),
     ],
 )
 def test_bad_parameters(toy, param, match):
     X, y = toy
     with pytest.raises(ValueError, match=match):
         FaceCNNClassifier(**{**TINY, **param}).fit(X, y)
+
+
+def test_predict_validates_threshold(toy):
+    X, y = toy
+    clf = FaceCNNClassifier(**TINY).fit(X, y)
+    clf.threshold = "x"
+    with pytest.raises(InvalidParameterError, match=_constraint_message("threshold", "x")):
+        clf.predict(X)
+
+
+def test_unknown_keyword_suggests_the_parameter(toy):
+    X, y = toy
+    with pytest.raises(TypeError, match=r"unexpected keyword argument 'epoch' \(did you mean 'epochs'\?\)"):
+        FaceCNNClassifier(**TINY, epoch=3).fit(X, y)
+    with pytest.raises(TypeError, match=r"unexpected keyword argument 'zzz'; besides its parameters"):
+        FaceCNNClassifier(**TINY, zzz=3).fit(X, y)
+
+
+def test_random_state_instance_advances_once_per_fit(toy):
+    X, y = toy
+    rng = np.random.RandomState(7)
+    FaceCNNClassifier(**{**TINY, "random_state": rng}).fit(X, y)
+    expected = np.random.RandomState(7)
+    expected.randint(np.iinfo(np.int32).max)
+    assert rng.randint(1000) == expected.randint(1000)
+
+
+def test_initialize_builds_an_untrained_network(toy):
+    X, y = toy
+    clf = FaceCNNClassifier(**TINY).initialize(X, np.where(y == 1, "yes", "no"))
+    assert list(clf.classes_) == ["no", "yes"] and clf.model_.compiled
+    assert clf.history_ == {} and clf.model_.optimizer.iterations.numpy() == 0
+    assert set(clf.predict(X[:4])) <= {"no", "yes"}
+    # a warm fit trains the initialised network further
+    clf.set_params(warm_start=True).fit(X, np.where(y == 1, "yes", "no"))
+    assert len(clf.history_["loss"]) == TINY["epochs"]
+
+
+def test_save_leaves_the_optimizer_out_by_default(tmp_path, toy):
+    X, y = toy
+    clf = FaceCNNClassifier(**{**TINY, "filters": (8, 16), "dense_units": 64}).fit(X, y)
+    small = clf.save(tmp_path / "small.keras")
+    full = clf.save(tmp_path / "full.keras", include_optimizer=True)
+    # Adam keeps two moments per weight: the file without them is about a third
+    assert os.path.getsize(small) < 0.5 * os.path.getsize(full)
+    for path in (small, full):
+        loaded = load(path)
+        np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+    resumed = load(full)
+    assert resumed.model_.optimizer.iterations.numpy() == clf.model_.optimizer.iterations.numpy()
+    fresh = load(small)
+    assert fresh.model_.optimizer.iterations.numpy() == 0
+    fresh.set_params(warm_start=True, epochs=1).fit(X, y)
+    assert len(fresh.history_["loss"]) == len(clf.history_["loss"]) + 1
+
+
+def test_load_is_silent_unless_asked(tmp_path, toy):
+    X, y = toy
+    path = FaceCNNClassifier(**TINY, verbose=2).fit(X, y).save(tmp_path / "m.keras")
+    assert load(path).verbose == 0
+    assert load(path, verbose=1).verbose == 1
 
 
 def test_bad_files_are_named(tmp_path, toy):
@@ -490,13 +585,13 @@ def test_bad_files_are_named(tmp_path, toy):
     with pytest.raises(ValueError, match=r"1 of the 8 image files do not exist: \['.*nope.png'\]"):
         FaceCNNClassifier(**TINY).fit(missing, y[:8])
     (tmp_path / "empty.png").write_bytes(b"")
-    with pytest.raises(ValueError, match=r"image files are empty \(0 bytes\): '.*empty.png'"):
+    with pytest.raises(ValueError, match=r"image files are empty \(0 bytes\): \['.*empty.png'\]"):
         FaceCNNClassifier(**TINY).fit([str(tmp_path / "empty.png")] + paths[1:], y[:8])
     data = open(paths[0], "rb").read()
     (tmp_path / "truncated.png").write_bytes(data[: len(data) // 2])
     (tmp_path / "text.png").write_text("not an image")
     bad = [str(tmp_path / "truncated.png"), str(tmp_path / "text.png")] + paths[2:]
-    with pytest.raises(ValueError, match=r"2 of 8 image files cannot be decoded: '.*truncated.png', '.*text.png'"):
+    with pytest.raises(ValueError, match=r"2 of 8 image files cannot be decoded: \['.*truncated.png', '.*text.png'\]"):
         FaceCNNClassifier(**{**TINY, "early_stopping": False}).fit(bad, y[:8])
 
 

@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 from conftest import make_toy_images, write_pngs
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
+from sklearn.utils._param_validation import InvalidParameterError
 
 from skface import FaceCNNClassifier
 from skface.metrics import make_fair_scorer
@@ -141,7 +142,7 @@ def test_strategy_is_shared_by_clone_and_dropped_by_pickle_and_save(mirrored):
 def test_mirrored_by_name_is_a_new_mirrored_strategy():
     import tensorflow as tf
 
-    from skface._model import resolve_distribution
+    from skface._device import resolve_distribution
 
     strategy = resolve_distribution("mirrored")
     assert isinstance(strategy, tf.distribute.MirroredStrategy)
@@ -159,6 +160,20 @@ def test_every_replica_gets_an_image(mirrored):
     )
 
 
+@pytest.mark.parametrize("distribution", ["mirror", 2])
+def test_bad_distribution_is_rejected_at_fit(distribution):
+    X, y = make_toy_images(n=8, size=16)
+    clf = FaceCNNClassifier(distribution=distribution)  # __init__ only stores
+    assert clf.distribution == distribution
+    # scikit-learn's parameter validation: an InvalidParameterError is both a ValueError and a TypeError
+    with pytest.raises(InvalidParameterError) as info:
+        clf.fit(X, y)
+    assert str(info.value) == (
+        "The 'distribution' parameter of FaceCNNClassifier must be None, a str among {'mirrored'} or "
+        f"an instance of 'tensorflow.python.distribute.distribute_lib.Strategy'. Got {distribution!r} instead."
+    )
+
+
 @pytest.mark.parametrize(
     "distribution, error, message",
     [
@@ -166,12 +181,11 @@ def test_every_replica_gets_an_image(mirrored):
         (2, TypeError, "distribution=2 (a int) is not accepted; accepted: None (one device), 'mirrored'"),
     ],
 )
-def test_bad_distribution_is_rejected_at_fit(distribution, error, message):
-    X, y = make_toy_images(n=8, size=16)
-    clf = FaceCNNClassifier(distribution=distribution)  # __init__ only stores
-    assert clf.distribution == distribution
+def test_resolve_distribution_names_what_is_accepted(distribution, error, message):
+    from skface._device import resolve_distribution
+
     with pytest.raises(error) as info:
-        clf.fit(X, y)
+        resolve_distribution(distribution)
     assert str(info.value).startswith(message)
     assert "tf.distribute.Strategy instance" in str(info.value)
 
@@ -179,7 +193,7 @@ def test_bad_distribution_is_rejected_at_fit(distribution, error, message):
 # --------------------------------------------------------------- threads
 def test_configure_threads_rejects_bad_values():
     for bad in (0, -1, 1.5, True, "2"):
-        with pytest.raises(ValueError, match=r"n_threads=.* is not accepted; accepted: an int >= 1\."):
+        with pytest.raises((TypeError, ValueError), match=r"n_threads must be an integer >= 1, got "):
             configure_threads(bad)
 
 

@@ -115,7 +115,7 @@ def test_mapping_weights_reproduce_reference():
          "{-1: 1.0, 1: 0.1}; got list [1.0, 0.1]."),
         (([-1, 1, 2], {-1: 1.0, 1: 0.1}), {}, ValueError,
          "weights has no entry for the groups [2] of sensitive_features; the mapping "
-         "covers [-1, 1]. Give every group a weight."),
+         "covers [-1, 1] and the groups are [-1, 1, 2]. Give every group a weight."),
         (([0, 1], {-1: 1.0, 1: 0.1, 0: 1.0}), {}, ValueError,
          "weights has entries for groups [-1] that are not in sensitive_features; the "
          "groups are [0, 1]."),

@@ -222,7 +222,8 @@ def test_group_accuracy_one_group_error():
 
 def test_fair_scorer_is_built_without_global_routing():
     assert sklearn.get_config()["enable_metadata_routing"] is False
-    assert repr(fair_scorer) == "make_fair_scorer()"
+    # the routing scorer is scikit-learn's own make_scorer(...) scorer
+    assert repr(fair_scorer) == "make_scorer(_fair_metric_score, response_method='predict')"
     assert repr(make_fair_scorer(sensitive_column="gender")) == (
         "make_fair_scorer(sensitive_column='gender')"
     )
@@ -352,3 +353,32 @@ def test_column_route_errors(tabular):
     with pytest.raises(TypeError, match=re.escape(
         "sensitive_column must be a column name (e.g. 'gender') or None; got list ['gender'].")):
         make_fair_scorer(sensitive_column=["gender"])
+
+
+def test_column_route_both_routes_error(tabular):
+    X, y, gender = tabular
+    frame = pd.DataFrame(X, columns=["a", "b", "c"]).assign(gender=gender)
+    model = LogisticRegression().fit(frame, y)
+    with pytest.raises(ValueError, match=re.escape(
+        "make_fair_scorer(sensitive_column='gender') reads the groups from X, but "
+        "sensitive_features were passed as well. Use one route")):
+        make_fair_scorer(sensitive_column="gender")(model, frame, y, sensitive_features=gender)
+
+
+def test_column_route_weighted_in_multimetric_dict(tabular):
+    # without routing, scikit-learn forwards fit's sample_weight to every
+    # scorer of a multi-metric dict that accepts it, the column scorer included
+    X, y, gender = tabular
+    frame = pd.DataFrame(X, columns=["a", "b", "c"]).assign(gender=gender)
+    weights = np.where(gender == -1, 1.0, 0.1)
+    scorer = make_fair_scorer(sensitive_column="gender")
+    search = GridSearchCV(LogisticRegression(), {"C": [0.01, 1.0]}, cv=3, refit="fair",
+                          scoring={"fair": scorer, "accuracy": "accuracy"},
+                          error_score="raise").fit(frame, y, sample_weight=weights)
+    single = GridSearchCV(LogisticRegression(), {"C": [0.01, 1.0]}, cv=3, scoring=scorer,
+                          error_score="raise").fit(frame, y, sample_weight=weights)
+    assert search.best_score_ == pytest.approx(single.best_score_)
+    model = LogisticRegression().fit(frame, y)
+    assert scorer(model, frame, y, sample_weight=weights) == pytest.approx(
+        fair_metric(y, model.predict(frame), sensitive_features=gender, sample_weight=weights)
+    )

@@ -1,4 +1,9 @@
-"""Procedural synthetic faces that stand in for CelebA (numpy + Pillow only)."""
+"""Procedural synthetic faces that stand in for CelebA (numpy + Pillow only).
+
+Owns the synthetic data set: every random quantity drawn first, per face, then
+each face drawn part by part at twice its size, halved, lit and noised;
+``make_faces`` returns it, ``write_faces`` writes it in the reference layout.
+"""
 
 import os
 
@@ -216,223 +221,297 @@ def _rounded_rectangle(draw, box, radius, **kwargs):
         draw.rectangle(box, **kwargs)
 
 
-def _render_face(i, a, size2, gradient):
-    """Draw face ``i`` on a canvas of ``size2`` pixels, return it halved, as RGB."""
-    S = float(size2)
-    woman = a["gender"][i] == -1
-    fw = a["_face_w"][i] * S
-    fh = fw * (_FACE_RATIOS[a["face_shape"][i]] + a["_ratio_jitter"][i])
-    cx, cy = 0.5 * S, 0.47 * S
+def _rgb(values):
+    """A colour for Pillow: a tuple of Python ints (fractions truncated)."""
+    return tuple(int(c) for c in values)
 
-    skin = a["_skin"][i]
-    skin_t, shade_t = tuple(a["_skin_c"][i].tolist()), tuple(a["_shade_c"][i].tolist())
-    hair_t, hair_dark_t = tuple(a["_hair_c"][i].tolist()), tuple(a["_hair_dark_c"][i].tolist())
-    hair_light_t, brow_t = tuple(a["_hair_light_c"][i].tolist()), tuple(a["_brow_c"][i].tolist())
-    length = a["hair_length"][i]
 
-    layer = Image.new("RGBA", (size2, size2), (0, 0, 0, 0))
-    d = ImageDraw.Draw(layer)
-    top = cy - fh / 2
-    bottom = cy + fh / 2
-    left = cx - fw / 2
-    right = cx + fw / 2
+class _Face:
+    """Face ``i``'s attributes and the layout its parts share, on a canvas of ``size2`` pixels.
 
-    # shoulders and shirt
-    shirt = tuple(int(c) for c in a["_shirt_rgb"][i]) + (255,)
-    d.ellipse((cx - fw * 1.25, cy + fh * 0.62, cx + fw * 1.25, cy + fh * 1.7), fill=shirt)
+    ``face[name]`` is attribute ``name`` of this face. Every length is a
+    fraction of the face width ``fw``, height ``fh`` or canvas ``S``, so a
+    face looks the same at every image size.
+    """
 
-    # hair behind the head, falling to the shoulders for long hair
-    vol = a["_hair_volume"][i] * S
-    if length in ("medium", "long"):
-        drop = cy + fh * (0.15 if length == "medium" else a["_long_drop"][i])
-        _rounded_rectangle(
-            d,
-            (left - vol * 1.6, top - vol, right + vol * 1.6, drop),
-            fw * 0.45,
-            fill=hair_t + (255,),
-        )
-        if length == "long":
-            for k in range(6):
-                sx = left - vol + (right - left + 2 * vol) * a["_strands"][i, k, 0]
-                d.line(
-                    (sx, top + fh * 0.3, sx + (a["_strands"][i, k, 1] - 0.5) * fw * 0.2, drop),
-                    fill=hair_dark_t + (255,),
-                    width=max(1, int(S * 0.008)),
-                )
+    def __init__(self, i, a, size2):
+        self._i, self._a = i, a
+        self.size2 = size2
+        self.S = S = float(size2)
+        self.woman = a["gender"][i] == -1
+        self.fw = fw = a["_face_w"][i] * S
+        self.fh = fh = fw * (_FACE_RATIOS[a["face_shape"][i]] + a["_ratio_jitter"][i])
+        self.cx, self.cy = cx, cy = 0.5 * S, 0.47 * S
+        self.top = cy - fh / 2
+        self.bottom = cy + fh / 2
+        self.left = cx - fw / 2
+        self.right = cx + fw / 2
+        self.vol = a["_hair_volume"][i] * S  # how far the hair stands off the head
+        # the eyeglasses sit on the eyes, the facial hair around the mouth
+        self.ey = cy + a["_eye_y"][i] * fh
+        self.edx = a["_eye_dx"][i] * fw * 1.0
+        self.mw = a["_mouth_w"][i] * fw
+        self.my = cy + fh * 0.29
+        self.skin_t, self.shade_t = _rgb(a["_skin_c"][i]), _rgb(a["_shade_c"][i])
+        self.hair_t, self.hair_dark_t = _rgb(a["_hair_c"][i]), _rgb(a["_hair_dark_c"][i])
+        self.hair_light_t, self.brow_t = _rgb(a["_hair_light_c"][i]), _rgb(a["_brow_c"][i])
 
-    # neck and ears
-    d.rectangle((cx - fw * 0.19, cy + fh * 0.25, cx + fw * 0.19, cy + fh * 0.78), fill=shade_t)
+    def __getitem__(self, name):
+        return self._a[name][self._i]
+
+
+def _draw_shoulders(d, f):
+    shirt = _rgb(f["_shirt_rgb"]) + (255,)
+    d.ellipse(
+        (f.cx - f.fw * 1.25, f.cy + f.fh * 0.62, f.cx + f.fw * 1.25, f.cy + f.fh * 1.7),
+        fill=shirt,
+    )
+
+
+def _draw_hair_back(d, f):
+    """Hair behind the head, falling to the shoulders for long hair."""
+    length, vol = f["hair_length"], f.vol
+    if length not in ("medium", "long"):
+        return
+    drop = f.cy + f.fh * (0.15 if length == "medium" else f["_long_drop"])
+    _rounded_rectangle(
+        d,
+        (f.left - vol * 1.6, f.top - vol, f.right + vol * 1.6, drop),
+        f.fw * 0.45,
+        fill=f.hair_t + (255,),
+    )
+    if length == "long":
+        for k in range(6):
+            sx = f.left - vol + (f.right - f.left + 2 * vol) * f["_strands"][k, 0]
+            d.line(
+                (sx, f.top + f.fh * 0.3, sx + (f["_strands"][k, 1] - 0.5) * f.fw * 0.2, drop),
+                fill=f.hair_dark_t + (255,),
+                width=max(1, int(f.S * 0.008)),
+            )
+
+
+def _draw_neck_and_ears(d, f):
+    cx, cy, fw, fh = f.cx, f.cy, f.fw, f.fh
+    d.rectangle((cx - fw * 0.19, cy + fh * 0.25, cx + fw * 0.19, cy + fh * 0.78), fill=f.shade_t)
     ear_w, ear_h = fw * 0.12, fh * 0.17
     for side in (-1, 1):
         ex = cx + side * fw * 0.49
-        d.ellipse((ex - ear_w / 2, cy - ear_h / 2, ex + ear_w / 2, cy + ear_h / 2), fill=shade_t)
+        d.ellipse((ex - ear_w / 2, cy - ear_h / 2, ex + ear_w / 2, cy + ear_h / 2), fill=f.shade_t)
 
-    # head
-    if a["face_shape"][i] == "square":
-        _rounded_rectangle(d, (left, top, right, bottom), fw * 0.32, fill=skin_t)
+
+def _draw_head(d, f):
+    box = (f.left, f.top, f.right, f.bottom)
+    if f["face_shape"] == "square":
+        _rounded_rectangle(d, box, f.fw * 0.32, fill=f.skin_t)
     else:
-        d.ellipse((left, top, right, bottom), fill=skin_t)
+        d.ellipse(box, fill=f.skin_t)
 
-    # hair on top of the head
-    if length != "bald":
-        hairline = top + fh * a["_hairline"][i]
-        cap_top = top - vol
-        d.chord(
-            (left - vol * 0.6, cap_top, right + vol * 0.6, 2 * hairline - cap_top),
-            180,
-            360,
-            fill=hair_t,
-        )
-        if a["_fringe"][i]:
-            # a side-swept fringe across the forehead
-            p = a["_parting"][i]
-            d.polygon(
-                [
-                    (left + fw * 0.05, hairline),
-                    (right - fw * 0.05, hairline),
-                    (cx + p * fw * 0.3, hairline + fh * 0.12),
-                    (cx - p * fw * 0.1, hairline + fh * 0.05),
-                ],
-                fill=hair_t,
-            )
-        else:
-            # skin below a rounded hairline leaves hair at the temples
-            d.ellipse(
-                (cx - fw * 0.36, hairline - fh * 0.09, cx + fw * 0.36, cy + fh * 0.25),
-                fill=skin_t,
-            )
-        px = cx + a["_parting"][i] * fw * 0.25
-        d.line(
-            (px, cap_top + vol, px + fw * 0.05, hairline),
-            fill=hair_light_t,
-            width=max(1, int(S * 0.01)),
-        )
 
-    # eyes and brows
-    ey = cy + a["_eye_y"][i] * fh
-    edx = a["_eye_dx"][i] * fw * 1.0
+def _draw_hair_top(d, f):
+    """Hair on top of the head: a cap, a fringe or temples, a parting."""
+    if f["hair_length"] == "bald":
+        return
+    cx, cy, fw, fh, vol = f.cx, f.cy, f.fw, f.fh, f.vol
+    hairline = f.top + fh * f["_hairline"]
+    cap_top = f.top - vol
+    d.chord(
+        (f.left - vol * 0.6, cap_top, f.right + vol * 0.6, 2 * hairline - cap_top),
+        180,
+        360,
+        fill=f.hair_t,
+    )
+    if f["_fringe"]:
+        # a side-swept fringe across the forehead
+        p = f["_parting"]
+        d.polygon(
+            [
+                (f.left + fw * 0.05, hairline),
+                (f.right - fw * 0.05, hairline),
+                (cx + p * fw * 0.3, hairline + fh * 0.12),
+                (cx - p * fw * 0.1, hairline + fh * 0.05),
+            ],
+            fill=f.hair_t,
+        )
+    else:
+        # skin below a rounded hairline leaves hair at the temples
+        d.ellipse(
+            (cx - fw * 0.36, hairline - fh * 0.09, cx + fw * 0.36, cy + fh * 0.25),
+            fill=f.skin_t,
+        )
+    px = cx + f["_parting"] * fw * 0.25
+    d.line(
+        (px, cap_top + vol, px + fw * 0.05, hairline),
+        fill=f.hair_light_t,
+        width=max(1, int(f.S * 0.01)),
+    )
+
+
+def _draw_eyes(d, f):
+    """Eyes (white, iris, pupil) and brows, thinner for women."""
+    ey, fw = f.ey, f.fw
     ew, eh = fw * 0.15, fw * 0.075
-    iris = tuple(int(c) for c in a["_eye_rgb"][i])
+    iris = _rgb(f["_eye_rgb"])
     for side in (-1, 1):
-        ex = cx + side * edx
+        ex = f.cx + side * f.edx
         d.ellipse((ex - ew / 2, ey - eh / 2, ex + ew / 2, ey + eh / 2), fill=(240, 240, 235))
         r = eh * 0.5
         d.ellipse((ex - r, ey - r, ex + r, ey + r), fill=iris)
         r *= 0.5
         d.ellipse((ex - r, ey - r, ex + r, ey + r), fill=(15, 12, 12))
         d.line(
-            (ex - side * ew * 0.65, ey - fh * 0.085, ex + side * ew * 0.6, ey - fh * 0.1),
-            fill=brow_t,
-            width=max(1, int(fw * (0.025 if woman else 0.04))),
+            (ex - side * ew * 0.65, ey - f.fh * 0.085, ex + side * ew * 0.6, ey - f.fh * 0.1),
+            fill=f.brow_t,
+            width=max(1, int(fw * (0.025 if f.woman else 0.04))),
         )
 
-    # nose and mouth
+
+def _draw_nose(d, f):
+    cx, cy, fw, fh = f.cx, f.cy, f.fw, f.fh
     d.line(
-        (cx, ey + fh * 0.04, cx - fw * 0.04, cy + fh * 0.15, cx + fw * 0.03, cy + fh * 0.16),
-        fill=shade_t,
-        width=max(1, int(S * 0.012)),
+        (cx, f.ey + fh * 0.04, cx - fw * 0.04, cy + fh * 0.15, cx + fw * 0.03, cy + fh * 0.16),
+        fill=f.shade_t,
+        width=max(1, int(f.S * 0.012)),
     )
-    red = 0.5 * a["_lips"][i]
-    lips = np.clip(skin * (1 - red) + np.array([170, 40, 60]) * red, 0, 255)
-    lips_t = tuple(int(c) for c in lips * 0.85)
-    mw = a["_mouth_w"][i] * fw
-    my = cy + fh * 0.29
-    smile = a["_smile"][i]
 
-    # facial hair, in the hair colour
-    fhair = a["facial_hair"][i]
-    if fhair in ("beard", "stubble"):
-        colour = hair_t if fhair == "beard" else tuple(
-            int(0.55 * s + 0.45 * h) for s, h in zip(skin_t, hair_t)
+
+def _draw_facial_hair(d, f):
+    """Beard, stubble, goatee and moustache, in the hair colour."""
+    cx, fh, mw, my = f.cx, f.fh, f.mw, f.my
+    kind = f["facial_hair"]
+    if kind in ("beard", "stubble"):
+        colour = f.hair_t if kind == "beard" else tuple(
+            int(0.55 * s + 0.45 * h) for s, h in zip(f.skin_t, f.hair_t)
         )
-        d.chord((left, top + fh * 0.05, right, bottom + fh * 0.02), 15, 165, fill=colour)
-    elif fhair == "goatee":
-        d.ellipse((cx - mw * 0.45, my, cx + mw * 0.45, bottom + fh * 0.02), fill=hair_t)
-    if fhair in ("moustache", "beard", "goatee"):
+        d.chord((f.left, f.top + fh * 0.05, f.right, f.bottom + fh * 0.02), 15, 165, fill=colour)
+    elif kind == "goatee":
+        d.ellipse((cx - mw * 0.45, my, cx + mw * 0.45, f.bottom + fh * 0.02), fill=f.hair_t)
+    if kind in ("moustache", "beard", "goatee"):
         d.polygon(
             [(cx - mw * 0.6, my), (cx, my - fh * 0.07), (cx + mw * 0.6, my), (cx, my - fh * 0.03)],
-            fill=hair_dark_t,
+            fill=f.hair_dark_t,
         )
-    mh = fh * (0.03 + 0.07 * smile)
+
+
+def _draw_mouth(d, f):
+    """Lips tinted towards red by ``_lips``; open in a smile, else a line."""
+    red = 0.5 * f["_lips"]
+    lips = np.clip(f["_skin"] * (1 - red) + np.array([170, 40, 60]) * red, 0, 255)
+    lips_t = _rgb(lips * 0.85)
+    cx, mw, my, smile = f.cx, f.mw, f.my, f["_smile"]
+    mh = f.fh * (0.03 + 0.07 * smile)
+    box = (cx - mw / 2, my - mh, cx + mw / 2, my + mh)
     if smile > 0.6:
-        d.chord((cx - mw / 2, my - mh, cx + mw / 2, my + mh), 0, 180, fill=lips_t)
+        d.chord(box, 0, 180, fill=lips_t)
     else:
-        d.arc(
-            (cx - mw / 2, my - mh, cx + mw / 2, my + mh),
-            0,
-            180,
-            fill=lips_t,
-            width=max(1, int(S * (0.015 + 0.012 * a["_lips"][i]))),
-        )
+        d.arc(box, 0, 180, fill=lips_t, width=max(1, int(f.S * (0.015 + 0.012 * f["_lips"]))))
 
-    # eyeglasses
-    style = a["eyeglasses_style"][i]
-    if style != "none":
-        lw, lh = fw * 0.3, fw * (0.19 if a["lens_shape"][i] == "rectangular" else 0.22)
-        if style == "thin":
-            width, colour = max(1, round(S * 0.017)), tuple(int(c) for c in a["_metal"][i])
-        elif style == "thick":
-            t = a["_tortoise"][i]
-            colour = (int(30 + 60 * t), int(20 + 30 * t), int(10 + 10 * t))  # tortoiseshell
-            width = max(2, round(S * 0.035))
-        elif style == "dark":
-            colour, width = (18, 16, 16), max(2, round(S * 0.035))
-        elif style == "coloured":
-            c = a["_frame_rgb"][i].astype(float)
-            c = (c - c.min()) / max(np.ptp(c), 1.0) * 180  # saturated, darker than skin
-            colour, width = tuple(int(v) for v in c), max(2, round(S * 0.03))
-        else:  # sunglasses
-            colour, width = (20, 20, 22), max(2, round(S * 0.022))
-        # tiny images: keep the frame thinner than the lens (Pillow requires it)
-        width = max(1, min(width, int(lh / 4)))
-        fill = tuple(int(v) for v in a["_lens_tint"][i]) if style == "sunglasses" else None
-        boxes = []
-        for side in (-1, 1):
-            ex = cx + side * edx
-            box = (ex - lw / 2, ey - lh / 2, ex + lw / 2, ey + lh / 2)
-            boxes.append(box)
-            if a["lens_shape"][i] == "rectangular":
-                _rounded_rectangle(d, box, lh * 0.25, outline=colour, fill=fill, width=width)
-            else:
-                d.ellipse(box, outline=colour, fill=fill, width=width)
-            # temple arm towards the ear
-            outer = box[2] if side == 1 else box[0]
-            arm = (outer, ey - lh * 0.25, cx + side * fw * 0.5, ey - lh * 0.1)
-            d.line(arm, fill=colour, width=width)
-        bridge = (boxes[0][2], ey - lh * 0.15, boxes[1][0], ey - lh * 0.15)
-        d.line(bridge, fill=colour, width=width)
 
-    # pose: rotate, scale and shift the face layer (inverse affine map)
-    theta = np.deg2rad(a["rotation"][i])
-    s = a["scale"][i]
-    tx, ty = a["shift_x"][i] * S, a["shift_y"][i] * S
+def _frame_colour_and_width(f, style):
+    """Colour and line width of an eyeglasses frame of ``style``."""
+    S = f.S
+    if style == "thin":
+        return _rgb(f["_metal"]), max(1, round(S * 0.017))
+    if style == "thick":
+        t = f["_tortoise"]
+        colour = (int(30 + 60 * t), int(20 + 30 * t), int(10 + 10 * t))  # tortoiseshell
+        return colour, max(2, round(S * 0.035))
+    if style == "dark":
+        return (18, 16, 16), max(2, round(S * 0.035))
+    if style == "coloured":
+        c = f["_frame_rgb"].astype(float)
+        c = (c - c.min()) / max(np.ptp(c), 1.0) * 180  # saturated, darker than skin
+        return _rgb(c), max(2, round(S * 0.03))
+    return (20, 20, 22), max(2, round(S * 0.022))  # sunglasses
+
+
+def _draw_eyeglasses(d, f):
+    """Two lenses, temple arms towards the ears and a bridge."""
+    style = f["eyeglasses_style"]
+    if style == "none":
+        return
+    cx, ey, fw = f.cx, f.ey, f.fw
+    rectangular = f["lens_shape"] == "rectangular"
+    lw, lh = fw * 0.3, fw * (0.19 if rectangular else 0.22)
+    colour, width = _frame_colour_and_width(f, style)
+    # tiny images: keep the frame thinner than the lens (Pillow requires it)
+    width = max(1, min(width, int(lh / 4)))
+    fill = _rgb(f["_lens_tint"]) if style == "sunglasses" else None
+    boxes = []
+    for side in (-1, 1):
+        ex = cx + side * f.edx
+        box = (ex - lw / 2, ey - lh / 2, ex + lw / 2, ey + lh / 2)
+        boxes.append(box)
+        if rectangular:
+            _rounded_rectangle(d, box, lh * 0.25, outline=colour, fill=fill, width=width)
+        else:
+            d.ellipse(box, outline=colour, fill=fill, width=width)
+        outer = box[2] if side == 1 else box[0]
+        d.line((outer, ey - lh * 0.25, cx + side * fw * 0.5, ey - lh * 0.1), fill=colour, width=width)
+    bridge = (boxes[0][2], ey - lh * 0.15, boxes[1][0], ey - lh * 0.15)
+    d.line(bridge, fill=colour, width=width)
+
+
+# back to front: each part is drawn over the ones before it
+_FACE_PARTS = (
+    _draw_shoulders,
+    _draw_hair_back,
+    _draw_neck_and_ears,
+    _draw_head,
+    _draw_hair_top,
+    _draw_eyes,
+    _draw_nose,
+    _draw_facial_hair,
+    _draw_mouth,
+    _draw_eyeglasses,
+)
+
+
+def _pose(layer, f):
+    """Rotate, scale and shift the face layer (by the inverse affine map)."""
+    theta = np.deg2rad(f["rotation"])
+    s = f["scale"]
+    tx, ty = f["shift_x"] * f.S, f["shift_y"] * f.S
     cos, sin = np.cos(theta) / s, np.sin(theta) / s
+    cx, cy = f.cx, f.cy
     ox, oy = cx + tx, cy + ty
     coeffs = (cos, sin, cx - cos * ox - sin * oy, -sin, cos, cy + sin * ox - cos * oy)
     # nearest-neighbour is ten times faster than bilinear here, and the 2x
     # downsampling that follows smooths its jagged edges
-    layer = layer.transform(
-        (size2, size2), Image.Transform.AFFINE, coeffs, Image.Resampling.NEAREST
+    return layer.transform(
+        (f.size2, f.size2), Image.Transform.AFFINE, coeffs, Image.Resampling.NEAREST
     )
 
-    # background
-    c0 = tuple(int(c) for c in a["_bg_rgb"][i, 0])
-    background = Image.new("RGB", (size2, size2), c0)
-    kind = a["background"][i]
+
+def _background(f, gradient):
+    """A plain, two-colour gradient or blob background, as RGB."""
+    size2, S = f.size2, f.S
+    background = Image.new("RGB", (size2, size2), _rgb(f["_bg_rgb"][0]))
+    kind = f["background"]
     if kind == "gradient":
-        other = Image.new("RGB", (size2, size2), tuple(int(c) for c in a["_bg_rgb"][i, 1]))
+        other = Image.new("RGB", (size2, size2), _rgb(f["_bg_rgb"][1]))
         background = Image.composite(background, other, gradient)
     elif kind == "blobs":
         bd = ImageDraw.Draw(background)
         for k in range(4):
-            x, y, w, h = a["_blobs"][i, k] * np.array([S, S, 0.6 * S, 0.6 * S])
-            blob = tuple(int(c) for c in a["_blob_rgb"][i, k])
-            bd.ellipse((x - w, y - h, x + w, y + h), fill=blob)
-    background.paste(layer, (0, 0), layer)
-    image = background.reduce(2)
-    if a["blur"][i] > 0.15:
+            x, y, w, h = f["_blobs"][k] * np.array([S, S, 0.6 * S, 0.6 * S])
+            bd.ellipse((x - w, y - h, x + w, y + h), fill=_rgb(f["_blob_rgb"][k]))
+    return background
+
+
+def _render_face(i, a, size2, gradient):
+    """Draw face ``i`` on a canvas of ``size2`` pixels, return it halved, as RGB."""
+    face = _Face(i, a, size2)
+    layer = Image.new("RGBA", (size2, size2), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(layer)
+    for part in _FACE_PARTS:
+        part(draw, face)
+    layer = _pose(layer, face)
+    image = _background(face, gradient)
+    image.paste(layer, (0, 0), layer)
+    image = image.reduce(2)
+    if face["blur"] > 0.15:
         # the radius is in pixels of an 80-pixel image, scaled with the image
-        image = image.filter(ImageFilter.GaussianBlur(float(a["blur"][i]) * size2 / 160))
+        image = image.filter(ImageFilter.GaussianBlur(float(face["blur"]) * size2 / 160))
     return image
 
 

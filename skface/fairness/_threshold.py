@@ -13,7 +13,6 @@ from sklearn.base import (
     clone,
 )
 from sklearn.metrics import accuracy_score
-from sklearn.model_selection import train_test_split
 from sklearn.utils import _safe_indexing
 from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.metadata_routing import (
@@ -26,6 +25,7 @@ from sklearn.utils.metadata_routing import (
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import _check_method_params, _num_samples, check_is_fitted
 
+from .._split import strata_of, stratified_split
 from .._validation import check_groups, check_labels, show_items
 
 
@@ -238,20 +238,13 @@ class FairThresholdClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator
         return groups
 
     def _split(self, X, y, groups):
-        """Train and validation indices, stratified where possible."""
-        indices = np.arange(len(y))
-        cells = pd.MultiIndex.from_arrays([y, groups.to_numpy()]).factorize()[0]
-        for stratify in (cells, y, None):
-            try:
-                return train_test_split(
-                    indices,
-                    test_size=self.validation_fraction,
-                    stratify=stratify,
-                    random_state=self.random_state,
-                )
-            except ValueError:
-                # too few samples of some cell / class to stratify on it
-                continue
+        """Train and validation indices, stratified on class x group where possible."""
+        return stratified_split(
+            len(y),
+            self.validation_fraction,
+            strata=(strata_of(y, groups.to_numpy()), y),
+            random_state=self.random_state,
+        )
 
     @_fit_context(
         # the wrapped estimator is validated when it is fitted

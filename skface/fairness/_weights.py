@@ -90,18 +90,19 @@ def group_sample_weight(sensitive_features, weights="balanced", *, y=None):
             )
     present = pd.unique(groups)
     present_set = set(present.tolist())
+    groups_held = show_items(sorted(present_set, key=repr))
     missing = [group for group in present if group not in weights]
     if missing:
         raise ValueError(
             f"weights has no entry for the groups {show_items(missing)} of "
-            f"sensitive_features; the mapping covers {show_items(weights)}. Give "
-            "every group a weight."
+            f"sensitive_features; the mapping covers {show_items(weights)} and the groups "
+            f"are {groups_held}. Give every group a weight."
         )
     unknown = [group for group in weights if group not in present_set]
     if unknown:
         raise ValueError(
             f"weights has entries for groups {show_items(unknown)} that are not in "
-            f"sensitive_features; the groups are {show_items(sorted(present_set, key=repr))}. "
+            f"sensitive_features; the groups are {groups_held}. "
             "Check the group coding (e.g. -1/1 vs 0/1 or 'F'/'M')."
         )
     return groups.map(weights).to_numpy(dtype=float)

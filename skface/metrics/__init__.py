@@ -1,5 +1,8 @@
 """Fair_Metric, per-group accuracy and scorers.
 
+This package owns how fairness is scored (the metric and its scikit-learn
+scorers); how it is mitigated lives in :mod:`skface.fairness`.
+
 Fair_Metric is the mean of the per-group accuracies minus twice their spread,
 ``mean(acc) - 2 * (max(acc) - min(acc))``; with two groups
 ``mean(acc_a, acc_b) - 2 * abs(acc_a - acc_b)``. It rewards accuracy and
@@ -10,7 +13,7 @@ penalises the gap between groups.
 - :func:`group_accuracy` -- accuracy per group (as fairlearn's ``MetricFrame``);
 - :func:`make_fair_scorer` -- a scikit-learn scorer, groups from metadata
   routing or from a DataFrame column;
-- ``fair_scorer`` -- ``make_fair_scorer()``: requests ``sensitive_features``
+- :obj:`fair_scorer` -- ``make_fair_scorer()``: requests ``sensitive_features``
   through metadata routing.
 
 This module does not import TensorFlow.

@@ -1,10 +1,15 @@
-"""Fair_Metric as a scikit-learn scorer."""
+"""Fair_Metric as scikit-learn scorers: a routed one and a DataFrame-column one.
+
+Owns how a fitted estimator is scored on Fair_Metric inside scikit-learn's
+model selection; the formula itself lives in ``_fair_metric.py``.
+"""
 
 from collections.abc import Hashable
 
 import pandas as pd
 from sklearn import config_context
-from sklearn.metrics._scorer import _Scorer
+from sklearn.metrics import make_scorer
+from sklearn.utils.metadata_routing import MetadataRequest
 
 from .._validation import MISSING_GROUPS_MESSAGE
 from ._fair_metric import fair_metric
@@ -26,49 +31,63 @@ def _fair_metric_score(y_true, y_pred, *, sensitive_features=None, sample_weight
     )
 
 
-class _FairScorer(_Scorer):
-    """Scorer computing Fair_Metric on ``estimator.predict(X)``.
+class _ColumnFairScorer:
+    """Fair_Metric of ``estimator.predict(X)``, groups from a column of a DataFrame X.
 
-    A subclass of scikit-learn's own scorer, so that ``GridSearchCV``,
-    ``cross_validate``, multi-metric scoring, metadata routing and
-    ``TunedThresholdClassifierCV`` treat it like ``make_scorer(...)``. With a
-    ``sensitive_column`` it reads the groups from that column of a DataFrame X.
+    A plain scorer callable, ``scorer(estimator, X, y, sample_weight=None)``:
+    scikit-learn's model selection accepts any such callable and needs no
+    metadata routing for it.
     """
 
-    def __init__(self, sensitive_column=None):
-        super().__init__(
-            score_func=_fair_metric_score, sign=1, kwargs={}, response_method="predict"
-        )
-        self._sensitive_column = sensitive_column
+    def __init__(self, sensitive_column):
+        self.sensitive_column = sensitive_column
 
     def __repr__(self):
-        if self._sensitive_column is None:
-            return "make_fair_scorer()"
-        return f"make_fair_scorer(sensitive_column={self._sensitive_column!r})"
+        return f"make_fair_scorer(sensitive_column={self.sensitive_column!r})"
 
-    def _score(self, method_caller, estimator, X, y_true, **kwargs):
-        column = self._sensitive_column
-        if column is not None:
-            if kwargs.get("sensitive_features") is not None:
-                raise ValueError(
-                    f"make_fair_scorer(sensitive_column={column!r}) reads the groups "
-                    "from X, but sensitive_features were passed as well. Use one "
-                    "route: make_fair_scorer() with metadata routing, or the column."
-                )
-            if not isinstance(X, pd.DataFrame):
-                raise TypeError(
-                    f"make_fair_scorer(sensitive_column={column!r}) reads the groups "
-                    f"from a column of X, so X must be a pandas DataFrame; got "
-                    f"{type(X).__name__}. Pass X as a DataFrame with a {column!r} "
-                    "column, or use make_fair_scorer() with metadata routing."
-                )
-            if column not in X.columns:
-                raise ValueError(
-                    f"sensitive_column={column!r} is not a column of X; the columns "
-                    f"are {list(X.columns)}."
-                )
-            kwargs["sensitive_features"] = X[column]
-        return super()._score(method_caller, estimator, X, y_true, **kwargs)
+    def __call__(self, estimator, X, y, sample_weight=None, *, sensitive_features=None):
+        """Fair_Metric of ``estimator.predict(X)`` against ``y``, weighted by ``sample_weight``."""
+        column = self.sensitive_column
+        if sensitive_features is not None:
+            raise ValueError(
+                f"{self!r} reads the groups from X, but sensitive_features were "
+                "passed as well. Use one route: make_fair_scorer() with metadata "
+                "routing, or the column."
+            )
+        if not isinstance(X, pd.DataFrame):
+            raise TypeError(
+                f"{self!r} reads the groups from a column of X, so X must be a "
+                f"pandas DataFrame; got {type(X).__name__}. Pass X as a DataFrame "
+                f"with a {column!r} column, or use make_fair_scorer() with "
+                "metadata routing."
+            )
+        if column not in X.columns:
+            raise ValueError(
+                f"sensitive_column={column!r} is not a column of X; the columns "
+                f"are {list(X.columns)}."
+            )
+        return fair_metric(
+            y, estimator.predict(X), sensitive_features=X[column], sample_weight=sample_weight
+        )
+
+    # What scikit-learn asks of a scorer beyond the call, whatever its type.
+    # Without routing, a multi-metric dict asks each scorer whether it takes
+    # sample_weight (_accept_sample_weight). TunedThresholdClassifierCV
+    # rebuilds the scorer from the attributes below and its metadata request,
+    # then calls the score function without X: pointing it at
+    # _fair_metric_score makes the column route fail there with the
+    # explanation (use routing) instead of an AttributeError.
+    _score_func = staticmethod(_fair_metric_score)
+    _sign = 1
+    _kwargs = {}
+    _response_method = "predict"
+
+    def _accept_sample_weight(self):
+        return True
+
+    def get_metadata_routing(self):
+        """Request no metadata: the groups come with X, the weights as an argument."""
+        return MetadataRequest(owner=repr(self))
 
 
 def make_fair_scorer(*, sensitive_column=None):
@@ -101,11 +120,13 @@ def make_fair_scorer(*, sensitive_column=None):
     Returns
     -------
     scorer : callable
-        ``scorer(estimator, X, y)`` -> float, a scikit-learn scorer object
-        (it supports ``set_score_request``). With routing, it requests
+        ``scorer(estimator, X, y, sample_weight=None)`` -> float. With routing,
+        the scorer ``sklearn.metrics.make_scorer`` builds, requesting
         ``sensitive_features`` only; to weight the score as well, call
         ``scorer.set_score_request(sensitive_features=True, sample_weight=True)``
-        on a scorer of your own (the call replaces the whole request).
+        on a scorer of your own (the call replaces the whole request). With a
+        column, a plain callable that needs no routing and uses
+        ``sample_weight`` when it is passed.
 
     See Also
     --------
@@ -130,7 +151,7 @@ def make_fair_scorer(*, sensitive_column=None):
     array([0.86, 1.  ])
     """
     if sensitive_column is None:
-        scorer = _FairScorer()
+        scorer = make_scorer(_fair_metric_score, response_method="predict")
         # set_score_request raises unless routing is on; the request only
         # matters where routing is on, so set it inside a local context and
         # leave the global configuration alone.
@@ -142,7 +163,7 @@ def make_fair_scorer(*, sensitive_column=None):
             "sensitive_column must be a column name (e.g. 'gender') or None; got "
             f"{type(sensitive_column).__name__} {sensitive_column!r}."
         )
-    return _FairScorer(sensitive_column)
+    return _ColumnFairScorer(sensitive_column)
 
 
 fair_scorer = make_fair_scorer()

@@ -1,8 +1,9 @@
 """configure_threads: one knob for TensorFlow's CPU thread pools in a process."""
 
-import numbers
 import os
 import sys
+
+from .._validation import check_int
 
 _ENV_INTRA = "TF_NUM_INTRAOP_THREADS"
 _ENV_INTER = "TF_NUM_INTEROP_THREADS"
@@ -50,7 +51,7 @@ def configure_threads(n_threads):
     >>> configure_threads(0)
     Traceback (most recent call last):
     ...
-    ValueError: n_threads=0 is not accepted; accepted: an int >= 1.
+    ValueError: n_threads must be an integer >= 1, got 0.
 
     On every worker of a dask cluster, before the search (``client.run``), or
     also on workers that join later (a worker plugin):
@@ -62,9 +63,8 @@ def configure_threads(n_threads):
     ...         configure_threads(1)
     >>> client.register_plugin(TFThreads())  # doctest: +SKIP
     """
-    if not isinstance(n_threads, numbers.Integral) or isinstance(n_threads, bool) or n_threads < 1:
-        raise ValueError(f"n_threads={n_threads!r} is not accepted; accepted: an int >= 1.")
-    intra, inter = int(n_threads), max(2, int(n_threads))
+    n_threads = check_int(n_threads, "n_threads", minimum=1)
+    intra, inter = n_threads, max(2, n_threads)
     env = {_ENV_INTRA: str(intra), _ENV_INTER: str(inter)}
     if "tensorflow" in sys.modules:
         _configure_imported_tensorflow(intra, inter, env)

@@ -1,9 +1,13 @@
-"""Saving and loading FaceCNNClassifier without pickle.
+"""How a run is saved: the one serialisation module (model files and their JSON state).
 
-A saved estimator is one Keras ``.keras`` file (a zip archive) with one more
-member, ``skface.json``: the estimator's JSON-representable parameters and its
-fitted state (classes, history, precision). Loading uses Keras safe mode, so a
-file cannot run code of its own (a ``Lambda`` layer, say) on your machine.
+A saved estimator, and a checkpoint, is one Keras ``.keras`` file (a zip
+archive) with one more member, ``skface.json``: the estimator's
+JSON-representable parameters and its fitted state (classes, history,
+precision, and for a checkpoint its progress). This module writes and reads
+such files, turns parameters and classes into JSON and back, and imports no
+estimator, so that the estimator and the checkpoint callback both use it
+without importing each other. Loading uses Keras safe mode, so a file cannot
+run code of its own (a ``Lambda`` layer, say) on your machine.
 """
 
 import json
@@ -17,10 +21,10 @@ import numpy as np
 from ._atomic import atomic_path
 from ._version import __version__
 
-_MEMBER = "skface.json"
+MEMBER = "skface.json"
 
 
-def _to_json(value):
+def to_json(value):
     """JSON form of a parameter value, or raise TypeError."""
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
@@ -29,22 +33,36 @@ def _to_json(value):
     if isinstance(value, os.PathLike):  # e.g. checkpoint_dir=pathlib.Path(...)
         return os.fspath(value)
     if isinstance(value, tuple):
-        return {"__tuple__": [_to_json(v) for v in value]}
+        return {"__tuple__": [to_json(v) for v in value]}
     if isinstance(value, list):
-        return [_to_json(v) for v in value]
+        return [to_json(v) for v in value]
     if isinstance(value, dict) and all(isinstance(k, str) for k in value):
-        return {k: _to_json(v) for k, v in value.items()}
+        return {k: to_json(v) for k, v in value.items()}
     raise TypeError(type(value).__name__)
 
 
-def _from_json(value):
+def from_json(value):
     if isinstance(value, dict):
         if set(value) == {"__tuple__"}:
-            return tuple(_from_json(v) for v in value["__tuple__"])
-        return {k: _from_json(v) for k, v in value.items()}
+            return tuple(from_json(v) for v in value["__tuple__"])
+        return {k: from_json(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_from_json(v) for v in value]
+        return [from_json(v) for v in value]
     return value
+
+
+def classes_to_json(classes):
+    """The fitted ``classes_`` as JSON: the labels and their dtype."""
+    return {
+        "classes": to_json(classes.tolist()),
+        "classes_dtype": classes.dtype.str if classes.dtype != object else "O",
+    }
+
+
+def classes_from_json(state):
+    """The ``classes_`` array saved by :func:`classes_to_json`."""
+    dtype = object if state["classes_dtype"] == "O" else np.dtype(state["classes_dtype"])
+    return np.asarray(from_json(state["classes"]), dtype=dtype)
 
 
 def estimator_state(estimator, params, history=None):
@@ -53,20 +71,47 @@ def estimator_state(estimator, params, history=None):
     return {
         "skface_version": __version__,
         "params": params,
-        "classes": _to_json(estimator.classes_.tolist()),
-        "classes_dtype": estimator.classes_.dtype.str if estimator.classes_.dtype != object else "O",
+        **classes_to_json(estimator.classes_),
         "precision": estimator.precision_,
         "history": {k: [float(v) for v in vals] for k, vals in history.items()},
     }
 
 
-def write_model_file(model, state, path):
-    """Write ``model`` (with its optimizer state) and ``state`` to one
-    ``.keras`` file, atomically: a crash leaves the previous file intact."""
+def write_model_file(model, state, path, *, include_optimizer=True):
+    """Write ``model`` and ``state`` to one ``.keras`` file, atomically: a
+    crash leaves the previous file intact.
+
+    ``include_optimizer=False`` leaves out the optimizer's variables (Adam's
+    two moments double the file), which only resuming training needs.
+    """
     with atomic_path(path, suffix=".keras") as tmp:
-        model.save(tmp)
+        if include_optimizer or model.optimizer is None:
+            model.save(tmp)
+        else:
+            _save_without_optimizer(model, tmp)
         with zipfile.ZipFile(tmp, "a") as archive:
-            archive.writestr(_MEMBER, json.dumps(state, indent=1))
+            archive.writestr(MEMBER, json.dumps(state, indent=1))
+
+
+def _save_without_optimizer(model, path):
+    """``model.save`` without the optimizer's state, the model itself untouched.
+
+    Keras 3's ``.keras`` format saves a compiled model's optimizer, and a
+    compiled model always has one, so the file is written from an uncompiled
+    clone holding the same weights. The estimator compiles a loaded network
+    from its parameters when it trains again (``warm_start``); prediction
+    needs no compilation. A model that cannot be cloned (a subclassed one)
+    is saved as it is, optimizer included.
+    """
+    try:
+        # from the configuration, not keras.models.clone_model, which
+        # compiles the clone like the original (optimizer included)
+        clone = model.__class__.from_config(model.get_config())
+    except (NotImplementedError, TypeError, ValueError):
+        model.save(path)
+        return
+    clone.set_weights(model.get_weights())
+    clone.save(path)
 
 
 def json_params(estimator):
@@ -74,13 +119,13 @@ def json_params(estimator):
     params, skipped = {}, []
     for name, value in estimator.get_params(deep=False).items():
         try:
-            params[name] = _to_json(value)
+            params[name] = to_json(value)
         except TypeError:
             skipped.append(name)
     return params, skipped
 
 
-def save_estimator(estimator, path):
+def save_estimator(estimator, path, *, include_optimizer=False):
     """Write ``estimator`` to ``path`` atomically; see :meth:`FaceCNNClassifier.save`."""
     from sklearn.utils.validation import check_is_fitted
 
@@ -92,57 +137,27 @@ def save_estimator(estimator, path):
     if skipped:
         warnings.warn(
             f"Parameters {skipped} are not JSON values and are not saved; the loaded "
-            "estimator has their defaults (the trained network keeps its loss and optimizer).",
+            "estimator has their defaults.",
             UserWarning,
             stacklevel=3,
         )
     state = estimator_state(estimator, params)
-    write_model_file(estimator.model_, state, path)
+    write_model_file(estimator.model_, state, path, include_optimizer=include_optimizer)
     return path
 
 
-def load(path):
-    """Load a :class:`~skface.FaceCNNClassifier` saved with ``save``.
-
-    The network is loaded in Keras safe mode: a file whose model would run
-    arbitrary code (a ``Lambda`` layer) is refused. Pickle files, by contrast,
-    run whatever code they hold when loaded: unpickle estimators only from
-    sources you trust.
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-        A ``.keras`` file written by ``FaceCNNClassifier.save``.
-
-    Returns
-    -------
-    FaceCNNClassifier
-        Fitted, ready to ``predict``.
-
-    Examples
-    --------
-    >>> import numpy as np, os, tempfile
-    >>> from skface import FaceCNNClassifier, load
-    >>> X = np.random.default_rng(0).integers(0, 255, (20, 16, 16, 3), dtype=np.uint8)
-    >>> y = np.arange(20) % 2
-    >>> clf = FaceCNNClassifier(image_size=16, filters=(4,), dense_units=4, epochs=1,
-    ...                         early_stopping=False, random_state=0).fit(X, y)
-    >>> path = clf.save(os.path.join(tempfile.mkdtemp(), "model.keras"))
-    >>> np.allclose(load(path).predict_proba(X), clf.predict_proba(X))
-    True
-    """
-    from ._classifier import FaceCNNClassifier
-
+def read_estimator(path, estimator_class, **params):
+    """Build ``estimator_class`` from the file's parameters (``params`` win)
+    and give it the saved network and fitted state."""
     model, state = read_model_file(path)
-    estimator = FaceCNNClassifier(**_from_json(state["params"]))
+    estimator = estimator_class(**{**from_json(state["params"]), **params})
     restore_state(estimator, model, state)
     return estimator
 
 
 def restore_state(estimator, model, state):
     """Give ``estimator`` the fitted state read by :func:`read_model_file`."""
-    dtype = object if state["classes_dtype"] == "O" else np.dtype(state["classes_dtype"])
-    estimator.classes_ = np.asarray(_from_json(state["classes"]), dtype=dtype)
+    estimator.classes_ = classes_from_json(state)
     estimator.precision_ = state["precision"]
     estimator.history_ = defaultdict(list, state["history"])
     estimator.model_ = model
@@ -168,13 +183,13 @@ def read_model_file(path):
             "by FaceCNNClassifier.save (a zip archive)."
         )
     with zipfile.ZipFile(path) as archive:
-        if _MEMBER not in archive.namelist():
+        if MEMBER not in archive.namelist():
             raise ValueError(
-                f"{path!r} holds no skface estimator ({_MEMBER} is missing): it was not "
+                f"{path!r} holds no skface estimator ({MEMBER} is missing): it was not "
                 "written by FaceCNNClassifier.save. Load a plain Keras model with "
                 "keras.saving.load_model."
             )
-        state = json.loads(archive.read(_MEMBER))
+        state = json.loads(archive.read(MEMBER))
     try:
         model = keras.saving.load_model(path, safe_mode=True)
     except ValueError as exc:

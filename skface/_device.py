@@ -1,0 +1,129 @@
+"""Where the network runs: compute precision, distribution strategy, replica padding.
+
+The estimator asks this module three things: which dtype policy to build
+the layers with (``precision``), which ``tf.distribute.Strategy`` to build,
+train and predict under (``distribution``), and how to pad a set of images
+and size a batch so that every replica gets an equal share of each batch.
+TensorFlow is imported only inside the functions that need it.
+"""
+
+import contextlib
+
+import numpy as np
+
+PRECISIONS = ("auto", "float32", "mixed_bfloat16", "mixed_float16")
+#: the strategy names ``distribution`` accepts besides None and a Strategy object
+DISTRIBUTIONS = ("mirrored",)
+
+
+def cpu_has_bfloat16():
+    """True when the CPU has bfloat16 matrix instructions (AVX512-BF16 or AMX-BF16)."""
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    flags = set(line.split(":", 1)[1].split())
+                    return bool(flags & {"avx512_bf16", "amx_bf16"})
+    except OSError:
+        pass
+    return False
+
+
+def resolve_precision(precision):
+    """Turn the ``precision`` parameter into a Keras dtype policy name."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision={precision!r} is not accepted; accepted: {PRECISIONS}.")
+    if precision != "auto":
+        return precision
+    import tensorflow as tf
+
+    if tf.config.list_physical_devices("GPU"):
+        return "mixed_float16"
+    if cpu_has_bfloat16():
+        return "mixed_bfloat16"
+    return "float32"
+
+
+def check_distribution(distribution):
+    """Raise unless ``distribution`` is None, "mirrored" or a ``tf.distribute.Strategy``."""
+    import tensorflow as tf
+
+    if distribution is None or isinstance(distribution, tf.distribute.Strategy):
+        return
+    accepted = (
+        "None (one device), 'mirrored' (tf.distribute.MirroredStrategy over all local "
+        "GPUs, or the CPU) or a tf.distribute.Strategy instance such as "
+        "tf.distribute.MultiWorkerMirroredStrategy()"
+    )
+    if isinstance(distribution, str):
+        if distribution not in DISTRIBUTIONS:
+            raise ValueError(f"distribution={distribution!r} is not accepted; accepted: {accepted}.")
+        return
+    raise TypeError(
+        f"distribution={distribution!r} (a {type(distribution).__name__}) is not accepted; "
+        f"accepted: {accepted}."
+    )
+
+
+def resolve_distribution(distribution):
+    """Turn the ``distribution`` parameter into a ``tf.distribute.Strategy`` or None.
+
+    "mirrored" makes a new :class:`tf.distribute.MirroredStrategy` over every
+    local GPU (the CPU when there is none); a Strategy is used as given, so
+    that the caller decides its devices and cross-device communication.
+    """
+    check_distribution(distribution)
+    if distribution == "mirrored":
+        import tensorflow as tf
+
+        return tf.distribute.MirroredStrategy()
+    return distribution
+
+
+_DEFAULT_PREDICT_BATCH = 256
+# a GPU is starved by small inference batches
+_DEFAULT_PREDICT_BATCH_GPU = 1024
+
+
+def default_predict_batch():
+    """Default prediction (and validation) batch: larger when a GPU is visible."""
+    import tensorflow as tf
+
+    if tf.config.list_logical_devices("GPU"):
+        return _DEFAULT_PREDICT_BATCH_GPU
+    return _DEFAULT_PREDICT_BATCH
+
+
+def strategy_scope(strategy):
+    return strategy.scope() if strategy is not None else contextlib.nullcontext()
+
+
+def fill_replicas(indices, replicas):
+    """Repeat the first few of ``indices`` so that their number is a multiple of
+    ``replicas``: with a batch size that is one too, every batch then splits
+    evenly over the replicas.
+
+    Otherwise a strategy hands the replicas unequal shares of a batch, which
+    Keras cannot build the model from (it averages the shares of the first
+    batch), and empty ones for a last batch smaller than the replicas, on which
+    TensorFlow's oneDNN CPU convolution fails. At most ``replicas - 1`` images
+    are repeated.
+    """
+    missing = -len(indices) % replicas
+    return np.concatenate([indices, indices[:missing]]) if missing else indices
+
+
+def replicas(model, batch_size=None, name=None):
+    """The number of replicas the model runs on; ``batch_size`` must split evenly."""
+    replicas = model.distribute_strategy.num_replicas_in_sync
+    if batch_size is not None and batch_size % replicas:
+        raise ValueError(
+            f"{name}={batch_size} is not accepted with the {replicas} replicas of the "
+            f"distribution strategy: it is the global batch, split evenly across the "
+            f"replicas; accepted: a multiple of {replicas}."
+        )
+    return replicas
+
+
+def round_up(batch_size, replicas):
+    return -(-batch_size // replicas) * replicas

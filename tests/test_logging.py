@@ -1,0 +1,65 @@
+"""TensorFlow's own noise stays off the terminal unless the user asks for it."""
+
+import logging
+import os
+import subprocess
+import sys
+import warnings
+
+import pytest
+
+from skface import _logging
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+FIT = (
+    "import sys, numpy as np\n"
+    "from skface import FaceCNNClassifier\n"
+    "X = np.zeros((4, 16, 16, 3), np.uint8); y = np.array([0, 1, 0, 1])\n"
+    "FaceCNNClassifier(image_size=16, filters=(4,), dense_units=4, epochs=1, early_stopping=False,\n"
+    "                  run_eagerly=True).fit(X, y).predict(X)\n"
+    "print('done', file=sys.stderr)\n"
+)
+
+
+def _run(env_level):
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    if env_level is not None:
+        env["TF_CPP_MIN_LOG_LEVEL"] = env_level
+    env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
+    return subprocess.run([sys.executable, "-c", FIT], capture_output=True, text=True, env=env, timeout=300)
+
+
+@pytest.mark.slow
+def test_a_fit_prints_nothing_on_stderr_by_default():
+    result = _run(None)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.strip().splitlines() == ["done"]
+
+
+@pytest.mark.slow
+def test_a_log_level_the_user_chose_is_respected():
+    result = _run("0")
+    assert result.returncode == 0, result.stderr
+    # TensorFlow's own start-up lines reach the terminal
+    assert len(result.stderr.strip().splitlines()) > 1
+
+
+def test_python_warnings_are_quieted_only_for_verbose_0():
+    logger = logging.getLogger("tensorflow")
+    before = logger.level
+    with _logging.quiet_tensorflow_warnings(0):
+        assert logger.level == logging.ERROR
+    assert logger.level == before
+    with _logging.quiet_tensorflow_warnings(1):
+        assert logger.level == before
+
+
+def test_third_party_warnings_are_filtered_only_from_their_module():
+    message = "__array__ implementation doesn't accept a copy keyword, so passing copy=False failed."
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _logging.filter_third_party_warnings()
+        warnings.warn_explicit(message, DeprecationWarning, "core.py", 1, module="keras.src.backend.core")
+        warnings.warn_explicit(message, DeprecationWarning, "mine.py", 1, module="mine")
+    assert [w.filename for w in caught] == ["mine.py"]
