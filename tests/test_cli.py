@@ -270,7 +270,7 @@ def test_weights_by_name_say_which_groups_the_column_holds(data, tmp_path, capsy
     assert main(argv) == 1
     assert _error_line(capsys) == (
         "skface: error: --weights has no entry for the groups [1, -1] of the --sensitive column; the mapping "
-        "covers ['women']. Give every group a weight."
+        "covers ['women'] and the groups are [-1, 1]. Give every group a weight."
     )
 
 

@@ -66,7 +66,6 @@ def main(argv=None):
             args.check(args)  # checks that involve several options
     except SystemExit as exc:  # --help, --version or a usage error
         return exc.code if isinstance(exc.code, int) else 2
-    _messages.quiet_tensorflow()  # before any command imports TensorFlow
     run = getattr(importlib.import_module("._commands", __name__), args.run)
     try:
         with _messages.warnings_as_lines():

@@ -7,11 +7,12 @@
   image_dir= if ...``); :func:`speak_options` rewrites them, once, with the
   option names of the command line (``--image-dir``), from one mapping,
   :data:`OPTIONS`.
-- TensorFlow's C++ and Python logging is turned down before TensorFlow is
-  imported: its start-up lines (``Could not find cuda drivers``, ``cuInit``,
-  ``All log messages before absl::InitializeLog()``) and the per-op lines of
-  a failed decode (``Local rendezvous``, ``[[{{node ...}}]]``) would bury
-  the one line that matters.
+- TensorFlow is imported without its start-up lines (``Could not find cuda
+  drivers``, ``cuInit``, ``All log messages before absl::InitializeLog()``)
+  and its log level keeps out the per-op lines of a failed decode (``Local
+  rendezvous``, ``[[{{node ...}}]]``), which would bury the one line that
+  matters (:mod:`skface._logging` does both); its Python loggers are set to
+  ERROR.
 - Python warnings raised while a command runs become one line each,
   ``skface: warning: ...``; only ``UserWarning`` (what skface and its
   libraries tell users) is shown, not the deprecation notices meant for
@@ -20,14 +21,12 @@
 
 import contextlib
 import logging
-import os
 import re
 import sys
-import tempfile
 import warnings
 
 __all__ = ["CommandError", "USER_ERRORS", "OPTIONS", "speak_options", "error_line", "warn",
-           "warnings_as_lines", "quiet_tensorflow", "import_tensorflow"]
+           "warnings_as_lines", "import_tensorflow"]
 
 
 class CommandError(Exception):
@@ -144,50 +143,21 @@ def warnings_as_lines():
         yield
 
 
-def quiet_tensorflow():
-    """Turn down TensorFlow's logging before it is imported.
-
-    The C++ log level is an environment variable read when TensorFlow loads;
-    a value the user set wins. Level 3 keeps even the ``E0000`` lines out,
-    because the errors TensorFlow logs are the ones skface reports itself (a
-    file that cannot be decoded) or harmless (no CUDA driver on a CPU host).
-    """
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    # tf.get_logger() is this logger; setting it now covers import-time warnings
-    logging.getLogger("tensorflow").setLevel(logging.ERROR)
-
-
 def import_tensorflow():
-    """Import TensorFlow without its start-up chatter on stderr.
+    """Import TensorFlow without its start-up lines, then turn its Python loggers down.
 
-    TensorFlow 2.17 and later log a few lines while its C++ libraries load,
-    before absl logging is initialised, and those ignore
-    ``TF_CPP_MIN_LOG_LEVEL`` ("All log messages before absl::InitializeLog()
-    is called are written to STDERR", oneDNN and CUDA notices). So file
-    descriptor 2 is pointed at a temporary file during the import: what was
-    written there is dropped when the import succeeds and shown when it fails,
-    so that a broken installation still says why. Later log lines obey the
-    log level set by :func:`quiet_tensorflow`.
+    The C++ side is :func:`skface._logging.import_tensorflow`'s (the log
+    level and the start-up lines set aside, unless the user set
+    ``TF_CPP_MIN_LOG_LEVEL``). A command's user also has no use for the
+    Python loggers' warnings (``tf.function`` retracing, absl notices of
+    Keras), whatever the Keras verbosity of the training.
     """
-    if "tensorflow" in sys.modules:
-        return
-    quiet_tensorflow()
-    sys.stderr.flush()
-    saved = os.dup(2)
-    with tempfile.TemporaryFile() as held:
-        os.dup2(held.fileno(), 2)
-        try:
-            import tensorflow  # noqa: F401
-        except BaseException:
-            os.dup2(saved, 2)
-            held.seek(0)
-            sys.stderr.write(held.read().decode(errors="replace"))
-            raise
-        finally:
-            sys.stderr.flush()
-            os.dup2(saved, 2)
-            os.close(saved)
+    from .._logging import import_tensorflow as import_quietly
+
+    tf = import_quietly()
+    tf.get_logger().setLevel(logging.ERROR)
     with contextlib.suppress(ImportError):  # absl's Python logger, which TensorFlow brings
         import absl.logging
 
         absl.logging.set_verbosity(absl.logging.ERROR)
+    return tf
