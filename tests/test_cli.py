@@ -114,6 +114,32 @@ def test_library_names_and_defaults_are_read_not_copied():
     assert defaults == {n: p.default for n, p in signature.items() if p.default is not inspect.Parameter.empty}
 
 
+def test_library_values_fall_back_to_an_import(monkeypatch):
+    # a value that is not a literal (or a source that cannot be read) is imported instead
+    def unreadable(module):
+        raise OSError("no source")
+
+    monkeypatch.setattr(_library, "_tree", unreadable)
+    _library.estimator_defaults.cache_clear()
+    try:
+        assert _library.constant("skface._validation", "IMAGE_SUFFIXES")[0] == ".jpg"
+        assert _library.estimator_defaults()["backbone"] == "cnn"
+    finally:
+        _library.estimator_defaults.cache_clear()
+
+
+def test_options_not_given_are_left_to_the_estimator():
+    from skface.cli._parser import build_parser
+
+    from skface import FaceCNNClassifier
+
+    defaults = FaceCNNClassifier().get_params()
+    args = build_parser().parse_args(["train", "--csv", "d.csv", "--model", "m.keras", "--epochs", "3"])
+    assert _library.given(args.epochs) and args.epochs == 3
+    assert not _library.given(args.batch_size) and _library.resolve(args.batch_size) == defaults["batch_size"]
+    assert str(args.filters) == ",".join(map(str, defaults["filters"]))
+
+
 def test_help_shows_the_estimators_defaults(capsys):
     from skface import FaceCNNClassifier
 

@@ -1,19 +1,20 @@
 """The ``skface`` command: ``demo``, ``train``, ``predict`` and ``evaluate``.
 
 This package owns the command line: how options map to the library's API
-(:mod:`._parser`, with the argument types of :mod:`._types` and the names and
-defaults :mod:`._library` reads from the library, never copies), what each
-command does (:mod:`._commands`), what a user reads on stderr
-(:mod:`._messages`: the error policy, warnings in option names, quiet
+(``_parser``, with the argument types of ``_types`` and the names and
+defaults ``_library`` reads from the library, never copies), what each
+command does (``_commands``), what a user reads on stderr (``_messages``:
+the error policy, library messages in option names, warning lines, quiet
 TensorFlow) and the HTML report of ``demo`` and ``evaluate``
-(:mod:`._html_report`).
+(``_html_report``, not to be confused with the fairness audit
+:func:`skface.fairness.fairness_report`).
 
 Run ``skface --help`` or ``python -m skface --help``; see ``docs/cli.rst``.
 Exit status: 0 on success, 2 for a usage error (reported by argparse), 1 for
 a data error (a missing file, a bad CSV, labels that are not binary, ...),
 reported as one line ``skface: error: ...`` on stderr without a traceback.
-Data errors are recognised by their type (:data:`._messages.USER_ERRORS`); a
-traceback means a bug in skface.
+Data errors are recognised by their type (``skface.cli._messages.USER_ERRORS``);
+a traceback means a bug in skface.
 
 Only the standard library is imported at start-up: NumPy, pandas,
 scikit-learn, matplotlib and TensorFlow are imported inside the commands
