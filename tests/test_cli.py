@@ -129,15 +129,22 @@ def test_library_values_fall_back_to_an_import(monkeypatch):
 
 
 def test_options_not_given_are_left_to_the_estimator():
-    from skface.cli._parser import build_parser
-
     from skface import FaceCNNClassifier
+    from skface.cli._parser import build_parser
 
     defaults = FaceCNNClassifier().get_params()
     args = build_parser().parse_args(["train", "--csv", "d.csv", "--model", "m.keras", "--epochs", "3"])
     assert _library.given(args.epochs) and args.epochs == 3
     assert not _library.given(args.batch_size) and _library.resolve(args.batch_size) == defaults["batch_size"]
     assert str(args.filters) == ",".join(map(str, defaults["filters"]))
+
+
+def test_the_demo_waits_longer_than_the_reference():
+    from skface.cli._parser import DEMO_PATIENCE, build_parser
+
+    args = build_parser().parse_args(["demo"])
+    assert args.n_iter_no_change == DEMO_PATIENCE > _library.estimator_defaults()["n_iter_no_change"]
+    assert not _library.given(build_parser().parse_args(["train", "--csv", "d", "--model", "m.keras"]).n_iter_no_change)
 
 
 def test_help_shows_the_estimators_defaults(capsys):
