@@ -17,12 +17,13 @@ logging is quieted first unless ``TF_CPP_MIN_LOG_LEVEL`` is set.
 
 import importlib
 
-from ._logging import import_tensorflow, quiet_tensorflow_startup
+from ._logging import filter_third_party_warnings, import_tensorflow, quiet_tensorflow_startup
 from ._version import __version__
 
 # before TensorFlow is first imported (by FaceCNNClassifier, say): its C++
 # start-up lines would bury skface's messages; TF_CPP_MIN_LOG_LEVEL overrides
 quiet_tensorflow_startup()
+filter_third_party_warnings()  # what dependencies say about their own code
 
 __all__ = [
     "FaceCNNClassifier",

@@ -94,7 +94,7 @@ def unreadable_error(paths):
     if not len(bad):
         return None
     return ValueError(
-        f"{len(bad)} of {len(paths)} image files cannot be decoded: {show_items(bad)}. "
+        f"{len(bad)} of the {len(paths)} image files cannot be decoded: {show_items(bad)}. "
         f"Accepted: {ACCEPTED_FORMATS} (truncated or non-image files are not)."
     )
 

@@ -13,8 +13,8 @@ process's standard error (file descriptor 2) set aside. Neither happens when
 the user has set ``TF_CPP_MIN_LOG_LEVEL``. The Python warnings are quieted
 only while a ``verbose=0`` estimator trains or predicts. Warnings that other libraries
 raise about their own code, which a skface user can do nothing about, are
-filtered here and only here (:data:`THIRD_PARTY_WARNINGS`, installed by
-:func:`import_tensorflow`).
+filtered here and only here (:data:`THIRD_PARTY_WARNINGS`, installed when
+skface is imported).
 """
 
 import contextlib
@@ -64,7 +64,6 @@ def import_tensorflow():
     """Import TensorFlow and start its runtime, its start-up lines set aside
     unless the user has chosen a log level; returns the module."""
     quiet_tensorflow_startup()
-    filter_third_party_warnings()
     if "tensorflow" in sys.modules or _user_log_level:
         import tensorflow as tf
 
@@ -98,6 +97,9 @@ THIRD_PARTY_WARNINGS = (
     # Keras's Variable.__array__ takes no ``copy`` argument, which NumPy 2
     # deprecates: raised by model.save, pickling and get_weights
     (r"__array__ implementation doesn't accept a copy keyword", DeprecationWarning, r"keras\."),
+    # fairlearn's reductions set Series values with .at on new keys, which
+    # pandas 3 deprecates (a Pandas4Warning, a DeprecationWarning subclass)
+    (r"Setting a value on a Series via \.at with a key that does not exist", DeprecationWarning, r"fairlearn\."),
 )
 
 

@@ -90,8 +90,8 @@ class _Seeds:
         return self.next() if rate > 0 else None  # Keras draws none for rate 0
 
 
-def _small_cnn(x, *, filters, dense_units, dropout, dtype, seeds):
-    """Conv2D 3x3 ReLU + MaxPool 2x2 per entry of ``filters``, Flatten, Dense, Dropout.
+def _small_cnn(x, *, filters, dtype, seeds):
+    """Conv2D 3x3 ReLU + MaxPool 2x2 per entry of ``filters``, then Flatten.
 
     From 22 px up this is exactly the reference ('valid' convolutions). Smaller
     inputs switch a block to 'same' padding, and drop its pooling once the
@@ -108,14 +108,10 @@ def _small_cnn(x, *, filters, dense_units, dropout, dtype, seeds):
         if size >= 2:
             x = layers.MaxPooling2D(2, dtype=dtype, name=f"pool{i + 1}")(x)
             size //= 2
-    x = layers.Flatten(dtype=dtype, name="flatten")(x)
-    x = layers.Dense(
-        dense_units, activation="relu", dtype=dtype, name="dense", kernel_initializer=seeds.kernel()
-    )(x)
-    return layers.Dropout(dropout, dtype=dtype, name="dropout", seed=seeds.dropout(dropout))(x)
+    return layers.Flatten(dtype=dtype, name="flatten")(x)
 
 
-def _backbone(x, *, name, weights, trainable, dense_units, dropout, dtype, seeds):
+def _backbone(x, *, name, weights, trainable, dtype):
     app_name, mode = BACKBONES[name]
     x = ImagePreprocessing(mode, dtype=dtype, name="preprocess")(x)
     with _global_dtype_policy(dtype):
@@ -124,7 +120,11 @@ def _backbone(x, *, name, weights, trainable, dense_units, dropout, dtype, seeds
         )
     base.trainable = trainable
     # a frozen backbone keeps its batch-norm statistics (inference mode)
-    x = base(x, training=False if not trainable else None)
+    return base(x, training=False if not trainable else None)
+
+
+def _head(x, *, dense_units, dropout, dtype, seeds):
+    """Dense ReLU + Dropout on the features, the same after either body."""
     x = layers.Dense(
         dense_units, activation="relu", dtype=dtype, name="dense", kernel_initializer=seeds.kernel()
     )(x)
@@ -164,20 +164,10 @@ def build_model(
         x = _augmentation(x, seed, dtype)
     seeds = _Seeds(seed)
     if backbone == "cnn":
-        x = _small_cnn(
-            x, filters=filters, dense_units=dense_units, dropout=dropout, dtype=dtype, seeds=seeds
-        )
+        x = _small_cnn(x, filters=filters, dtype=dtype, seeds=seeds)
     else:
-        x = _backbone(
-            x,
-            name=backbone,
-            weights=backbone_weights,
-            trainable=trainable_backbone,
-            dense_units=dense_units,
-            dropout=dropout,
-            dtype=dtype,
-            seeds=seeds,
-        )
+        x = _backbone(x, name=backbone, weights=backbone_weights, trainable=trainable_backbone, dtype=dtype)
+    x = _head(x, dense_units=dense_units, dropout=dropout, dtype=dtype, seeds=seeds)
     # the output stays float32 for a numerically stable loss
     outputs = layers.Dense(
         1, activation="sigmoid", dtype="float32", name="output", kernel_initializer=seeds.kernel()

@@ -306,6 +306,16 @@ def check_target(y, n_samples, classes=None, *, estimator="FaceCNNClassifier"):
     return y, found
 
 
+def check_same_length(**lengths):
+    """Raise naming every input and its length unless all ``lengths`` agree."""
+    if len(set(lengths.values())) > 1:
+        shown = ", ".join(f"{key}: {value}" for key, value in lengths.items())
+        raise ValueError(
+            f"{', '.join(lengths)} must have the same length (one entry per "
+            f"sample); got {shown}."
+        )
+
+
 def check_fairness_inputs(
     y_true, y_pred, sensitive_features, sample_weight=None, *, min_groups=2
 ):
@@ -341,19 +351,10 @@ def check_fairness_inputs(
             f"holds {kinds['y_pred']} labels ({show_items(pd.unique(y_pred))}); encode both the same "
             "way, e.g. both 0/1 or both -1/1."
         )
-    lengths = {
-        "y_true": len(y_true),
-        "y_pred": len(y_pred),
-        "sensitive_features": len(groups),
-    }
+    lengths = {"y_true": len(y_true), "y_pred": len(y_pred), "sensitive_features": len(groups)}
     if sample_weight is not None:
         lengths["sample_weight"] = len(np.atleast_1d(np.asarray(sample_weight)))
-    if len(set(lengths.values())) > 1:
-        shown = ", ".join(f"{key}: {value}" for key, value in lengths.items())
-        raise ValueError(
-            f"{', '.join(lengths)} must have the same length (one entry per "
-            f"sample); got {shown}."
-        )
+    check_same_length(**lengths)
     if len(y_true) == 0:
         raise ValueError("y_true is empty; expected at least one sample per group.")
     unique = pd.unique(groups)

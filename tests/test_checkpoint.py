@@ -216,7 +216,7 @@ def test_checkpoint_dir_is_validated(tmp_path, toy):
     (tmp_path / "file").write_text("")
     with pytest.raises(ValueError, match="checkpoint_dir=.*file' is a file"):
         FaceCNNClassifier(**SMALL, checkpoint_dir=tmp_path / "file").fit(X, y)
-    with pytest.raises(TypeError, match="checkpoint_dir=3 is not accepted"):
+    with pytest.raises(TypeError, match="The 'checkpoint_dir' parameter of FaceCNNClassifier must be None"):
         FaceCNNClassifier(**SMALL, checkpoint_dir=3).fit(X, y)
 
 

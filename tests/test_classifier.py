@@ -558,8 +558,8 @@ def test_save_leaves_the_optimizer_out_by_default(tmp_path, toy):
     clf = FaceCNNClassifier(**{**TINY, "filters": (8, 16), "dense_units": 64}).fit(X, y)
     small = clf.save(tmp_path / "small.keras")
     full = clf.save(tmp_path / "full.keras", include_optimizer=True)
-    # Adam keeps two moments per weight: the file without them is about a third
-    assert os.path.getsize(small) < 0.5 * os.path.getsize(full)
+    # Adam keeps two float32 moments per weight, which the default file leaves out
+    assert os.path.getsize(full) - os.path.getsize(small) > 0.9 * 8 * clf.model_.count_params()
     for path in (small, full):
         loaded = load(path)
         np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
@@ -591,7 +591,7 @@ def test_bad_files_are_named(tmp_path, toy):
     (tmp_path / "truncated.png").write_bytes(data[: len(data) // 2])
     (tmp_path / "text.png").write_text("not an image")
     bad = [str(tmp_path / "truncated.png"), str(tmp_path / "text.png")] + paths[2:]
-    with pytest.raises(ValueError, match=r"2 of 8 image files cannot be decoded: \['.*truncated.png', '.*text.png'\]"):
+    with pytest.raises(ValueError, match=r"2 of the 8 image files cannot be decoded: \['.*truncated.png', '.*text.png'\]"):
         FaceCNNClassifier(**{**TINY, "early_stopping": False}).fit(bad, y[:8])
 
 

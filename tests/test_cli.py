@@ -336,7 +336,7 @@ def test_undecodable_image_exits_1_naming_it(model, data, tmp_path, capsys):
     argv = ["predict", "--model", model, "--images", str(images), "--output", str(tmp_path / "p.csv")]
     assert main(argv) == 1
     line = _error_line(capsys)
-    assert "1 of 48 image files cannot be decoded" in line and "face_00007.jpg" in line
+    assert "1 of the 48 image files cannot be decoded" in line and "face_00007.jpg" in line
     assert not (tmp_path / "p.csv").exists()
 
 

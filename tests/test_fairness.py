@@ -126,7 +126,7 @@ def test_mapping_weights_reproduce_reference():
         (([-1, 1], {-1: 1.0, 1: 0.1}), {"y": [0, 1]}, ValueError,
          "y is only used with weights='balanced'"),
         (([-1, 1],), {"y": [0, 1, 1]}, ValueError,
-         "y and sensitive_features must have the same length; got y: 3, "
+         "y, sensitive_features must have the same length (one entry per sample); got y: 3, "
          "sensitive_features: 2."),
         (([-1, None],), {}, ValueError,
          "sensitive_features contains missing values (NaN/None) at positions [1]"),
@@ -371,7 +371,7 @@ def test_sensitive_column_in_model_selection(tabular):
          "sensitive_features has only one group [1.0]"),
         (lambda: FairThresholdClassifier(LogisticRegression()),
          lambda c, X, y, g: c.fit(X, y, sensitive_features=g[:-1]), ValueError,
-         "X and sensitive_features must have the same length; got X: 300, "
+         "X, sensitive_features must have the same length (one entry per sample); got X: 300, "
          "sensitive_features: 299."),
         (lambda: FairThresholdClassifier(LogisticRegression()),
          lambda c, X, y, g: c.fit(X, np.arange(len(y)) % 3, sensitive_features=g), ValueError,
@@ -473,8 +473,8 @@ def test_fairness_report_string_labels_and_one_class_group():
         (dict(y_pred=[0, 1, 2, 1]), "fairness_report needs binary labels; y_true and "
          "y_pred hold [0, 1, 2]."),
         (dict(pos_label=2), "pos_label=2 is not one of the labels [0, 1]."),
-        (dict(y_proba=[0.1, 0.2]), "y_proba and y_true must have the same length; got "
-         "y_proba: 2, y_true: 4."),
+        (dict(y_proba=[0.1, 0.2]), "y_proba, y_true must have the same length (one entry per sample); "
+         "got y_proba: 2, y_true: 4."),
         (dict(sensitive_features=[1, 1, 1, 1]), "sensitive_features has only 1 group [1]"),
     ],
 )

@@ -12,7 +12,7 @@ from fairlearn.metrics import (
 )
 from sklearn.metrics import accuracy_score, roc_auc_score
 
-from .._validation import check_fairness_inputs, check_labels, show_items
+from .._validation import check_fairness_inputs, check_labels, check_same_length, show_items
 from ..metrics._fair_metric import fair_metric_from_accuracies
 
 
@@ -90,11 +90,7 @@ def fairness_report(y_true, y_pred, *, sensitive_features, y_proba=None, pos_lab
         if y_proba.ndim == 2 and y_proba.shape[1] == 2:
             y_proba = y_proba[:, 1]
         y_proba = check_labels(y_proba, "y_proba")
-        if len(y_proba) != len(y_true):
-            raise ValueError(
-                "y_proba and y_true must have the same length; got y_proba: "
-                f"{len(y_proba)}, y_true: {len(y_true)}."
-            )
+        check_same_length(y_proba=len(y_proba), y_true=len(y_true))
         metrics["auc"] = functools.partial(_auc, pos_label=pos_label)
         sample_params = {"auc": {"y_score": y_proba}}
     frame = MetricFrame(

@@ -26,7 +26,7 @@ from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import _check_method_params, _num_samples, check_is_fitted
 
 from .._split import strata_of, stratified_split
-from .._validation import check_groups, check_labels, show_items
+from .._validation import check_groups, check_labels, check_same_length, show_items
 
 
 def _threshold_candidates(unique_scores):
@@ -230,11 +230,7 @@ class FairThresholdClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator
                     f"that column; {shown}."
                 )
             groups = check_groups(X[column], name=f"X[{column!r}]")
-        if len(groups) != _num_samples(X):
-            raise ValueError(
-                "X and sensitive_features must have the same length; got X: "
-                f"{_num_samples(X)}, sensitive_features: {len(groups)}."
-            )
+        check_same_length(X=_num_samples(X), sensitive_features=len(groups))
         return groups
 
     def _split(self, X, y, groups):
@@ -275,11 +271,7 @@ class FairThresholdClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator
         """
         groups = self._groups(X, sensitive_features, "fit")
         y = check_labels(y, "y")
-        if len(y) != len(groups):
-            raise ValueError(
-                "X, y and sensitive_features must have the same length; got "
-                f"y: {len(y)}, sensitive_features: {len(groups)}."
-            )
+        check_same_length(y=len(y), sensitive_features=len(groups))
         if type_of_target(y) != "binary":
             raise ValueError(
                 "FairThresholdClassifier needs binary labels (two classes); y has "

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.class_weight import compute_sample_weight
 
-from .._validation import check_groups, check_labels, show_items
+from .._validation import check_groups, check_labels, check_same_length, show_items
 
 
 def group_sample_weight(sensitive_features, weights="balanced", *, y=None):
@@ -59,11 +59,7 @@ def group_sample_weight(sensitive_features, weights="balanced", *, y=None):
             cells = groups.to_numpy()
         else:
             y = check_labels(y, "y")
-            if len(y) != len(groups):
-                raise ValueError(
-                    "y and sensitive_features must have the same length; got "
-                    f"y: {len(y)}, sensitive_features: {len(groups)}."
-                )
+            check_same_length(y=len(y), sensitive_features=len(groups))
             # one integer code per observed (group, class) cell
             cells = pd.MultiIndex.from_arrays([groups.to_numpy(), y]).factorize()[0]
         return compute_sample_weight("balanced", cells)
