@@ -381,7 +381,7 @@ def test_a_corrupt_image_is_one_line_on_stderr(model, data, tmp_path):
     assert result.returncode == 1
     lines = result.stderr.splitlines()
     assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("skface: error: 1 of 48 image files cannot be decoded:")
+    assert lines[0].startswith("skface: error: 1 of the 48 image files cannot be decoded:")
 
 
 def test_python_m_skface_exit_status(tmp_path):
@@ -477,7 +477,7 @@ def test_predict_skips_unreadable_files(model, data, tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     listed = tmp_path / "p.unreadable.csv"
     assert err[0] == (
-        f"skface: warning: 3 of 48 image files cannot be read and have no prediction: "
+        f"skface: warning: 3 of the 48 image files cannot be read and have no prediction: "
         f"{[frame['filename'][i] for i in (2, 5, 9)]}; they are listed in {listed}.".replace('"', "'")
     )
     predictions = pd.read_csv(out)
@@ -701,7 +701,7 @@ def test_train_finds_a_corrupt_file_before_training(data, tmp_path, capsys):
     assert main(argv) == 1
     captured = capsys.readouterr()
     assert "Training on 48 images" in captured.out and "Trained" not in captured.out
-    assert "1 of 48 image files cannot be decoded" in captured.err and "face_00011.jpg" in captured.err
+    assert "1 of the 48 image files cannot be decoded" in captured.err and "face_00011.jpg" in captured.err
 
 
 def test_train_skips_unreadable_files(data, tmp_path, capsys):
@@ -715,7 +715,7 @@ def test_train_skips_unreadable_files(data, tmp_path, capsys):
     captured = capsys.readouterr()
     err = captured.err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith(
-        "skface: warning: left out 2 of 48 image files that cannot be read (missing, empty, truncated or not an "
+        "skface: warning: left out 2 of the 48 image files that cannot be read (missing, empty, truncated or not an "
         "image):")
     assert "Left out 2 unreadable image files:\n" in captured.out
     assert f"  {images / 'face_00011.jpg'}\n" in captured.out and f"  {images / 'face_00020.jpg'}\n" in captured.out

@@ -366,7 +366,7 @@ def run_train(args):
         clf.fit(frame[[args.image_column]], y, sample_weight=weights)
     skipped = list(getattr(clf, "skipped_images_", []))
     if skipped:
-        warn(f"left out {len(skipped)} of {len(paths)} image files that cannot be read (missing, empty, "
+        warn(f"left out {len(skipped)} of the {len(paths)} image files that cannot be read (missing, empty, "
              f"truncated or not an image): {show_items(skipped)}; all are listed on stdout.")
         _say(f"Left out {_plural(len(skipped), 'unreadable image file')}:")
         for path in skipped:
@@ -460,7 +460,7 @@ def run_predict(args):
         problems = pd.DataFrame({"filename": names[bad], "problem": [_problem(p) for p in paths[bad]]})
         _atomic.write_csv(problems, listed)
         if bad.any():
-            warn(f"{int(bad.sum())} of {len(paths)} image files cannot be read and have no prediction: "
+            warn(f"{int(bad.sum())} of the {len(paths)} image files cannot be read and have no prediction: "
                  f"{show_items(names[bad])}; they are listed in {listed}.")
     _check_predictions(proba, threshold)
     return 0
