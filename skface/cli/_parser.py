@@ -37,8 +37,9 @@ exit status: 0 success, 1 data error (one line 'skface: error: ...' on stderr),
 
 
 def _pixels(size):
-    height, width = size
-    return str(height) if height == width else f"{height},{width}"
+    # the estimator takes an int or a (height, width) pair
+    height, width = (size, size) if isinstance(size, int) else size
+    return str(height) if height == width else f"{height}x{width}"
 
 
 def _add_model_options(parser, *, patience=None):
