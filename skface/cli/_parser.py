@@ -202,7 +202,8 @@ def build_parser():
     _add_on_bad_image(train, "leaves them out of training and lists them")
     train.add_argument("--checkpoint-dir", metavar="DIR",
                        help="save a checkpoint to DIR after every epoch; if the run is interrupted, "
-                            "the same command resumes it after the last completed epoch")
+                            "the same command resumes it after the last completed epoch (give "
+                            "--random-state too, so that it holds out the same validation images)")
     _add_model_options(train)
     train.add_argument("--model", required=True, type=_types.keras_path, metavar="OUT.keras",
                        help="where to save the trained model (a .keras file)")
