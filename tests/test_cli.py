@@ -788,3 +788,26 @@ def test_misclassified_faces_are_listed_with_their_probability(tmp_path):
     assert "<th>P(+1)</th>" in table and "<th>P(wrong label)</th>" in table
     # the 10 positives, each given P(+1) = 0.2, so P(wrong label) = 0.8
     assert table.count("<td>0.200</td>") == 10 and table.count("<td>0.800</td>") == 10
+
+
+def test_train_resumes_an_interrupted_run(data, tmp_path, monkeypatch, capsys):
+    import keras
+
+    from skface import load
+
+    class Interrupt(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            if epoch == 1:
+                raise KeyboardInterrupt  # as Ctrl-C once the first epoch is saved
+
+    build = _commands._estimator
+    monkeypatch.setattr(_commands, "_estimator", lambda args, **params: build(args, callbacks=[Interrupt()], **params))
+    checkpoints, model = tmp_path / "checkpoints", tmp_path / "m.keras"
+    # two epochs (the last --epochs wins), interrupted after the first
+    argv = ["train", "--csv", data, *TINY, "--epochs", "2", "--checkpoint-dir", str(checkpoints), "--model", str(model)]
+    assert main(argv) == 130
+    assert capsys.readouterr().err.strip() == "skface: interrupted"
+    assert (checkpoints / "checkpoint.keras").is_file() and not model.exists()
+    monkeypatch.undo()
+    assert main(argv) == 0  # the same command: the epoch left, not two more
+    assert len(load(model).history_["loss"]) == 2
