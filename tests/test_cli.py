@@ -12,8 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from skface import cli
-from skface.cli import main
+from skface.cli import _commands, _library, main
 from skface.datasets import write_faces
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -103,10 +102,64 @@ def test_pyproject_declares_the_console_script():
     assert '[project.scripts]\nskface = "skface.cli:main"' in text
 
 
-def test_backbones_match_the_classifier():
-    from skface import _model
+def test_library_names_and_defaults_are_read_not_copied():
+    import inspect
 
-    assert set(cli.BACKBONES) == {"cnn", *_model.BACKBONES}
+    from skface import FaceCNNClassifier, _model, _validation
+
+    assert _library.backbones() == ("cnn", *_model.BACKBONES)
+    assert _library.image_suffixes() == _validation.IMAGE_SUFFIXES
+    signature = inspect.signature(FaceCNNClassifier).parameters
+    defaults = _library.estimator_defaults()
+    assert defaults == {n: p.default for n, p in signature.items() if p.default is not inspect.Parameter.empty}
+
+
+def test_library_values_fall_back_to_an_import(monkeypatch):
+    # a value that is not a literal (or a source that cannot be read) is imported instead
+    def unreadable(module):
+        raise OSError("no source")
+
+    monkeypatch.setattr(_library, "_tree", unreadable)
+    _library.estimator_defaults.cache_clear()
+    try:
+        assert _library.constant("skface._validation", "IMAGE_SUFFIXES")[0] == ".jpg"
+        assert _library.estimator_defaults()["backbone"] == "cnn"
+    finally:
+        _library.estimator_defaults.cache_clear()
+
+
+def test_options_not_given_are_left_to_the_estimator():
+    from skface import FaceCNNClassifier
+    from skface.cli._parser import build_parser
+
+    defaults = FaceCNNClassifier().get_params()
+    args = build_parser().parse_args(["train", "--csv", "d.csv", "--model", "m.keras", "--epochs", "3"])
+    assert _library.given(args.epochs) and args.epochs == 3
+    assert not _library.given(args.batch_size) and _library.resolve(args.batch_size) == defaults["batch_size"]
+    assert str(args.filters) == ",".join(map(str, defaults["filters"]))
+
+
+def test_the_demo_waits_longer_than_the_reference():
+    from skface.cli._parser import DEMO_PATIENCE, build_parser
+
+    args = build_parser().parse_args(["demo"])
+    assert args.n_iter_no_change == DEMO_PATIENCE > _library.estimator_defaults()["n_iter_no_change"]
+    assert not _library.given(build_parser().parse_args(["train", "--csv", "d", "--model", "m.keras"]).n_iter_no_change)
+
+
+def test_help_shows_the_estimators_defaults(capsys):
+    from skface import FaceCNNClassifier
+
+    defaults = FaceCNNClassifier().get_params()
+    assert main(["train", "--help"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert f"--epochs N at most N epochs; early stopping on the validation loss may stop sooner (default: " \
+           f"{defaults['epochs']})" in out
+    assert f"(default: {','.join(map(str, defaults['filters']))})" in out
+    assert "{" + ",".join(_library.backbones()) + "}" in out
+    assert main(["predict", "--help"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert ", ".join(_library.image_suffixes()) in out and ".webp" in out
 
 
 @pytest.mark.parametrize(
@@ -136,6 +189,14 @@ def test_backbones_match_the_classifier():
         (["demo", "--image-size", "4"], "argument --image-size: expected an integer >= 8"),
         (["demo", "--weights", "none"], "'none' would train the same model twice"),
         (["demo", "--n-samples", "20"], "argument --n-samples: 20 faces are too few"),
+        (["train", "--csv", "d.csv", "--split", "test", "--model", "m.keras"],
+         "argument --split: only with --celeba; a --csv file lists its images itself"),
+        (["evaluate", "--model", "m.keras", "--csv", "d.csv", "--split", "all", "--report", "r"],
+         "argument --split: only with --celeba"),
+        (["train", "--csv", "d.csv", "--model", "m.keras", "--on-bad-image", "ignore"],
+         "argument --on-bad-image: invalid choice: 'ignore' (choose from 'raise', 'skip')"),
+        (["train", "--csv", "d.csv", "--model", "m.keras", "--learning-rate", "0"],
+         "argument --learning-rate: expected a positive number such as 0.001, got '0'"),
     ],
 )
 def test_usage_errors_exit_2(argv, message, capsys):
@@ -171,6 +232,41 @@ def test_missing_image_exits_1_naming_it(data, tmp_path, capsys):
     line = _error_line(capsys)
     assert "1 of the 48 image files listed in labels.csv do not exist" in line
     assert "face_gone.jpg" in line
+    assert line.endswith("Pass --image-dir if the paths are relative to another folder.")  # not image_dir=
+
+
+@pytest.mark.parametrize(
+    "write, message",
+    [
+        (lambda path: path.write_text("filename,gender,class\n"), "--csv {csv!r} has a header but no rows."),
+        (lambda path: path.write_text("name,gender,class\na.jpg,1,0\n"),
+         "its columns are ['name', 'gender', 'class']. Name the column of image paths with --image-column."),
+    ],
+)
+def test_library_messages_name_the_options(write, message, tmp_path, capsys):
+    csv = tmp_path / "labels.csv"
+    write(csv)
+    assert main(["train", "--csv", str(csv), "--model", str(tmp_path / "m.keras")]) == 1
+    assert _error_line(capsys).endswith(message.format(csv=str(csv)))
+
+
+@pytest.mark.parametrize(
+    "message, expected",
+    [
+        ("weights has no entry for the groups [-1] of sensitive_features.",
+         "--weights has no entry for the groups [-1] of the --sensitive column."),
+        ("on_bad_image='skip' left no image to train on", "--on-bad-image 'skip' left no image to train on"),
+        ("Use the same image_size, or image_size=(16, 16).", "Use the same --image-size, or --image-size (16, 16)."),
+        ("Try a larger epochs=, or n_iter_no_change= so.", "Try a larger --epochs, or --n-iter-no-change so."),
+        # English words stay words: only "weights=" or a message that opens with the name is the option
+        ("the backbone's weights file and the epochs run", "the backbone's weights file and the epochs run"),
+        ("sample_weight is all zeros; X['image_dir'] too", "sample_weight is all zeros; X['image_dir'] too"),
+    ],
+)
+def test_speak_options(message, expected):
+    from skface.cli._messages import speak_options
+
+    assert speak_options(message) == expected
 
 
 def test_missing_output_folder_fails_before_training(data, tmp_path, capsys):
@@ -199,7 +295,16 @@ def test_bad_csv_exits_1(change, message, data, tmp_path, capsys):
 def test_bad_weights_group_exits_1(data, tmp_path, capsys):
     argv = ["train", "--csv", data, "--weights", "0=1,1=0.1", *TINY, "--model", str(tmp_path / "m.keras")]
     assert main(argv) == 1
-    assert "weights has no entry for the groups [-1]" in _error_line(capsys)
+    assert "--weights has no entry for the groups [-1] of the --sensitive column" in _error_line(capsys)
+
+
+def test_weights_by_name_say_which_groups_the_column_holds(data, tmp_path, capsys):
+    argv = ["train", "--csv", data, "--weights", "women=1", *TINY, "--model", str(tmp_path / "m.keras")]
+    assert main(argv) == 1
+    assert _error_line(capsys) == (
+        "skface: error: --weights has no entry for the groups [1, -1] of the --sensitive column; the mapping "
+        "covers ['women'] and the groups are [-1, 1]. Give every group a weight."
+    )
 
 
 def test_missing_model_exits_1(data, tmp_path, capsys):
@@ -235,13 +340,48 @@ def test_undecodable_image_exits_1_naming_it(model, data, tmp_path, capsys):
     assert not (tmp_path / "p.csv").exists()
 
 
-def test_a_bug_is_not_hidden(monkeypatch, tmp_path):
+@pytest.mark.parametrize("error", [KeyError("filename"), AttributeError("no attribute"), RuntimeError("bug")])
+def test_a_bug_is_not_hidden(error, monkeypatch, tmp_path):
     def broken(args):
-        raise ValueError("a bug outside skface's validation")
+        raise error
 
-    monkeypatch.setattr(cli, "_run_predict", broken)
-    with pytest.raises(ValueError, match="a bug outside"):
+    monkeypatch.setattr(_commands, "run_predict", broken)
+    with pytest.raises(type(error)):
         main(["predict", "--model", "m.keras", "--images", str(tmp_path), "--output", "p.csv"])
+
+
+@pytest.mark.parametrize("error", [
+    ValueError("bad value"), TypeError("bad type"), FileNotFoundError("no file"), PermissionError("read-only"),
+    pd.errors.ParserError("Error tokenizing data"), pd.errors.EmptyDataError("No columns to parse"),
+    UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte"),
+])
+def test_user_errors_are_recognised_by_type(error, monkeypatch, tmp_path, capsys):
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    def raising(args):
+        raise error
+
+    monkeypatch.setattr(_commands, "run_predict", raising)
+    assert main(["predict", "--model", "m.keras", "--images", str(tmp_path), "--output", "p.csv"]) == 1
+    assert _error_line(capsys).startswith("skface: error: ")
+    assert issubclass(InvalidParameterError, ValueError)  # scikit-learn's parameter errors count too
+
+
+def test_a_corrupt_image_is_one_line_on_stderr(model, data, tmp_path):
+    """No TensorFlow log lines (cuInit, Local rendezvous, [[{{node ...}}]]) around the error."""
+    images = tmp_path / "images"
+    shutil.copytree(os.path.dirname(data), images)
+    (images / "face_00007.jpg").write_bytes(b"this is not a JPEG")
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}  # the command's own default
+    result = subprocess.run(
+        [sys.executable, "-m", "skface", "predict", "--model", model, "--images", str(images),
+         "--output", str(tmp_path / "p.csv")],
+        capture_output=True, text=True, cwd=tmp_path, env={**env, "PYTHONPATH": ROOT},
+    )
+    assert result.returncode == 1
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("skface: error: 1 of the 48 image files cannot be decoded:")
 
 
 def test_python_m_skface_exit_status(tmp_path):
@@ -265,6 +405,8 @@ def test_train_saves_a_model(model):
     assert clf.get_params()["filters"] == (4, 8)
     assert len(clf.history_["loss"]) == 1
     assert not [f for f in os.listdir(os.path.dirname(model)) if f.startswith(".skface-")]
+    assert "checked 46 image files: all can be read" in TRAIN_OUTPUT[model]  # after undersampling
+    assert "Trained 1 epoch in" in TRAIN_OUTPUT[model]  # not "1 epochs"
 
 
 def test_train_reports_weights_and_balance(model):
@@ -296,6 +438,68 @@ def test_predict_images_folder(model, data, tmp_path):
     proba = clf.predict_proba([os.path.join(image_dir, f) for f in expected])[:, 1]
     assert frame["label"].tolist() == np.where(proba > 0.5, 1, -1).tolist()
     assert sorted(os.listdir(tmp_path)) == ["predictions.csv"]  # no temporary file left
+
+
+def test_predictions_get_the_usual_file_mode(model, data, tmp_path):
+    old = os.umask(0o022)
+    try:
+        out = tmp_path / "p.csv"
+        assert main(["predict", "--model", model, "--csv", data, "--output", str(out)]) == 0
+    finally:
+        os.umask(old)
+    assert oct(os.stat(out).st_mode & 0o777) == oct(0o644)  # as open(path, "w") makes it, not 0600
+
+
+def test_predict_proba_column(model, data, tmp_path):
+    from skface import load
+
+    out = tmp_path / "p.csv"
+    assert main(["predict", "--model", model, "--csv", data, "--output", str(out), "--proba"]) == 0
+    frame = pd.read_csv(out)
+    assert list(frame.columns) == ["filename", "label", "probability"]
+    paths = [os.path.join(os.path.dirname(data), f) for f in frame["filename"]]
+    np.testing.assert_allclose(frame["probability"], load(model).predict_proba(paths)[:, 1], atol=1e-6)
+    assert frame["label"].tolist() == np.where(frame["probability"] > 0.5, 1, -1).tolist()
+
+
+def test_predict_skips_unreadable_files(model, data, tmp_path, capsys):
+    frame = pd.read_csv(data)
+    images = tmp_path / "images"
+    shutil.copytree(os.path.dirname(data), images)
+    (images / frame["filename"][2]).write_bytes(b"not a JPEG")
+    (images / frame["filename"][5]).write_bytes(b"")
+    os.remove(images / frame["filename"][9])
+    out = tmp_path / "p.csv"
+    argv = ["predict", "--model", model, "--csv", str(images / "labels.csv"), "--output", str(out)]
+    assert main(argv) == 1  # the default refuses, as before
+    assert "do not exist" in _error_line(capsys)
+    assert main([*argv, "--on-bad-image", "skip"]) == 0
+    err = capsys.readouterr().err.strip().splitlines()
+    listed = tmp_path / "p.unreadable.csv"
+    assert err[0] == (
+        f"skface: warning: 3 of the 48 image files cannot be read and have no prediction: "
+        f"{[frame['filename'][i] for i in (2, 5, 9)]}; they are listed in {listed}.".replace('"', "'")
+    )
+    predictions = pd.read_csv(out)
+    assert predictions["filename"].tolist() == frame["filename"].drop([2, 5, 9]).tolist()
+    problems = pd.read_csv(listed)
+    assert problems.to_dict("list") == {
+        "filename": [frame["filename"][i] for i in (2, 5, 9)],
+        "problem": ["cannot be decoded", "empty", "missing"],
+    }
+    # a run without bad files leaves an empty list, not the last run's
+    assert main(["predict", "--model", model, "--csv", data, "--output", str(out), "--on-bad-image", "skip"]) == 0
+    assert len(pd.read_csv(listed)) == 0
+
+
+def test_predict_warns_about_one_class_for_every_image(model, data, tmp_path, capsys):
+    argv = ["predict", "--model", model, "--csv", data, "--output", str(tmp_path / "p.csv"), "--threshold", "0"]
+    assert main(argv) == 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert err[0].startswith("skface: warning: The model predicts 1 for all 48 images, with probabilities of class 1 "
+                             "between")
+    assert "Try training longer (a larger --epochs, or a larger --n-iter-no-change" in err[0]
 
 
 @pytest.mark.parametrize("threshold, label", [("0", 1), ("1", -1)])
@@ -338,8 +542,19 @@ def test_evaluate_prints_metrics_and_writes_report(evaluated):
     assert any(s.startswith("fairness_") for s in sources)
     text = open(os.path.join(report, "report.html"), encoding="utf-8").read()
     for section in ("Training curves", "Metrics per group", "Confusion matrices per group",
-                    "Most confidently misclassified faces", "Data", "Parameters"):
+                    "Misclassified faces, most confident first", "Data", "Parameters"):
         assert f"<h2>{section}</h2>" in text
+
+
+def test_evaluate_shows_the_majority_baseline(evaluated, data):
+    report, printed = evaluated
+    share = (pd.read_csv(data)["class"] == 0).mean()
+    assert share > 0.5  # so the baseline always predicts -1
+    row = next(line for line in printed.splitlines() if line.startswith("majority class (always -1)"))
+    assert row.split()[-2] == f"{share:.3f}"  # its accuracy: the share of the majority label
+    text = open(os.path.join(report, "report.html"), encoding="utf-8").read()
+    assert "<td>majority class (always -1)</td>" in text
+    assert 'class="best"' not in text  # one model: nothing to rank
 
 
 def test_evaluate_fair_metric_is_the_models(evaluated, model, data):
@@ -366,8 +581,10 @@ def test_demo(demo, capsys):
     out, argv = demo
     assert main(argv) == 0
     printed = capsys.readouterr().out
-    for row in ("unweighted", "weighted", "weighted + thresholds", "Fair_Metric", "women (-1)", "men (1)"):
+    for row in ("unweighted", "weighted", "weighted + thresholds", "Fair_Metric", "women (-1)", "men (1)",
+                "majority class (always -1)"):
         assert row in printed
+    assert "  1 epoch, " in printed  # not "1 epochs"
     predictions = pd.read_csv(os.path.join(out, "predictions.csv"))
     test = pd.read_csv(os.path.join(out, "faces", "test.csv"))
     assert list(predictions.columns) == ["filename", "label"]
@@ -462,4 +679,135 @@ def test_missing_celeba_exits_1(tmp_path, capsys):
     root = str(tmp_path / "celeba")
     assert main(["train", "--celeba", root, "--model", str(tmp_path / "m.keras")]) == 1
     line = _error_line(capsys)
-    assert f"root {root!r} does not exist" in line and "CelebA is not downloaded by skface" in line
+    assert f"--celeba {root!r} does not exist" in line and "CelebA is not downloaded by skface" in line
+
+
+def test_train_celeba(data, tmp_path, capsys):
+    _fake_celeba(tmp_path / "celeba", data)
+    model = tmp_path / "m.keras"
+    argv = ["train", "--celeba", str(tmp_path / "celeba"), *TINY, "--model", str(model)]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "Training on 24 images from CelebA at" in out and "(train split)" in out
+    assert model.is_file()
+
+
+# ------------------------------------------------------- train: bad images, resuming
+def test_train_finds_a_corrupt_file_before_training(data, tmp_path, capsys):
+    images = tmp_path / "images"
+    shutil.copytree(os.path.dirname(data), images)
+    (images / "face_00011.jpg").write_bytes(b"GIF89a truncated")
+    argv = ["train", "--csv", str(images / "labels.csv"), *TINY, "--model", str(tmp_path / "m.keras")]
+    assert main(argv) == 1
+    captured = capsys.readouterr()
+    assert "Training on 48 images" in captured.out and "Trained" not in captured.out
+    assert "1 of the 48 image files cannot be decoded" in captured.err and "face_00011.jpg" in captured.err
+
+
+def test_train_skips_unreadable_files(data, tmp_path, capsys):
+    images = tmp_path / "images"
+    shutil.copytree(os.path.dirname(data), images)
+    (images / "face_00011.jpg").write_bytes(b"not a JPEG")
+    os.remove(images / "face_00020.jpg")
+    model = tmp_path / "m.keras"
+    argv = ["train", "--csv", str(images / "labels.csv"), *TINY, "--on-bad-image", "skip", "--model", str(model)]
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    err = captured.err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(
+        "skface: warning: left out 2 of the 48 image files that cannot be read (missing, empty, truncated or not an "
+        "image):")
+    assert "Left out 2 unreadable image files:\n" in captured.out
+    assert f"  {images / 'face_00011.jpg'}\n" in captured.out and f"  {images / 'face_00020.jpg'}\n" in captured.out
+    assert model.is_file()
+
+
+def test_train_checkpoint_dir_resumes_with_the_same_command(data, tmp_path, capsys):
+    from skface import load
+
+    checkpoints = tmp_path / "checkpoints"
+    argv = ["train", "--csv", data, *TINY, "--checkpoint-dir", str(checkpoints), "--model", str(tmp_path / "m.keras")]
+    assert main(argv) == 0
+    assert (checkpoints / "checkpoint.keras").is_file()
+    assert f"checkpoint after every epoch in {checkpoints}" in capsys.readouterr().out
+    # the same command again continues from the checkpoint (warm_start=True)
+    assert main(argv) == 0
+    assert len(load(tmp_path / "m.keras").history_["loss"]) == 2
+
+
+# ------------------------------------------------------------- evaluate: labels
+@pytest.mark.parametrize("label, missing, value", [(0, "positive", "-1 (class 0)"), (1, "negative", "+1 (class 1)")])
+def test_evaluate_needs_both_labels(label, missing, value, model, data, tmp_path, capsys):
+    csv = tmp_path / "one.csv"
+    pd.read_csv(data).assign(**{"class": label}).to_csv(csv, index=False)
+    argv = ["evaluate", "--model", model, "--csv", str(csv), "--image-dir", os.path.dirname(data),
+            "--report", str(tmp_path / "r")]
+    assert main(argv) == 1
+    assert _error_line(capsys) == (
+        f"skface: error: column 'class' of {str(csv)!r} has no {missing} label: all 48 images are {value}. "
+        "Evaluating compares predictions with both labels (true and false positive rates, ROC AUC); check "
+        "--label, or evaluate on data that holds both."
+    )
+
+
+# ------------------------------------------------------- the report and the baseline
+def _report_of(tmp_path, y_preds):
+    from skface.cli._html_report import ModelResult, write_report
+
+    rng = np.random.default_rng(0)
+    y = np.where(np.arange(40) % 4 == 0, 1, -1)  # 25 % positives: the baseline scores 0.75
+    groups = np.tile([-1, 1], 20)
+    results = [ModelResult(name, y_pred, np.where(y_pred == 1, 0.8, 0.2)) for name, y_pred in y_preds.items()]
+    page = write_report(tmp_path, title="t", y_true=y, sensitive_features=groups, results=results,
+                        images=rng.integers(0, 255, (40, 16, 16, 3), dtype=np.uint8))
+    return open(page, encoding="utf-8").read(), y
+
+
+def test_no_model_at_or_below_the_baseline_is_marked_best(tmp_path):
+    text, _ = _report_of(tmp_path, {"always -1": np.full(40, -1), "always +1": np.full(40, 1)})
+    assert "<td>majority class (always -1)</td>" in text
+    assert 'class="best"' not in text
+    assert 'id="below-baseline"' in text and "always -1, always +1" in text
+
+
+def test_the_best_model_above_the_baseline_is_marked(tmp_path):
+    y = np.where(np.arange(40) % 4 == 0, 1, -1)
+    good = y.copy()
+    good[:2] *= -1  # 38 of 40 right
+    text, _ = _report_of(tmp_path, {"majority-like": np.full(40, -1), "good": good})
+    summary = text.split('<table id="summary">')[1].split("</table>")[0]
+    row = next(r for r in summary.split("<tr>") if r.startswith("<td>good</td>"))
+    assert '<td class="best">' in row and summary.count('class="best"') == 1
+    assert "majority-like" in text.split('id="below-baseline"')[1].split("</p>")[0]
+
+
+def test_misclassified_faces_are_listed_with_their_probability(tmp_path):
+    text, _ = _report_of(tmp_path, {"always -1": np.full(40, -1)})
+    assert "<h2>Misclassified faces, most confident first</h2>" in text
+    table = text.split('<table id="misclassified">')[1].split("</table>")[0]
+    assert "<th>P(+1)</th>" in table and "<th>P(wrong label)</th>" in table
+    # the 10 positives, each given P(+1) = 0.2, so P(wrong label) = 0.8
+    assert table.count("<td>0.200</td>") == 10 and table.count("<td>0.800</td>") == 10
+
+
+def test_train_resumes_an_interrupted_run(data, tmp_path, monkeypatch, capsys):
+    import keras
+
+    from skface import load
+
+    class Interrupt(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            if epoch == 1:
+                raise KeyboardInterrupt  # as Ctrl-C once the first epoch is saved
+
+    build = _commands._estimator
+    monkeypatch.setattr(_commands, "_estimator", lambda args, **params: build(args, callbacks=[Interrupt()], **params))
+    checkpoints, model = tmp_path / "checkpoints", tmp_path / "m.keras"
+    # two epochs (the last --epochs wins), interrupted after the first
+    argv = ["train", "--csv", data, *TINY, "--epochs", "2", "--checkpoint-dir", str(checkpoints), "--model", str(model)]
+    assert main(argv) == 130
+    assert capsys.readouterr().err.strip() == "skface: interrupted"
+    assert (checkpoints / "checkpoint.keras").is_file() and not model.exists()
+    monkeypatch.undo()
+    assert main(argv) == 0  # the same command: the epoch left, not two more
+    assert len(load(model).history_["loss"]) == 2

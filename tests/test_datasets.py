@@ -554,3 +554,26 @@ def test_import_is_light():
     code = "import sys, skface.datasets; print('tensorflow' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+# ------------------------------------------- missing files left to the reader
+def test_load_faces_on_missing_keep(tmp_path):
+    csv_path = write_faces(tmp_path, 6, image_size=16, random_state=0)
+    os.remove(tmp_path / "face_00002.jpg")
+    (tmp_path / "face_00004.jpg").write_bytes(b"")
+    with pytest.raises(FileNotFoundError, match="1 of the 6 image files listed in labels.csv do not exist"):
+        load_faces(csv_path)
+    frame = load_faces(csv_path, on_missing="keep")
+    assert len(frame) == 6 and frame["filename"].iloc[2] == str(tmp_path / "face_00002.jpg")
+    with pytest.raises(ValueError, match=re.escape("on_missing='skip' is not accepted; accepted: ['raise', 'keep'].")):
+        load_faces(csv_path, on_missing="skip")
+
+
+def test_load_celeba_on_missing_keep(tmp_path):
+    root = _fake_celeba_csv(tmp_path / "celeba")
+    os.remove(root / "img_align_celeba" / "img_align_celeba" / "000004.jpg")
+    with pytest.raises(FileNotFoundError, match="do not exist"):
+        load_celeba(root)
+    assert len(load_celeba(root, on_missing="keep")) == 6
+    with pytest.raises(ValueError, match=re.escape("on_missing='drop' is not accepted")):
+        load_celeba(root, on_missing="drop")

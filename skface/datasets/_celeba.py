@@ -127,7 +127,7 @@ def _check_split(split):
     return codes
 
 
-def load_celeba(root, *, target=("Blond_Hair", "Eyeglasses"), sensitive="Male", split=None):
+def load_celeba(root, *, target=("Blond_Hair", "Eyeglasses"), sensitive="Male", split=None, on_missing="raise"):
     """Read a local copy of CelebA as a DataFrame ready for ``FaceCNNClassifier``.
 
     Nothing is downloaded. ``root`` must hold the aligned images and the
@@ -157,6 +157,10 @@ def load_celeba(root, *, target=("Blond_Hair", "Eyeglasses"), sensitive="Male", 
         or a list such as ``["train", "valid"]``. None returns every image;
         then the partition file is optional (``split`` is missing where it
         is absent).
+    on_missing : {"raise", "keep"}, default="raise"
+        "raise" refuses missing and empty image files up front. "keep" keeps
+        their rows, for a reader that leaves unreadable files out itself and
+        says which, such as ``FaceCNNClassifier(on_bad_image="skip")``.
 
     Returns
     -------
@@ -173,8 +177,8 @@ def load_celeba(root, *, target=("Blond_Hair", "Eyeglasses"), sensitive="Male", 
         (when ``split`` is given) or some images are missing; the message
         says where CelebA can be obtained.
     ValueError
-        If ``target``, ``sensitive`` or ``split`` are not valid, or a file is
-        not in either layout.
+        If ``target``, ``sensitive``, ``split`` or ``on_missing`` are not
+        valid, or a file is not in either layout.
 
     See Also
     --------
@@ -205,6 +209,8 @@ def load_celeba(root, *, target=("Blond_Hair", "Eyeglasses"), sensitive="Male", 
     0      -1      1           1     0
     1       1      0           0     1
     """
+    if on_missing not in ("raise", "keep"):
+        raise ValueError(f"on_missing={on_missing!r} is not accepted; accepted: ['raise', 'keep'].")
     root = os.path.abspath(os.path.expanduser(os.fspath(root)))
     if not os.path.isdir(root):
         raise FileNotFoundError(
@@ -266,5 +272,6 @@ def load_celeba(root, *, target=("Blond_Hair", "Eyeglasses"), sensitive="Male", 
         under=image_dir,
         hint=CELEBA_SOURCES,
         error=FileNotFoundError,
+        allow_missing=on_missing == "keep",
     )
     return frame

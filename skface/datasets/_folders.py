@@ -8,13 +8,17 @@ from .._validation import check_files, show_items
 
 __all__ = ["load_faces"]
 
-def load_faces(csv_path, image_dir=None, *, image_column="filename"):
+#: what ``on_missing`` accepts
+_ON_MISSING = ("raise", "keep")
+
+
+def load_faces(csv_path, image_dir=None, *, image_column="filename", on_missing="raise"):
     """Read a CSV of face images and return it with absolute image paths.
 
     The CSV has one row per image, e.g. in the reference layout written by
     :func:`write_faces`: ``filename,gender,class``. Paths in ``image_column``
     are relative to ``image_dir`` (by default the CSV's folder) unless they
-    are absolute. Every listed image must exist.
+    are absolute. Every listed image must exist, unless ``on_missing="keep"``.
 
     Parameters
     ----------
@@ -24,6 +28,10 @@ def load_faces(csv_path, image_dir=None, *, image_column="filename"):
         Folder the image paths are relative to; the CSV's folder by default.
     image_column : str, default="filename"
         Column of the CSV holding the image paths.
+    on_missing : {"raise", "keep"}, default="raise"
+        "raise" refuses missing and empty image files up front. "keep" keeps
+        their rows, for a reader that leaves unreadable files out itself and
+        says which, such as ``FaceCNNClassifier(on_bad_image="skip")``.
 
     Returns
     -------
@@ -37,7 +45,8 @@ def load_faces(csv_path, image_dir=None, *, image_column="filename"):
         If the CSV, the image folder or some images do not exist (the message
         says how many images are missing and names the first ones).
     ValueError
-        If the CSV has no ``image_column`` or no rows.
+        If the CSV has no ``image_column`` or no rows, or ``on_missing`` is
+        not one of the accepted values.
 
     See Also
     --------
@@ -55,6 +64,8 @@ def load_faces(csv_path, image_dir=None, *, image_column="filename"):
     >>> bool(frame["filename"].str.endswith(".jpg").all())
     True
     """
+    if on_missing not in _ON_MISSING:
+        raise ValueError(f"on_missing={on_missing!r} is not accepted; accepted: {show_items(_ON_MISSING)}.")
     csv_path = os.path.abspath(os.fspath(csv_path))
     if not os.path.isfile(csv_path):
         raise FileNotFoundError(f"csv_path {csv_path!r} does not exist or is not a file.")
@@ -96,6 +107,7 @@ def load_faces(csv_path, image_dir=None, *, image_column="filename"):
         under=image_dir,
         hint="Pass image_dir= if the paths are relative to another folder.",
         error=FileNotFoundError,
+        allow_missing=on_missing == "keep",
     )
     frame = frame.copy()
     frame[image_column] = paths

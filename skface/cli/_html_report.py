@@ -1,6 +1,7 @@
-"""The HTML report of a run: one folder with ``report.html`` and the PNGs it shows.
+"""The HTML report of ``skface demo`` and ``skface evaluate``: ``report.html`` and its PNGs.
 
-Used by the command line (``skface demo`` and ``skface evaluate``). The page
+Not to be confused with :func:`skface.fairness.fairness_report`, the
+per-group audit (a fairlearn ``MetricFrame``) that this page shows. The page
 is self-contained: the figures are PNG files beside it, linked by relative
 names, with inline CSS and no script, font or anything else from the
 network, so the folder can be zipped, mailed and opened anywhere.
@@ -8,6 +9,11 @@ network, so the folder can be zipped, mailed and opened anywhere.
 Figures are drawn with matplotlib's object API (``Figure`` on the Agg
 canvas), never through pyplot, so building a report leaves no global state
 behind and works without a display.
+
+Labels are -1/1 throughout (the reference's prediction labels); the CSVs a
+run reads may hold them as class 0/1. Every model is shown next to the
+majority-class baseline (always the most frequent label), and no model at or
+below its accuracy is marked best.
 """
 
 import html
@@ -18,9 +24,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ._atomic import atomic_path
+from .._atomic import atomic_path, write_text
 
-__all__ = ["ModelResult", "write_report", "group_label"]
+__all__ = ["ModelResult", "majority_baseline", "best_model", "summary_table", "write_report", "group_label"]
 
 _GRID = 16  # misclassified faces shown at most
 _DPI = 100
@@ -36,8 +42,8 @@ class ModelResult:
         Shown in tables and figure titles, e.g. ``"weighted"``.
     y_pred : ndarray of shape (n,)
         Predicted labels, -1/1.
-    proba : ndarray of shape (n,)
-        Probability of class 1.
+    proba : ndarray of shape (n,) or None
+        Probability of label 1; None for a model without one (the baseline).
     history : dict of list or None
         Keras history (``loss``, ``accuracy``, ``val_loss``, ``val_accuracy``);
         None draws no training curves for this model.
@@ -47,10 +53,34 @@ class ModelResult:
 
     name: str
     y_pred: np.ndarray
-    proba: np.ndarray
+    proba: np.ndarray | None
     history: dict | None = None
     note: str = ""
     frame: object = field(default=None, repr=False)  # fairlearn MetricFrame, filled in
+
+
+def majority_baseline(y_true):
+    """The model that always predicts the most frequent label of ``y_true`` (-1 on a tie).
+
+    Its accuracy is the share of that label: a model no more accurate has
+    learned nothing but the label balance.
+    """
+    y_true = np.asarray(y_true)
+    label = 1 if (y_true == 1).sum() > (y_true != 1).sum() else -1
+    return ModelResult(
+        f"majority class (always {label:+d})", np.full(len(y_true), label), None, None,
+        f"the baseline: predicts {label:+d}, the most frequent label of these data, for every face",
+    )
+
+
+def best_model(results, baseline):
+    """The result with the highest Fair_Metric among those more accurate than
+    ``baseline``, or None when none is (or there is only one model to compare)."""
+    floor = float(baseline.frame.overall["accuracy"])
+    above = [r for r in results if float(r.frame.overall["accuracy"]) > floor]
+    if len(results) < 2 or not above:
+        return None
+    return max(above, key=lambda r: float(r.frame.fair_metric))
 
 
 def group_label(column, group, *, short=False):
@@ -151,7 +181,9 @@ def _load_thumbnail(image):
     """An (H, W, 3) uint8 array from an array or an image path."""
     if isinstance(image, np.ndarray):
         array = image if image.dtype == np.uint8 else (np.clip(image, 0, 1) * 255).astype(np.uint8)
-        return array if array.ndim == 3 and array.shape[-1] == 3 else np.repeat(array.reshape(array.shape[:2] + (1,)), 3, -1)
+        if array.ndim == 3 and array.shape[-1] == 3:
+            return array
+        return np.repeat(array.reshape(array.shape[:2] + (1,)), 3, -1)
     from PIL import Image
 
     with Image.open(image) as im:
@@ -192,8 +224,22 @@ def _plot_misclassified(images, y_true, result, groups_arr, column, filenames):
             f"P(+1)={result.proba[i]:.2f}, {group}",
             fontsize=7,
         )
-    fig.suptitle(f"Most confidently misclassified test faces: {result.name}")
+    fig.suptitle(f"Misclassified faces, most confident first: {result.name}")
     return fig
+
+
+def _misclassified_table(y_true, result, groups_arr, column, filenames):
+    """The faces of misclassified.png, in its order, with their probabilities."""
+    worst = _worst_errors(y_true, result)
+    names = [os.path.basename(str(filenames[i])) if filenames is not None else f"#{i}" for i in worst]
+    table = pd.DataFrame({
+        "group": [group_label(column, groups_arr[i], short=True) for i in worst],
+        "true": [f"{int(y_true[i]):+d}" for i in worst],
+        "predicted": [f"{int(result.y_pred[i]):+d}" for i in worst],
+        "P(+1)": result.proba[worst].astype(float),
+        "P(wrong label)": np.where(y_true[worst] == 1, 1 - result.proba[worst], result.proba[worst]).astype(float),
+    }, index=pd.Index(names, name="face"))
+    return table
 
 
 # --------------------------------------------------------------------- html
@@ -218,11 +264,9 @@ def _e(value):
     return html.escape(str(value), quote=True)
 
 
-def _table(frame, *, table_id=None, best_column=None):
-    """A DataFrame as an escaped HTML table (index as the first column)."""
-    best = None
-    if best_column is not None and best_column in frame.columns and len(frame) > 1:
-        best = frame[best_column].astype(float).idxmax()
+def _table(frame, *, table_id=None, best=None, best_column=None):
+    """A DataFrame as an escaped HTML table (index as the first column); the
+    cell of row ``best`` in ``best_column`` is bold."""
     head = "".join(f"<th>{_e(c)}</th>" for c in [frame.index.name or ""] + list(frame.columns))
     rows = []
     for r, index in enumerate(frame.index):
@@ -250,10 +294,12 @@ def _key_values(mapping):
 
 
 def summary_table(results, groups, column):
-    """Per-group accuracy, overall accuracy and Fair_Metric of every model."""
+    """Per-group accuracy, overall accuracy and Fair_Metric of every model
+    (each ``result.frame``, the fairness audit, filled in by :func:`write_report`)."""
     rows = {}
     for r in results:
-        row = {f"accuracy {group_label(column, g, short=True)}": float(r.frame.by_group['accuracy'].loc[g]) for g in groups}
+        accuracy = r.frame.by_group["accuracy"]
+        row = {f"accuracy {group_label(column, g, short=True)}": float(accuracy.loc[g]) for g in groups}
         row["accuracy"] = float(r.frame.overall["accuracy"])
         row["Fair_Metric"] = float(r.frame.fair_metric)
         rows[r.name] = row
@@ -270,6 +316,7 @@ def write_report(
     sensitive_features,
     results,
     images,
+    baseline=None,
     filenames=None,
     sensitive_name="gender",
     parameters=None,
@@ -293,6 +340,9 @@ def write_report(
         misclassified faces are shown).
     images : array of shape (n, H, W, 3) or sequence of paths
         The evaluated images, for the grid of misclassified faces.
+    baseline : ModelResult, optional
+        The majority-class baseline (:func:`majority_baseline`; by default
+        that of ``y_true``), shown beside the models in the summary.
     filenames : sequence of str, optional
         Names shown under the faces.
     sensitive_name : str
@@ -309,14 +359,16 @@ def write_report(
     str
         Path of ``report.html``.
     """
-    from .fairness import fairness_report, plot_fairness
+    from ..fairness import fairness_report, plot_fairness
 
     directory = os.path.abspath(os.fspath(directory))
     os.makedirs(directory, exist_ok=True)
     y_true = np.asarray(y_true)
     groups_arr = np.asarray(sensitive_features)
-    groups = sorted(pd.unique(groups_arr).tolist())
-    for result in results:
+    groups = sorted(pd.unique(groups_arr).tolist(), key=repr)
+    baseline = majority_baseline(y_true) if baseline is None else baseline
+    for result in (*results, baseline):
+        # pos_label=1 also when a model predicts one label only and y_true holds the other
         result.frame = fairness_report(
             y_true, result.y_pred, sensitive_features=pd.Series(groups_arr, name=sensitive_name),
             y_proba=result.proba, pos_label=1,
@@ -332,19 +384,35 @@ def write_report(
         "mean of the per-group accuracies - 2 x (max - min) of them (higher is better; "
         "1 is perfect and equal accuracy).</p>"
     )
-    parts.append(_table(summary_table(results, groups, sensitive_name), table_id="summary", best_column="Fair_Metric"))
-    for r in results:
+    best = best_model(results, baseline)
+    parts.append(_table(summary_table([*results, baseline], groups, sensitive_name), table_id="summary",
+                        best=None if best is None else best.name, best_column="Fair_Metric"))
+    floor = float(baseline.frame.overall["accuracy"])
+    below = [r.name for r in results if float(r.frame.overall["accuracy"]) <= floor]
+    if best is not None:
+        parts.append(f'<p class="note">In bold: the best Fair_Metric among the models more accurate than '
+                     f'the majority-class baseline ({floor:.3f}).</p>')
+    if below:
+        parts.append(f'<p class="note" id="below-baseline"><b>At or below the majority-class baseline</b> '
+                     f'(accuracy {floor:.3f}): {_e(", ".join(below))}. Such a model has learned nothing but '
+                     'the label balance; train it longer (more epochs, a larger patience of early '
+                     'stopping).</p>')
+    for r in (*results, baseline):
         if r.note:
             parts.append(f'<p class="note"><b>{_e(r.name)}</b>: {_e(r.note)}</p>')
-    name = _save(_plot_fair_metric(results, groups, sensitive_name), directory, "fair_metric.png")
-    parts.append(_figure_html(name, "Fair_Metric and accuracy per group", "Per-group accuracy and Fair_Metric of each model."))
+    name = _save(_plot_fair_metric([*results, baseline], groups, sensitive_name), directory, "fair_metric.png")
+    parts.append(_figure_html(name, "Fair_Metric and accuracy per group",
+                              "Per-group accuracy and Fair_Metric of each model and of the majority-class baseline."))
 
     curves = [r for r in results if r.history]
     if curves:
         parts.append("<h2>Training curves</h2>")
         for r in curves:
             name = _save(_plot_history(r.history, f"Training: {r.name}"), directory, f"training_{_slug(r.name)}.png")
-            parts.append(_figure_html(name, f"training curves of {r.name}", f"{r.name}: loss and accuracy per epoch, training data and early-stopping validation hold-out."))
+            parts.append(_figure_html(
+                name, f"training curves of {r.name}",
+                f"{r.name}: loss and accuracy per epoch, training data and early-stopping validation hold-out.",
+            ))
 
     parts.append("<h2>Metrics per group</h2>")
     for r in results:
@@ -356,26 +424,41 @@ def write_report(
         parts.append(f"<h3>{_e(r.name)}</h3>")
         parts.append(_table(by_group, table_id=f"groups_{_slug(r.name)}"))
         name = _save(plot_fairness(r.frame), directory, f"fairness_{_slug(r.name)}.png")
-        parts.append(_figure_html(name, f"metrics per group of {r.name}", f"{r.name}: accuracy, selection rate, true and false positive rate (and ROC AUC) per group, from fairlearn's MetricFrame."))
+        parts.append(_figure_html(
+            name, f"metrics per group of {r.name}",
+            f"{r.name}: accuracy, selection rate, true and false positive rate (and ROC AUC) per group, "
+            "from fairlearn's MetricFrame.",
+        ))
 
     parts.append("<h2>Confusion matrices per group</h2>")
     for r in results:
-        name = _save(_plot_confusion(y_true, r, groups_arr, groups, sensitive_name), directory, f"confusion_{_slug(r.name)}.png")
-        parts.append(_figure_html(name, f"confusion matrices of {r.name}", f"{r.name}: counts and share of each group's samples."))
+        fig = _plot_confusion(y_true, r, groups_arr, groups, sensitive_name)
+        name = _save(fig, directory, f"confusion_{_slug(r.name)}.png")
+        parts.append(_figure_html(name, f"confusion matrices of {r.name}",
+                                  f"{r.name}: counts and share of each group's samples."))
 
     main = results[-1]
-    parts.append("<h2>Most confidently misclassified faces</h2>")
+    parts.append("<h2>Misclassified faces, most confident first</h2>")
     fig = _plot_misclassified(images, y_true, main, groups_arr, sensitive_name, filenames)
     if fig is None:
         parts.append(f"<p>{_e(main.name)} misclassifies no face.</p>")
     else:
         name = _save(fig, directory, "misclassified.png")
         n_wrong = int(np.sum(main.y_pred != y_true))
-        parts.append(_figure_html(name, f"misclassified faces of {main.name}", f"{main.name}: {n_wrong} of {len(y_true)} faces misclassified; shown the (up to {_GRID}) given the highest probability of the wrong class."))
+        parts.append(_figure_html(
+            name, f"misclassified faces of {main.name}",
+            f"{main.name}: {n_wrong} of {len(y_true)} faces misclassified. Shown: up to {_GRID} of them, "
+            "the most confidently wrong first (the highest probability given to the wrong label).",
+        ))
+        parts.append(_table(_misclassified_table(y_true, main, groups_arr, sensitive_name, filenames),
+                            table_id="misclassified"))
 
     if data_summary is not None:
         parts.append("<h2>Data</h2>")
         parts.append(_table(data_summary, table_id="data"))
+    parts.append('<p class="note">Labels are -1/1 on this page and in predictions.csv (the reference\'s '
+                 "prediction labels: -1 is class 0, 1 is class 1); the CSVs that list the images may hold "
+                 "them as class 0/1.</p>")
     if parameters:
         parts.append("<h2>Parameters</h2>")
         parts.append(_key_values(parameters))
@@ -386,20 +469,4 @@ def write_report(
         + "\n".join(parts)
         + "\n</body></html>\n"
     )
-    path = os.path.join(directory, "report.html")
-    _write_text_atomic(path, page)
-    return path
-
-
-def _write_text_atomic(path, text):
-    import tempfile
-
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".report-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    return write_text(os.path.join(directory, "report.html"), page)

@@ -1,0 +1,541 @@
+"""What each ``skface`` command does: ``demo``, ``train``, ``predict``, ``evaluate``.
+
+Each ``run_*`` function takes the parsed arguments and returns the exit
+status; a problem with the user's data raises one of the user-error types of
+:mod:`._messages`, which :func:`skface.cli.main` reports in one line. The
+commands use the public API (:class:`~skface.FaceCNNClassifier`,
+:func:`~skface.load`, :mod:`skface.datasets`, :mod:`skface.fairness`) plus
+the decode pass of ``skface._input``, and import it only when they run.
+Model options the user did not give are not passed, so the estimator's own
+defaults apply (:class:`._library.EstimatorDefault`).
+
+Labels: the CSVs hold class 0/1 (or -1/1); everything a command writes or
+prints (``predictions.csv``, the report, the tables) uses -1/1, the
+reference's prediction labels.
+"""
+
+import os
+import sys
+import time
+import warnings
+
+from .. import _atomic
+from ._library import given, resolve
+from ._messages import CommandError, import_tensorflow, warn
+from ._types import describe_weights
+
+__all__ = ["run_demo", "run_train", "run_predict", "run_evaluate"]
+
+#: the model options passed to FaceCNNClassifier when given (option dest = parameter name)
+_MODEL_OPTIONS = ("image_size", "epochs", "n_iter_no_change", "batch_size", "learning_rate", "filters",
+                  "dense_units")
+
+
+# --------------------------------------------------------------------- helpers
+def _say(text=""):
+    print(text, flush=True)
+
+
+def _plural(count, word):
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def _verbose(args):
+    return args.verbose if args.verbose is not None else (1 if sys.stdout.isatty() else 2)
+
+
+def _require_file(path, option):
+    if not os.path.isfile(path):
+        raise CommandError(f"{option} {path!r} does not exist or is not a file.")
+
+
+def _require_dir(path, option):
+    if path is not None and not os.path.isdir(path):
+        raise CommandError(f"{option} {path!r} does not exist or is not a folder.")
+
+
+def _require_parent(path, option):
+    parent = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(parent):
+        raise CommandError(f"the folder of {option} {path!r} does not exist: {parent!r}.")
+
+
+def _estimator(args, **params):
+    """A FaceCNNClassifier with the model options the user gave, and ``params``."""
+    import_tensorflow()
+    from .. import FaceCNNClassifier
+
+    options = {name: getattr(args, name) for name in _MODEL_OPTIONS if given(getattr(args, name))}
+    return FaceCNNClassifier(random_state=args.random_state, verbose=_verbose(args), **options, **params)
+
+
+def _load_model(path):
+    _require_file(path, "--model")
+    import_tensorflow()
+    from .. import load
+
+    clf = load(path)
+    clf.set_params(verbose=0)  # no Keras progress lines for prediction
+    return clf
+
+
+def _to_pm1(values, name):
+    """Binary labels (0/1, -1/1 or bool) as an int array of -1/1.
+
+    Raises CommandError naming ``name`` for anything else.
+    """
+    import numpy as np
+    import pandas as pd
+
+    series = pd.Series(values)
+    if series.isna().any():
+        rows = series.index[series.isna()].tolist()[:5]
+        raise CommandError(f"{name} has empty values (rows {rows}); every image needs a label.")
+    found = set(series.unique().tolist())
+    numeric = (bool, int, float, np.integer, np.floating, np.bool_)
+    for positive, accepted in ((1, {0, 1}), (1, {-1, 1}), (True, {False, True})):
+        if found <= accepted and all(isinstance(v, numeric) for v in found):
+            return np.where(series.to_numpy() == positive, 1, -1)
+    shown = sorted(map(str, found))[:6]
+    raise CommandError(f"{name} must hold binary labels 0/1 or -1/1; found {shown}.")
+
+
+def _load_labelled(args, *, on_missing="raise"):
+    """The labelled frame of ``--csv`` or ``--celeba``: absolute paths, y (-1/1), groups, source."""
+    from ..datasets import load_celeba, load_faces
+
+    if args.csv is not None:
+        _require_file(args.csv, "--csv")
+        _require_dir(args.image_dir, "--image-dir")
+        args.image_column = resolve(args.image_column)
+        frame = load_faces(args.csv, args.image_dir, image_column=args.image_column, on_missing=on_missing)
+        source = repr(args.csv)
+    else:
+        split = None if args.split == "all" else args.split
+        frame = load_celeba(args.celeba, split=split, on_missing=on_missing)
+        source = f"CelebA at {args.celeba}" + ("" if split is None else f" ({split} split)")
+        args.image_column = "filename"  # load_celeba's column of absolute paths
+    label, sensitive = args.label, args.sensitive
+    for option, column in (("--label", label), ("--sensitive", sensitive)):
+        if column not in frame.columns:
+            raise CommandError(
+                f"{source} has no column {column!r} ({option} {column}); its columns are "
+                f"{list(frame.columns)[:12]}."
+            )
+    y = _to_pm1(frame[label], f"column {label!r} of {source}")
+    groups = frame[sensitive]
+    if groups.isna().any():
+        rows = groups.index[groups.isna()].tolist()[:5]
+        raise CommandError(f"column {sensitive!r} of {source} has empty values (rows {rows}).")
+    return frame, y, groups.to_numpy(), source
+
+
+def _counts(splits, groups, y, sensitive):
+    """Images per split, group and label (-1/1), as a table for the report."""
+    import pandas as pd
+
+    from ._html_report import group_label
+
+    frame = pd.DataFrame({"split": splits, "group": groups, "label": y})
+    table = pd.crosstab(frame["split"], [frame["group"], frame["label"]])
+    table.columns = [f"{group_label(sensitive, g)}, label {c:+d}" for g, c in table.columns]
+    table["total"] = table.sum(axis=1)
+    order = [s for s in ("train", "valid", "test") if s in table.index]
+    table = table.loc[order + [s for s in table.index if s not in order]]
+    table.index.name = "split"
+    return table
+
+
+def _format_table(table):
+    return table.to_string(float_format=lambda v: f"{v:.3f}")
+
+
+def _positive_proba(clf, X, batch_size=None):
+    kwargs = {} if batch_size is None else {"batch_size": batch_size}
+    return clf.predict_proba(X, **kwargs)[:, 1]
+
+
+def _check_predictions(proba, threshold, name=None):
+    """Warn when the predictions look like a model that learned nothing."""
+    from .._diagnostics import degenerate_predictions
+
+    message = degenerate_predictions(proba, threshold, classes=(-1, 1))
+    if message is not None:
+        warn(message if name is None else f"{name}: {message}")
+
+
+def _compare_with_baseline(results, baseline):
+    """Print which models beat the majority-class baseline, and the best of those."""
+    from ._html_report import best_model
+
+    below = [r.name for r in results if r.frame.overall["accuracy"] <= baseline.frame.overall["accuracy"]]
+    if below:
+        warn(f"{', '.join(below)}: accuracy at or below the {baseline.frame.overall['accuracy']:.3f} of "
+             f"{baseline.name}, a model that learned nothing but the label balance. Try a larger --epochs or "
+             "--n-iter-no-change.")
+    best = best_model(results, baseline)
+    if best is not None:
+        _say(f"Best Fair_Metric of the models above the baseline: {best.name} ({best.frame.fair_metric:.3f})")
+
+
+# ------------------------------------------------------------------------ demo
+def run_demo(args):
+    import numpy as np
+    import pandas as pd
+    from PIL import Image
+    from sklearn.model_selection import train_test_split
+
+    from ..datasets import make_faces
+    from ..fairness import FairThresholdClassifier, group_sample_weight
+    from ._html_report import ModelResult, majority_baseline, summary_table, write_report
+
+    start = time.perf_counter()
+    out = os.path.abspath(args.output)
+    faces_dir = os.path.join(out, "faces")
+    os.makedirs(faces_dir, exist_ok=True)
+
+    size = resolve(args.image_size)
+    size = size if isinstance(size, int) else size[0]  # the estimator's default is a (height, width) pair
+    _say(f"Generating {args.n_samples} synthetic faces of {size}x{size} pixels ...")
+    faces = make_faces(args.n_samples, image_size=size, random_state=args.random_state)
+    X, gender = faces.images, faces.gender
+    y = np.where(faces.target == 1, 1, -1)  # the reference's -1/1 labels
+    names = np.array([f"face_{i:05d}.png" for i in range(len(y))])
+    for name, image in zip(names, X):
+        # temporary name, then rename: an interrupted demo leaves no half image
+        with _atomic.atomic_path(os.path.join(faces_dir, name), durable=False) as tmp:
+            Image.fromarray(image).save(tmp)
+
+    strata = [f"{c}{g}" for c, g in zip(y, gender)]
+    index = np.arange(len(y))
+    try:
+        rest, test = train_test_split(index, test_size=0.2, stratify=strata, random_state=args.random_state)
+        train, valid = train_test_split(
+            rest, test_size=0.25, stratify=[strata[i] for i in rest], random_state=args.random_state
+        )
+    except ValueError as exc:
+        raise CommandError(f"cannot split {args.n_samples} faces 60/20/20 stratified on class x "
+                           f"gender ({exc}); use a larger --n-samples.") from None
+    split = np.empty(len(y), dtype=object)
+    split[train], split[valid], split[test] = "train", "valid", "test"
+    for part, idx in (("train", train), ("valid", valid), ("test", test)):
+        labels = pd.DataFrame({"filename": names[idx], "gender": gender[idx], "class": faces.target[idx]})
+        _atomic.write_csv(labels, os.path.join(faces_dir, f"{part}.csv"))
+    _say(f"  {len(train)} train / {len(valid)} validation / {len(test)} test faces written to "
+         f"{os.path.relpath(faces_dir)}/ (train.csv, valid.csv, test.csv; class 0/1)")
+
+    _say("\nTraining the reference CNN, unweighted ...")
+    unweighted = _estimator(args).fit(X[train], y[train])
+    _say(f"  {_plural(len(unweighted.history_['loss']), 'epoch')}, {time.perf_counter() - start:.0f} s so far")
+
+    weights = group_sample_weight(gender[train], args.weights)
+    described = describe_weights(args.weights)
+    _say(f"\nTraining the reference CNN with gender weights ({described}) ...")
+    weighted = _estimator(args).fit(X[train], y[train], sample_weight=weights)
+    _say(f"  {_plural(len(weighted.history_['loss']), 'epoch')}, {time.perf_counter() - start:.0f} s so far")
+    for model in (unweighted, weighted):
+        model.set_params(verbose=0)  # no progress lines for the predictions below
+    model_path = weighted.save(os.path.join(out, "model.keras"))
+
+    _say("\nChoosing per-gender thresholds on the validation split (FairThresholdClassifier) ...")
+    fair = FairThresholdClassifier(weighted, prefit=True).fit(X[valid], y[valid], sensitive_features=gender[valid])
+    thresholds = ", ".join(f"{g}: {t:.3f}" for g, t in fair.thresholds_.items())
+    _say(f"  thresholds {thresholds}")
+
+    X_test, y_test, g_test = X[test], y[test], gender[test]
+    results = []
+    for name, model, note in (
+        ("unweighted", unweighted, "the reference CNN, no weights"),
+        ("weighted", weighted, f"the reference CNN, per-sample gender weights {described}"),
+    ):
+        proba = model.predict_proba(X_test)[:, 1]
+        _check_predictions(proba, model.threshold, name)
+        results.append(ModelResult(name, np.where(proba > model.threshold, 1, -1), proba,
+                                   dict(model.history_), note))
+    fair_pred = fair.predict(X_test, sensitive_features=g_test)
+    results.append(ModelResult(
+        "weighted + thresholds", np.asarray(fair_pred), results[1].proba, None,
+        f"the weighted model with per-gender thresholds ({thresholds}) chosen on the "
+        "validation split to maximise Fair_Metric",
+    ))
+    baseline = majority_baseline(y_test)
+
+    predictions = pd.DataFrame({"filename": names[test], "label": results[-1].y_pred.astype(int)})
+    pred_path = _atomic.write_csv(predictions, os.path.join(out, "predictions.csv"))
+
+    parameters = {
+        "n_samples": args.n_samples,
+        "image_size": size,
+        "split": "60 / 20 / 20 train / validation / test, stratified on class x gender",
+        "early stopping": (f"on {weighted.validation_fraction:.0%} of the training split held out by "
+                           f"FaceCNNClassifier, patience {weighted.n_iter_no_change}"),
+        "epochs (max)": weighted.epochs,
+        "epochs run": f"unweighted {len(unweighted.history_['loss'])}, weighted {len(weighted.history_['loss'])}",
+        "filters": ",".join(map(str, weighted.filters)),
+        "dense_units": weighted.dense_units,
+        "batch_size": weighted.batch_size,
+        "learning_rate": weighted.learning_rate,
+        "loss": f"binary focal cross-entropy, gamma {weighted.focal_gamma:g}"
+                + ("" if weighted.apply_class_balancing else " (no alpha, as the reference)"),
+        "gender weights": described,
+        "thresholds (weighted + thresholds)": thresholds,
+        "precision": weighted.precision_,
+        "random_state": args.random_state,
+    }
+    _say("")
+    report = write_report(
+        out,
+        title="skface demo: fairness on synthetic faces",
+        intro=(f"{args.n_samples} synthetic faces (skface.datasets.make_faces): label +1 = blond hair "
+               "or eyeglasses (class 1 in the CSVs), gender -1 = woman, 1 = man. Three models "
+               f"evaluated on the {len(test)} test faces, next to the majority-class baseline."),
+        y_true=y_test,
+        sensitive_features=g_test,
+        results=results,
+        baseline=baseline,
+        images=X_test,
+        filenames=names[test],
+        parameters=parameters,
+        data_summary=_counts(split, gender, y, "gender"),
+    )
+
+    table = summary_table([*results, baseline], sorted(set(g_test.tolist())), "gender")
+    _say(f"Test split ({len(test)} faces):")
+    _say(_format_table(table))
+    _say("")
+    _compare_with_baseline(results, baseline)
+    _say(f"predictions: {os.path.relpath(pred_path)} (weighted + thresholds, test faces; labels -1/1)")
+    _say(f"model:       {os.path.relpath(model_path)} (weighted)")
+    _say(f"report:      {os.path.relpath(report)}")
+    _say(f"done in {time.perf_counter() - start:.0f} s")
+    return 0
+
+
+# ----------------------------------------------------------------------- train
+def run_train(args):
+    import numpy as np
+
+    from .._validation import show_items
+    from ..fairness import balance_groups, group_sample_weight
+
+    _require_parent(args.model, "--model")
+    skip = resolve(args.on_bad_image) == "skip"
+    # with skip, missing files are left to the estimator, which leaves them out and names them
+    frame, y, groups, source = _load_labelled(args, on_missing="keep" if skip else "raise")
+    if args.balance != "none":
+        frame = frame.assign(_y=y)
+        frame = balance_groups(frame, args.sensitive, strategy=args.balance, random_state=args.random_state)
+        y, groups = frame.pop("_y").to_numpy(), frame[args.sensitive].to_numpy()
+    if len(set(y.tolist())) < 2:
+        raise CommandError(f"column {args.label!r} of {source} holds one class only; training needs both.")
+    weights = None if args.weights is None else group_sample_weight(groups, args.weights)
+
+    _say(f"Training on {len(y)} images from {source}")
+    for g in sorted(set(groups.tolist()), key=repr):
+        mask = groups == g
+        _say(f"  {args.sensitive} = {g}: {int(mask.sum())} images, {int((y[mask] == 1).sum())} of class 1")
+    _say(f"  weights: {describe_weights(args.weights)}; balance: {args.balance}")
+    paths = frame[args.image_column].to_numpy()
+    if not skip:
+        # a bad file would otherwise stop training mid-epoch, minutes or hours in
+        import_tensorflow()
+        from .._input import unreadable_error
+
+        start = time.perf_counter()
+        error = unreadable_error(paths)
+        if error is not None:
+            raise error
+        _say(f"  checked {_plural(len(paths), 'image file')}: all can be read "
+             f"({time.perf_counter() - start:.0f} s)")
+
+    params = dict(image_column=args.image_column)
+    for name in ("backbone", "on_bad_image"):
+        if given(getattr(args, name)):
+            params[name] = getattr(args, name)
+    if args.backbone_weights is not None:
+        params["backbone_weights"] = args.backbone_weights
+    if args.checkpoint_dir is not None:
+        params.update(checkpoint_dir=args.checkpoint_dir, warm_start=True)
+        _say(f"  checkpoint after every epoch in {args.checkpoint_dir}; the same command resumes an "
+             "interrupted run")
+    clf = _estimator(args, **params)
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        # the estimator's warning names its skipped_images_ attribute; the list follows below instead
+        warnings.filterwarnings("ignore", message="on_bad_image='skip': left out", category=UserWarning)
+        clf.fit(frame[[args.image_column]], y, sample_weight=weights)
+    skipped = list(getattr(clf, "skipped_images_", []))
+    if skipped:
+        warn(f"left out {len(skipped)} of the {len(paths)} image files that cannot be read (missing, empty, "
+             f"truncated or not an image): {show_items(skipped)}; all are listed on stdout.")
+        _say(f"Left out {_plural(len(skipped), 'unreadable image file')}:")
+        for path in skipped:
+            _say(f"  {path}")
+    history = clf.history_
+    line = f"Trained {_plural(len(history['loss']), 'epoch')} in {time.perf_counter() - start:.0f} s"
+    if history.get("val_loss"):
+        best = int(np.argmin(history["val_loss"]))
+        line += (f"; best validation loss {history['val_loss'][best]:.4f} "
+                 f"(accuracy {history['val_accuracy'][best]:.3f}) at epoch {best + 1}")
+    _say(line)
+    clf.save(args.model)
+    _say(f"Saved the model to {args.model}")
+    return 0
+
+
+# --------------------------------------------------------------------- predict
+def _list_images(directory):
+    from ._library import image_suffixes
+
+    suffixes = image_suffixes()
+    if not os.path.isdir(directory):
+        raise CommandError(f"--images {directory!r} does not exist or is not a folder.")
+    names = sorted(
+        name for name in os.listdir(directory)
+        if not name.startswith(".")
+        and name.lower().endswith(suffixes)
+        and os.path.isfile(os.path.join(directory, name))
+    )
+    if not names:
+        raise CommandError(
+            f"--images {directory!r} holds no image files (accepted suffixes: {', '.join(suffixes)})."
+        )
+    return names, [os.path.join(directory, name) for name in names]
+
+
+def _problem(path):
+    if not os.path.isfile(path):
+        return "missing"
+    if os.path.getsize(path) == 0:
+        return "empty"
+    return "cannot be decoded"
+
+
+def unreadable_list_path(output):
+    """Where ``predict --on-bad-image skip`` lists the files it could not read."""
+    return os.path.splitext(output)[0] + ".unreadable.csv"
+
+
+def run_predict(args):
+    import numpy as np
+    import pandas as pd
+
+    from .._validation import show_items
+
+    _require_parent(args.output, "--output")
+    skip = resolve(args.on_bad_image) == "skip"
+    if args.images is not None:
+        names, paths = _list_images(args.images)
+    else:
+        from ..datasets import load_faces
+
+        _require_file(args.csv, "--csv")
+        _require_dir(args.image_dir, "--image-dir")
+        column = resolve(args.image_column)
+        frame = load_faces(args.csv, args.image_dir, image_column=column, on_missing="keep" if skip else "raise")
+        paths = frame[column].tolist()
+        names = pd.read_csv(args.csv, usecols=[column])[column].tolist()
+    names, paths = np.asarray(names, dtype=object), np.asarray(paths, dtype=object)
+    clf = _load_model(args.model)
+    threshold = clf.threshold if args.threshold is None else args.threshold
+    bad = np.zeros(len(paths), dtype=bool)
+    if skip:
+        from .._input import find_unreadable  # TensorFlow is imported by now (_load_model)
+
+        bad = find_unreadable(paths)
+        if bad.all():
+            raise CommandError(f"none of the {len(paths)} image files can be read: {show_items(paths)}.")
+    _say(f"Predicting {len(paths) - int(bad.sum())} images with {args.model} (threshold {threshold:g}) ...")
+    proba = _positive_proba(clf, paths[~bad].tolist(), args.batch_size)
+    labels = np.where(proba > threshold, 1, -1)
+    columns = {"filename": names[~bad], "label": labels}
+    if args.proba:
+        columns["probability"] = np.round(proba, 6)
+    _atomic.write_csv(pd.DataFrame(columns), args.output)
+    _say(f"Wrote {len(labels)} predictions to {args.output}: {int((labels == 1).sum())} of label 1, "
+         f"{int((labels == -1).sum())} of label -1")
+    if skip:
+        # written on every run, so that a list left by an earlier run is never mistaken for this one's
+        listed = unreadable_list_path(args.output)
+        problems = pd.DataFrame({"filename": names[bad], "problem": [_problem(p) for p in paths[bad]]})
+        _atomic.write_csv(problems, listed)
+        if bad.any():
+            warn(f"{int(bad.sum())} of the {len(paths)} image files cannot be read and have no prediction: "
+                 f"{show_items(names[bad])}; they are listed in {listed}.")
+    _check_predictions(proba, threshold)
+    return 0
+
+
+# -------------------------------------------------------------------- evaluate
+def _require_both_labels(y, args, source):
+    for label, other, word in ((1, -1, "positive"), (-1, 1, "negative")):
+        if not (y == label).any():
+            raise CommandError(
+                f"column {args.label!r} of {source} has no {word} label: all {len(y)} images are "
+                f"{other:+d} (class {max(other, 0)}). Evaluating compares predictions with both labels (true "
+                "and false positive rates, ROC AUC); check --label, or evaluate on data that holds both."
+            )
+
+
+def run_evaluate(args):
+    import numpy as np
+    import pandas as pd
+
+    from ..fairness import fairness_report
+    from ._html_report import ModelResult, majority_baseline, summary_table, write_report
+
+    _require_file(args.model, "--model")
+    frame, y, groups, source = _load_labelled(args)
+    _require_both_labels(y, args, source)
+    clf = _load_model(args.model)
+    threshold = clf.threshold if args.threshold is None else args.threshold
+    paths = frame[args.image_column].tolist()
+    _say(f"Evaluating {args.model} on {len(paths)} images from {source} (threshold {threshold:g}) ...")
+    proba = _positive_proba(clf, paths)
+    y_pred = np.where(proba > threshold, 1, -1)
+    _check_predictions(proba, threshold)
+    audit = fairness_report(y, y_pred, sensitive_features=pd.Series(groups, name=args.sensitive),
+                            y_proba=proba, pos_label=1)
+    table = audit.by_group.copy()
+    table.loc["overall"] = audit.overall
+    table["count"] = table["count"].astype(int)
+    _say(_format_table(table))
+    _say(f"Fair_Metric {audit.fair_metric:.3f}")
+
+    name = os.path.basename(args.model)
+    result = ModelResult(name, y_pred, proba, dict(clf.history_) or None,
+                         f"threshold {threshold:g}; training curves from the model file")
+    baseline = majority_baseline(y)
+    params = clf.get_params()
+    parameters = {
+        "model": os.path.abspath(args.model),
+        "data": source,
+        "label column": f"{args.label} (0/1 or -1/1 in the file; -1/1 here)",
+        "sensitive column": args.sensitive,
+        "threshold": threshold,
+        "image_size": params["image_size"],
+        "backbone": params["backbone"],
+        "filters": params["filters"],
+        "dense_units": params["dense_units"],
+        "epochs run": len(clf.history_.get("loss", [])),
+        "precision": clf.precision_,
+    }
+    report = write_report(
+        args.report,
+        title=f"skface evaluate: {name}",
+        intro=f"{name} evaluated on {len(y)} labelled images from {source}, next to the majority-class baseline.",
+        y_true=y,
+        sensitive_features=groups,
+        sensitive_name=args.sensitive,
+        results=[result],
+        baseline=baseline,
+        images=paths,
+        filenames=frame[args.image_column].tolist(),
+        parameters=parameters,
+        data_summary=_counts(np.full(len(y), "evaluated"), groups, y, args.sensitive),
+    )
+    _say("")
+    _say(_format_table(summary_table([result, baseline], sorted(set(groups.tolist()), key=repr), args.sensitive)))
+    _compare_with_baseline([result], baseline)
+    _say(f"Report: {report}")
+    return 0

@@ -1,0 +1,275 @@
+"""The ``skface`` argument parser: sub-commands, options, help texts.
+
+Only the standard library is imported here (and :mod:`._library`, which reads
+the library's names and defaults without importing it), so that ``skface
+--help`` answers at once. The commands themselves live in :mod:`._commands`
+and are looked up by name when one runs.
+"""
+
+import argparse
+import textwrap
+
+from . import _library, _types
+from ._library import EstimatorDefault
+
+__all__ = ["build_parser", "prepare_argv"]
+
+#: the reference's per-gender weights: women 1.0, men 0.1
+REFERENCE_WEIGHTS = {-1: 1.0, 1: 0.1}
+#: default size of ``skface demo``: measured to finish in well under 10
+#: minutes on 2 CPU cores (see docs/cli.rst)
+DEMO_SAMPLES = 1500
+#: patience of the demo's early stopping. With the reference's 1 epoch, both
+#: trainings of the default demo (900 training faces) stopped after 3 epochs
+#: and predicted -1 for 299 of the 300 test faces, the majority-class
+#: baseline; with 3 they ran their 10 epochs and beat it (docs/cli.rst)
+DEMO_PATIENCE = 3
+#: the partition of CelebA each command reads unless --split says otherwise
+CELEBA_SPLIT = {"train": "train", "evaluate": "test"}
+#: what --on-bad-image accepts: the estimator's on_bad_image values
+ON_BAD_IMAGE = ("raise", "skip")
+
+_EPILOG = """\
+labels: the CSVs hold the label as class 0/1 (or -1/1); predictions.csv and the
+report use -1/1, the reference's prediction labels (-1 is class 0, 1 is class 1).
+exit status: 0 success, 1 data error (one line 'skface: error: ...' on stderr),
+2 usage error. Run 'skface COMMAND --help' for the options of a command; see docs/cli.rst."""
+
+
+def _pixels(size):
+    # the estimator takes an int or a (height, width) pair
+    height, width = (size, size) if isinstance(size, int) else size
+    return str(height) if height == width else f"{height}x{width}"
+
+
+def _add_model_options(parser, *, patience=None):
+    group = parser.add_argument_group("model (defaults: FaceCNNClassifier's)")
+    group.add_argument("--image-size", type=_types.image_size, default=EstimatorDefault("image_size", _pixels),
+                       metavar="PX", help="height and width the images are resized to (default: %(default)s)")
+    group.add_argument("--epochs", type=_types.positive_int, default=EstimatorDefault("epochs"), metavar="N",
+                       help="at most N epochs; early stopping on the validation loss may stop sooner "
+                            "(default: %(default)s)")
+    library = EstimatorDefault("n_iter_no_change")
+    group.add_argument("--n-iter-no-change", type=_types.positive_int,
+                       default=library if patience is None else patience, metavar="N",
+                       help="patience of early stopping: stop after N epochs without a better "
+                            "validation loss (default: %(default)s" + (", the reference's)" if patience is None else
+                            f"; FaceCNNClassifier's, the reference's, is {library}, which stops the demo's "
+                            "trainings before they beat the majority-class baseline)"))
+    group.add_argument("--batch-size", type=_types.positive_int, default=EstimatorDefault("batch_size"),
+                       metavar="N", help="training batch size (default: %(default)s)")
+    group.add_argument("--learning-rate", type=_types.positive_float, default=EstimatorDefault("learning_rate"),
+                       metavar="LR", help="learning rate of Adam (default: %(default)s)")
+    group.add_argument("--filters", type=_types.filters,
+                       default=EstimatorDefault("filters", lambda f: ",".join(map(str, f))), metavar="F1,F2,...",
+                       help="filters of the small CNN's convolution blocks (default: %(default)s); "
+                            "e.g. 4,8 for a quick try")
+    group.add_argument("--dense-units", type=_types.positive_int, default=EstimatorDefault("dense_units"),
+                       metavar="N", help="units of the dense layer before the output (default: %(default)s)")
+    group.add_argument("--random-state", type=int, metavar="SEED",
+                       help="seed of the weights, shuffling and splits; the same seed gives "
+                            "the same model on a CPU")
+    group.add_argument("--verbose", type=int, choices=(0, 1, 2), metavar="{0,1,2}",
+                       help="Keras progress: 0 silent, 1 progress bars, 2 one line per epoch "
+                            "(default: 1 on a terminal, else 2)")
+
+
+def _add_on_bad_image(parser, skip):
+    parser.add_argument("--on-bad-image", choices=ON_BAD_IMAGE, default=EstimatorDefault("on_bad_image"),
+                        help=f"what to do with image files that cannot be read (missing, empty, truncated, "
+                             f"not an image): 'raise' stops with an error naming them (default: %(default)s), "
+                             f"'skip' {skip}")
+
+
+def _add_data_options(parser, *, command):
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--csv", metavar="DATA.csv",
+                        help="CSV with one row per image: image path, label and sensitive columns "
+                             "(the reference layout filename,gender,class)")
+    source.add_argument("--celeba", metavar="ROOT",
+                        help="a local copy of CelebA (class = Blond_Hair or Eyeglasses, "
+                             "gender from Male); nothing is downloaded")
+    parser.add_argument("--split", choices=("train", "valid", "test", "all"),
+                        help=f"with --celeba only: which official partition to use "
+                             f"(default: {CELEBA_SPLIT[command]})")
+    parser.add_argument("--image-dir", metavar="DIR",
+                        help="folder the CSV's image paths are relative to (default: the CSV's folder)")
+    parser.add_argument("--image-column", default=EstimatorDefault("image_column"), metavar="NAME",
+                        help="CSV column of the image paths (default: %(default)s)")
+    parser.add_argument("--label", default="class", metavar="NAME",
+                        help="CSV column of the binary label, 0/1 or -1/1 (default: %(default)s)")
+    parser.add_argument("--sensitive", default="gender", metavar="NAME",
+                        help="CSV column of the sensitive attribute (default: %(default)s, -1 woman, 1 man)")
+
+
+def _check_split(parser):
+    def check(args):
+        if args.split is not None and args.celeba is None:
+            parser.error("argument --split: only with --celeba; a --csv file lists its images itself")
+        if args.celeba is not None and args.split is None:
+            args.split = CELEBA_SPLIT[args.command]
+
+    return check
+
+
+def _check_demo(parser):
+    def check(args):
+        if args.weights is None:
+            parser.error("argument --weights: the demo compares an unweighted and a weighted model; "
+                         "'none' would train the same model twice: use 'balanced' or GROUP=WEIGHT pairs")
+        if args.n_samples < 40:
+            parser.error(f"argument --n-samples: {args.n_samples} faces are too few for a 60/20/20 "
+                         "split stratified on class x gender; use at least 40")
+
+    return check
+
+
+def described(text):
+    """``text`` wrapped for a help page: the raw formatter keeps the epilog's
+    lines as written, so the description is wrapped here."""
+    return textwrap.fill(text, width=79)
+
+
+def build_parser():
+    """The ``skface`` argument parser (sub-commands demo, train, predict, evaluate).
+
+    Each sub-command sets ``run``, the name of its function in
+    :mod:`skface.cli._commands`, and may set ``check``, a function of the
+    parsed arguments that reports usage errors involving several options.
+    """
+    from .._version import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="skface",
+        description=described(
+            "Train, apply and audit the skface face-attribute CNN, with fairness "
+            "between groups (e.g. genders) measured by Fair_Metric."),
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"skface {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    raw = dict(epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+
+    demo = commands.add_parser(
+        "demo",
+        help="the whole workflow on built-in synthetic faces (no data needed)",
+        description=described(
+            "Generate synthetic faces, split them 60/20/20 (train/validation/test, "
+            "stratified on class x gender), train the reference CNN unweighted and "
+            "with per-gender weights, add per-gender thresholds chosen on the "
+            "validation split (FairThresholdClassifier), print per-gender accuracy "
+            "and Fair_Metric of the three and of the majority-class baseline on the "
+            "test split, and write predictions.csv (labels -1/1), the faces with their "
+            "split CSVs (class 0/1), the weighted model and report.html to --output."),
+        **raw,
+    )
+    demo.add_argument("--n-samples", type=_types.positive_int, default=DEMO_SAMPLES, metavar="N",
+                      help="number of faces (default: %(default)s, a few minutes on 2 CPU cores)")
+    demo.add_argument("--output", default="demo-output", metavar="DIR",
+                      help="folder for the results, created if missing (default: %(default)s)")
+    demo.add_argument("--weights", type=_types.weights, default=REFERENCE_WEIGHTS, metavar="W",
+                      help="gender weights of the second model: 'balanced' or GROUP=WEIGHT pairs "
+                           "(default: the reference's -1=1,1=0.1, women 1.0, men 0.1)")
+    _add_model_options(demo, patience=DEMO_PATIENCE)
+    demo.set_defaults(run="run_demo", check=_check_demo(demo), random_state=0)
+
+    train = commands.add_parser(
+        "train",
+        help="train the CNN on a folder of images and save it",
+        description=described(
+            "Train FaceCNNClassifier on the images listed in a CSV (or a local CelebA) "
+            "and save it to a .keras file (written atomically). Labels 0/1 or -1/1 "
+            "are learnt as -1/1. Before training, every image file is decoded once, in "
+            "parallel, so that a bad file stops the run at once rather than mid-epoch."),
+        **raw,
+    )
+    _add_data_options(train, command="train")
+    train.add_argument("--weights", type=_types.weights, default=None, metavar="W",
+                       help="per-sample weights by sensitive group: 'none' (default), 'balanced' "
+                            "(every group the same total weight) or GROUP=WEIGHT pairs such as "
+                            "-1=1,1=0.1 (the reference: women 1.0, men 0.1)")
+    train.add_argument("--balance", choices=("none", *_library.constant("skface.fairness._balance", "_STRATEGIES")),
+                       default="none",
+                       help="resample the rows to equal group sizes before training, as the "
+                            "reference undersampled the over-represented gender (default: %(default)s)")
+    train.add_argument("--backbone", choices=_library.backbones(), default=EstimatorDefault("backbone"),
+                       help="'cnn' is the reference small CNN; the others put a frozen Keras "
+                            "application under a dense head (default: %(default)s)")
+    train.add_argument("--backbone-weights", metavar="imagenet|PATH",
+                       help="weights of the backbone: 'imagenet' (Keras downloads them) or a "
+                            "weights file (default: random initialisation)")
+    _add_on_bad_image(train, "leaves them out of training and lists them")
+    train.add_argument("--checkpoint-dir", metavar="DIR",
+                       help="save a checkpoint to DIR after every epoch; if the run is interrupted, "
+                            "the same command resumes it after the last completed epoch (give "
+                            "--random-state too, so that it holds out the same validation images)")
+    _add_model_options(train)
+    train.add_argument("--model", required=True, type=_types.keras_path, metavar="OUT.keras",
+                       help="where to save the trained model (a .keras file)")
+    train.set_defaults(run="run_train", check=_check_split(train))
+
+    suffixes = ", ".join(_library.image_suffixes())
+    predict = commands.add_parser(
+        "predict",
+        help="write the prediction file filename,label (-1/1)",
+        description=described(
+            "Predict with a saved model and write the reference's prediction file: "
+            "a CSV 'filename,label' with labels -1/1 (1 where the probability of "
+            "class 1 exceeds --threshold), one row per image in input order, written "
+            "atomically. A warning line says when the model predicts one class for "
+            "nearly every image (a model that learned nothing)."),
+        **raw,
+    )
+    predict.add_argument("--model", required=True, metavar="M.keras", help="a model saved by 'skface train'")
+    source = predict.add_mutually_exclusive_group(required=True)
+    source.add_argument("--images", metavar="DIR",
+                        help=f"a folder of images: every file ending in {suffixes} (any case, not "
+                             "starting with '.'), in sorted order; filename is the file's name")
+    source.add_argument("--csv", metavar="DATA.csv",
+                        help="a CSV listing the images; filename is the CSV's value, in its order")
+    predict.add_argument("--image-dir", metavar="DIR",
+                         help="with --csv: folder the paths are relative to (default: the CSV's folder)")
+    predict.add_argument("--image-column", default=EstimatorDefault("image_column"), metavar="NAME",
+                         help="with --csv: column of the image paths (default: %(default)s)")
+    predict.add_argument("--output", required=True, metavar="predictions.csv",
+                         help="the CSV to write; its folder must exist")
+    predict.add_argument("--proba", action="store_true",
+                         help="add a column 'probability': the model's probability of label 1")
+    predict.add_argument("--threshold", type=_types.probability, metavar="T",
+                         help="label 1 where P(label 1) > T (default: the model's own threshold)")
+    predict.add_argument("--batch-size", type=_types.positive_int, metavar="N",
+                         help="prediction batch size (default: the estimator's, larger on a GPU)")
+    _add_on_bad_image(predict, "writes a row for every readable file, lists the others in "
+                               "OUTPUT's name with .unreadable.csv (e.g. predictions.unreadable.csv) "
+                               "and warns")
+    predict.set_defaults(run="run_predict")
+
+    evaluate = commands.add_parser(
+        "evaluate",
+        help="per-group metrics, Fair_Metric and an HTML report on labelled images",
+        description=described(
+            "Evaluate a saved model on labelled images: print accuracy, selection "
+            "rate, true and false positive rates per group and Fair_Metric, next to "
+            "those of the majority-class baseline (always the most frequent label), and "
+            "write an HTML report (report.html and PNG figures) to --report."),
+        **raw,
+    )
+    evaluate.add_argument("--model", required=True, metavar="M.keras", help="a model saved by 'skface train'")
+    _add_data_options(evaluate, command="evaluate")
+    evaluate.add_argument("--threshold", type=_types.probability, metavar="T",
+                          help="label 1 where P(label 1) > T (default: the model's own threshold)")
+    evaluate.add_argument("--report", required=True, metavar="DIR",
+                          help="folder for report.html and its figures, created if missing")
+    evaluate.set_defaults(run="run_evaluate", check=_check_split(evaluate))
+    return parser
+
+
+def prepare_argv(argv):
+    """Let ``--weights -1=1,1=0.1`` through: argparse would take the value
+    for an option, because it starts with '-'."""
+    argv = list(argv)
+    for i, arg in enumerate(argv[:-1]):
+        if arg == "--weights" and argv[i + 1][:2] in {f"-{d}" for d in "0123456789."}:
+            argv[i : i + 2] = [f"--weights={argv[i + 1]}", None]
+    return [arg for arg in argv if arg is not None]
