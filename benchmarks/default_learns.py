@@ -178,7 +178,9 @@ def replay_table(curves, images_per_epoch, rules, max_epochs=10):
 
 
 def render():
-    from skface._early_stopping import MIN_IMAGES
+    from skface import FaceCNNClassifier
+
+    MIN_IMAGES = FaceCNNClassifier().min_images
 
     with open(JSON_PATH) as f:
         data = json.load(f)

@@ -33,9 +33,12 @@ from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.validation import check_is_fitted
 
 from . import _checkpoint, _device, _early_stopping, _input, _model, _serialization, _split, _validation
+from ._diagnostics import degenerate_predictions
 from ._logging import quiet_tensorflow_warnings
 
 _ROUTING_PREFIXES = ("model", "fit", "compile", "predict", "optimizer", "loss", "metrics", "callbacks")
+#: at most this many images are predicted after fit to tell whether the model learned anything
+_DIAGNOSTIC_IMAGES = 1024
 
 
 @contextlib.contextmanager
@@ -292,7 +295,7 @@ class FaceCNNClassifier(KerasClassifier):
         validation_fraction=0.2,
         n_iter_no_change=1,
         tol=0.0,
-        min_images=_early_stopping.MIN_IMAGES,
+        min_images=32_000,  # chosen from measurement: see skface/_early_stopping.py
         precision="auto",
         distribution=None,
         optimizer="adam",
@@ -619,6 +622,10 @@ class FaceCNNClassifier(KerasClassifier):
             )
         for key, values in history.history.items():
             self.history_[key] += list(values)
+        if val_idx is None:
+            self._warn_if_degenerate(images, train_idx, "training data")
+        else:
+            self._warn_if_degenerate(images, val_idx, "validation hold-out")
         return self
 
     def _split(self, y_bin, hold_out, seed):
@@ -704,14 +711,21 @@ class FaceCNNClassifier(KerasClassifier):
         check_is_fitted(self)
         self._validate_params()
         images = _validation.check_images(X, image_column=self.image_column)
+        p1 = self._positive_proba(images, np.arange(len(images)), **kwargs)
+        return np.column_stack([1.0 - p1, p1])
+
+    def _positive_proba(self, images, indices, **kwargs):
+        """The network's probability of class 1 for ``images[indices]``."""
         params = self.get_params()
         batch_size = kwargs.pop("batch_size", params.get("predict__batch_size") or _device.default_predict_batch())
         # even shares for the replicas; the padding is dropped below
-        n, replicas = len(images), _device.replicas(self.model_)
+        n, replicas = len(indices), _device.replicas(self.model_)
         batch_size = _device.round_up(batch_size, replicas)
-        indices = _device.fill_replicas(np.arange(n), replicas)
         dataset = _input.make_dataset(
-            images, image_size=self._image_hw(), batch_size=batch_size, indices=indices
+            images,
+            image_size=self._image_hw(),
+            batch_size=batch_size,
+            indices=_device.fill_replicas(np.asarray(indices), replicas),
         )
         if not hasattr(self, "_predict_callbacks"):
             self._initialize_callbacks()
@@ -719,8 +733,20 @@ class FaceCNNClassifier(KerasClassifier):
             p1 = self.model_.predict(
                 dataset, verbose=self.verbose, callbacks=self._predict_callbacks, **kwargs
             )
-        p1 = np.asarray(p1, dtype=np.float64).reshape(-1)[:n]
-        return np.column_stack([1.0 - p1, p1])
+        return np.asarray(p1, dtype=np.float64).reshape(-1)[:n]
+
+    def _warn_if_degenerate(self, images, indices, where):
+        """One ``UserWarning`` when the trained network gives (nearly) every
+        image of the hold-out (or, without one, of the training data) the same
+        class or about the same probability: a model that learned nothing.
+
+        At most :data:`_DIAGNOSTIC_IMAGES` images, evenly spread, are predicted.
+        """
+        step = max(1, len(indices) // _DIAGNOSTIC_IMAGES)
+        proba = self._positive_proba(images, indices[::step][:_DIAGNOSTIC_IMAGES])
+        message = degenerate_predictions(proba, self.threshold, classes=tuple(self.classes_.tolist()))
+        if message is not None:
+            warnings.warn(f"After fit, on {len(proba)} images of the {where}: {message}", UserWarning, stacklevel=3)
 
     def predict(self, X, **kwargs):
         """Labels in the caller's encoding: ``classes_[1]`` where the probability of

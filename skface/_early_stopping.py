@@ -20,7 +20,7 @@ The rule here: the validation loss is checked once per epoch (so
 when its loss is lower than the best by more than ``tol``; training stops
 once ``patience`` epochs in a row have not improved *and* the network has
 been trained on at least ``min_images`` images; at the end the weights of
-the best epoch are restored. The default ``min_images``, 32,000 images
+the best epoch are restored. The estimator's default ``min_images``, 32,000 images
 (1,000 steps of 32), is a third of a CelebA epoch, so there it is over
 within the first epoch and the rule is the reference's (patience 1 cannot
 stop before the second epoch anyway); on small data it keeps training until
@@ -46,9 +46,6 @@ import numbers
 
 import keras
 import numpy as np
-
-# Chosen from measurement: see the module docstring and docs/default_learns.md.
-MIN_IMAGES = 32_000
 
 
 class EarlyStopping(keras.callbacks.Callback):

@@ -3,6 +3,7 @@
 import os
 import pickle
 import re
+import warnings
 
 import keras
 import numpy as np
@@ -602,3 +603,22 @@ def test_early_stopping_needs_enough_samples():
     X, y = np.zeros((2, 16, 16, 3), np.uint8), np.array([0, 1])
     with pytest.raises(ValueError, match="leaves none to train on"):
         FaceCNNClassifier(**TINY, validation_fraction=0.9).fit(X, y)
+
+
+def test_fit_warns_once_when_the_model_learned_nothing():
+    # identical images: whatever the network learns, it gives all of them one probability
+    X = np.full((96, 16, 16, 3), 128, np.uint8)
+    y = np.r_[np.zeros(80, int), np.ones(16, int)]
+    clf = FaceCNNClassifier(**{**TINY, "run_eagerly": True})
+    expected = r"After fit, on 20 images of the validation hold-out: The model predicts 0 for all 20 images"
+    with pytest.warns(UserWarning, match=expected) as record:
+        clf.fit(X, y)
+    assert sum("After fit" in str(w.message) for w in record) == 1
+    assert "epochs=" in str(record[0].message)
+
+
+def test_fit_does_not_warn_about_a_model_that_learned(toy):
+    X, y = toy
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        FaceCNNClassifier(**{**TINY, "epochs": 4}).fit(X, y)

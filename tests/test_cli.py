@@ -139,12 +139,14 @@ def test_options_not_given_are_left_to_the_estimator():
     assert str(args.filters) == ",".join(map(str, defaults["filters"]))
 
 
-def test_the_demo_waits_longer_than_the_reference():
-    from skface.cli._parser import DEMO_PATIENCE, build_parser
+def test_early_stopping_options_are_left_to_the_estimator():
+    from skface.cli._parser import build_parser
 
-    args = build_parser().parse_args(["demo"])
-    assert args.n_iter_no_change == DEMO_PATIENCE > _library.estimator_defaults()["n_iter_no_change"]
-    assert not _library.given(build_parser().parse_args(["train", "--csv", "d", "--model", "m.keras"]).n_iter_no_change)
+    for argv in (["demo"], ["train", "--csv", "d", "--model", "m.keras"]):
+        args = build_parser().parse_args(argv)
+        assert not _library.given(args.n_iter_no_change) and not _library.given(args.min_images)
+    args = build_parser().parse_args(["demo", "--min-images", "0"])
+    assert args.min_images == 0
 
 
 def test_help_shows_the_estimators_defaults(capsys):

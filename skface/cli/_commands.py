@@ -27,7 +27,7 @@ from ._types import describe_weights
 __all__ = ["run_demo", "run_train", "run_predict", "run_evaluate"]
 
 #: the model options passed to FaceCNNClassifier when given (option dest = parameter name)
-_MODEL_OPTIONS = ("image_size", "epochs", "n_iter_no_change", "batch_size", "learning_rate", "filters",
+_MODEL_OPTIONS = ("image_size", "epochs", "n_iter_no_change", "min_images", "batch_size", "learning_rate", "filters",
                   "dense_units")
 
 
@@ -268,7 +268,8 @@ def run_demo(args):
         "image_size": size,
         "split": "60 / 20 / 20 train / validation / test, stratified on class x gender",
         "early stopping": (f"on {weighted.validation_fraction:.0%} of the training split held out by "
-                           f"FaceCNNClassifier, patience {weighted.n_iter_no_change}"),
+                           f"FaceCNNClassifier, patience {weighted.n_iter_no_change} epochs once it has trained "
+                           f"on {weighted.min_images:,} images"),
         "epochs (max)": weighted.epochs,
         "epochs run": f"unweighted {len(unweighted.history_['loss'])}, weighted {len(weighted.history_['loss'])}",
         "filters": ",".join(map(str, weighted.filters)),

@@ -10,7 +10,8 @@ import argparse
 import math
 
 __all__ = [
-    "int_at_least", "positive_int", "image_size", "positive_float", "probability", "filters", "weights",
+    "int_at_least", "positive_int", "non_negative_int", "image_size",
+    "positive_float", "probability", "filters", "weights",
     "keras_path", "describe_weights",
 ]
 
@@ -31,6 +32,7 @@ def int_at_least(minimum, expected):
 
 
 positive_int = int_at_least(1, "a positive integer")
+non_negative_int = int_at_least(0, "an integer >= 0")
 image_size = int_at_least(8, "an integer >= 8 (pixels)")
 
 
