@@ -306,6 +306,34 @@ def check_target(y, n_samples, classes=None, *, estimator="FaceCNNClassifier"):
     return y, found
 
 
+def check_columns(frame, columns, source):
+    """Raise unless ``frame`` has every column of ``columns`` (what names it -> column name)."""
+    for what, column in columns.items():
+        if column not in frame.columns:
+            raise ValueError(
+                f"{source} has no column {column!r} ({what} {column}); its columns are "
+                f"{show_items(frame.columns, limit=12)}."
+            )
+
+
+def check_label_column(values, name):
+    """A label column of 0/1, -1/1 or bool as an int array of -1/1 (the reference's labels)."""
+    series = pd.Series(values).reset_index(drop=True)
+    missing = np.flatnonzero(series.isna().to_numpy())
+    if missing.size:
+        raise ValueError(
+            f"{name} has empty values at positions {show_items(missing)}; every image needs a label."
+        )
+    found = set(series.unique().tolist())
+    numeric = all(isinstance(v, (numbers.Number, np.bool_)) for v in found)
+    for positive, accepted in ((1, {0, 1}), (1, {-1, 1}), (True, {False, True})):
+        if numeric and found <= accepted:
+            return np.where(series.to_numpy() == positive, 1, -1)
+    raise ValueError(
+        f"{name} must hold binary labels 0/1 or -1/1; found {show_items(sorted(map(str, found)))}."
+    )
+
+
 def check_same_length(**lengths):
     """Raise naming every input and its length unless all ``lengths`` agree."""
     if len(set(lengths.values())) > 1:

@@ -47,3 +47,25 @@ def test_check_sample_weight_is_scikit_learns_plus_all_zero():
         check_sample_weight(["a", "b"], 2)
     with pytest.raises(ValueError, match="non-zero|all zeros"):
         check_sample_weight([0, 0], 2)
+
+
+def test_check_label_column_maps_binary_codings_to_pm1():
+    from skface._validation import check_label_column
+
+    for values in ([0, 1, 1], [-1, 1, 1], [False, True, True], [0.0, 1.0, 1.0]):
+        assert check_label_column(values, "c").tolist() == [-1, 1, 1]
+    with pytest.raises(ValueError, match=r"c must hold binary labels 0/1 or -1/1; found \['blond'\]"):
+        check_label_column(["blond"] * 3, "c")
+    with pytest.raises(ValueError, match=r"c has empty values at positions \[1\]"):
+        check_label_column([0, None, 1], "c")
+
+
+def test_check_columns_names_the_option_and_the_columns():
+    import pandas as pd
+
+    from skface._validation import check_columns
+
+    frame = pd.DataFrame({"a": [1], "b": [2]})
+    check_columns(frame, {"--label": "a"}, "x.csv")
+    with pytest.raises(ValueError, match=r"x.csv has no column 'c' \(--label c\); its columns are \['a', 'b'\]"):
+        check_columns(frame, {"--label": "c"}, "x.csv")

@@ -79,29 +79,9 @@ def _load_model(path):
     return clf
 
 
-def _to_pm1(values, name):
-    """Binary labels (0/1, -1/1 or bool) as an int array of -1/1.
-
-    Raises CommandError naming ``name`` for anything else.
-    """
-    import numpy as np
-    import pandas as pd
-
-    series = pd.Series(values)
-    if series.isna().any():
-        rows = series.index[series.isna()].tolist()[:5]
-        raise CommandError(f"{name} has empty values (rows {rows}); every image needs a label.")
-    found = set(series.unique().tolist())
-    numeric = (bool, int, float, np.integer, np.floating, np.bool_)
-    for positive, accepted in ((1, {0, 1}), (1, {-1, 1}), (True, {False, True})):
-        if found <= accepted and all(isinstance(v, numeric) for v in found):
-            return np.where(series.to_numpy() == positive, 1, -1)
-    shown = sorted(map(str, found))[:6]
-    raise CommandError(f"{name} must hold binary labels 0/1 or -1/1; found {shown}.")
-
-
 def _load_labelled(args, *, on_missing="raise"):
     """The labelled frame of ``--csv`` or ``--celeba``: absolute paths, y (-1/1), groups, source."""
+    from .._validation import check_columns, check_groups, check_label_column
     from ..datasets import load_celeba, load_faces
 
     if args.csv is not None:
@@ -116,17 +96,9 @@ def _load_labelled(args, *, on_missing="raise"):
         source = f"CelebA at {args.celeba}" + ("" if split is None else f" ({split} split)")
         args.image_column = "filename"  # load_celeba's column of absolute paths
     label, sensitive = args.label, args.sensitive
-    for option, column in (("--label", label), ("--sensitive", sensitive)):
-        if column not in frame.columns:
-            raise CommandError(
-                f"{source} has no column {column!r} ({option} {column}); its columns are "
-                f"{list(frame.columns)[:12]}."
-            )
-    y = _to_pm1(frame[label], f"column {label!r} of {source}")
-    groups = frame[sensitive]
-    if groups.isna().any():
-        rows = groups.index[groups.isna()].tolist()[:5]
-        raise CommandError(f"column {sensitive!r} of {source} has empty values (rows {rows}).")
+    check_columns(frame, {"--label": label, "--sensitive": sensitive}, source)
+    y = check_label_column(frame[label], f"column {label!r} of {source}")
+    groups = check_groups(frame[sensitive], name=f"column {sensitive!r} of {source}")
     return frame, y, groups.to_numpy(), source
 
 
@@ -183,8 +155,8 @@ def run_demo(args):
     import numpy as np
     import pandas as pd
     from PIL import Image
-    from sklearn.model_selection import train_test_split
 
+    from .._split import strata_of, stratified_split
     from ..datasets import make_faces
     from ..fairness import FairThresholdClassifier, group_sample_weight
     from ._html_report import ModelResult, majority_baseline, summary_table, write_report
@@ -206,16 +178,14 @@ def run_demo(args):
         with _atomic.atomic_path(os.path.join(faces_dir, name), durable=False) as tmp:
             Image.fromarray(image).save(tmp)
 
-    strata = [f"{c}{g}" for c, g in zip(y, gender)]
-    index = np.arange(len(y))
+    cells = strata_of(y, gender)
     try:
-        rest, test = train_test_split(index, test_size=0.2, stratify=strata, random_state=args.random_state)
-        train, valid = train_test_split(
-            rest, test_size=0.25, stratify=[strata[i] for i in rest], random_state=args.random_state
+        rest, test = stratified_split(len(y), 0.2, strata=(cells, y), random_state=args.random_state)
+        train, valid = stratified_split(
+            rest, 0.25, strata=(cells[rest], y[rest]), random_state=args.random_state
         )
     except ValueError as exc:
-        raise CommandError(f"cannot split {args.n_samples} faces 60/20/20 stratified on class x "
-                           f"gender ({exc}); use a larger --n-samples.") from None
+        raise CommandError(f"cannot split {args.n_samples} faces 60/20/20 ({exc}); use a larger --n-samples.") from None
     split = np.empty(len(y), dtype=object)
     split[train], split[valid], split[test] = "train", "valid", "test"
     for part, idx in (("train", train), ("valid", valid), ("test", test)):
