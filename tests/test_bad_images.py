@@ -15,7 +15,8 @@ from conftest import make_toy_images
 from PIL import Image
 
 from skface import FaceCNNClassifier
-from skface._input import check_images, make_dataset
+from skface._input import make_dataset
+from skface._validation import check_images
 from skface.fairness import group_sample_weight
 from skface.metrics import fair_metric
 
