@@ -20,9 +20,10 @@ from skface._validation import check_images
 from skface.fairness import group_sample_weight
 from skface.metrics import fair_metric
 
+# run_eagerly: tracing the graph of a tiny model costs more than it saves
 SMALL = dict(
     image_size=16, filters=(4, 8), dense_units=8, epochs=1, early_stopping=False,
-    learning_rate=0.01, random_state=0,
+    learning_rate=0.01, random_state=0, run_eagerly=True,
 )
 
 

@@ -23,10 +23,12 @@ from skface.metrics import make_fair_scorer
 from skface.utils import configure_threads
 
 # One step per epoch (batch_size = n_samples) and no dropout: see
-# _mirrored_run for why this makes the two runs comparable.
+# _mirrored_run for why this makes the two runs comparable. Graph mode
+# (run_eagerly=False, the default): under a strategy Keras runs each step as
+# one tf.function over the replicas, and that is what is compared here.
 MIRRORED = dict(
     image_size=16, filters=(4, 8), dense_units=8, dropout=0.0, epochs=3, batch_size=40,
-    learning_rate=0.01, early_stopping=False, random_state=0,
+    learning_rate=0.01, early_stopping=False, run_eagerly=False, random_state=0,
 )  # fmt: skip
 
 
@@ -212,9 +214,11 @@ def face_frame(tmp_path_factory):
 
 
 def _search(**kwargs):
+    # run_eagerly: the search, not the graph, is under test; tracing costs
+    # more than the tiny fits in each worker
     estimator = FaceCNNClassifier(
         image_size=16, filters=(4, 8), dense_units=8, epochs=1, batch_size=12,
-        early_stopping=False, random_state=0,
+        early_stopping=False, run_eagerly=True, random_state=0,
     )  # fmt: skip
     return GridSearchCV(
         estimator,
