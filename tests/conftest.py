@@ -47,6 +47,32 @@ TINY = dict(
 )
 
 
+@pytest.fixture(scope="module")
+def eager_functions():
+    """Run every tf.function eagerly, from the first test that asks for it to
+    the end of its module (module scope, so that module-scoped fixtures that
+    train are covered too).
+
+    For tests that train through code without a ``run_eagerly`` parameter
+    (the command line, docstring examples, the benchmark), where what is
+    tested is not the graph; tf.data pipelines are not affected.
+    """
+    import tensorflow as tf
+
+    tf.config.run_functions_eagerly(True)
+    try:
+        yield
+    finally:
+        tf.config.run_functions_eagerly(False)
+
+
+def pytest_collection_modifyitems(items):
+    # TensorFlow warns that tf.data ignores run_functions_eagerly: known, wanted
+    for item in items:
+        if "eager_functions" in item.fixturenames:
+            item.add_marker(pytest.mark.filterwarnings("ignore:Even though the `tf.config.experimental_run"))
+
+
 @pytest.fixture(scope="session")
 def tiny_fitted(toy):
     """TINY trained eagerly on ``toy``, for tests that only read the result."""
