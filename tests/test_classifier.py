@@ -290,6 +290,7 @@ def test_pipeline_and_cross_val_score(toy):
     assert scores.shape == (3,) and scores.mean() >= 0.8
 
 
+@pytest.mark.slow  # each of the 2 worker processes starts its own TensorFlow
 def test_cross_val_score_in_parallel(toy):
     X, y = toy
     clf = FaceCNNClassifier(**{**TINY, "epochs": 4, "early_stopping": False})
@@ -403,6 +404,7 @@ def test_backbones_build_without_downloading(backbone):
     assert base.trainable is False
 
 
+@pytest.mark.slow  # MobileNetV2, even eagerly at 32 px
 def test_backbone_trains_end_to_end(toy):
     X, y = toy
     # run_eagerly: tracing MobileNetV2's graph costs more than 3 eager steps

@@ -114,6 +114,7 @@ def mirrored(tmp_path_factory):
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.slow  # the mirrored fixture: a fresh Python trains under MirroredStrategy
 def test_mirrored_strategy_matches_one_device(mirrored):
     assert mirrored["replicas"] == 2
     one, two = np.array(mirrored["proba_one"]), np.array(mirrored["proba_two"])
@@ -129,6 +130,7 @@ def test_mirrored_strategy_matches_one_device(mirrored):
     np.testing.assert_allclose(mirrored["proba_two_1"], two[:1], rtol=0, atol=1e-6)
 
 
+@pytest.mark.slow  # the mirrored fixture: a fresh Python trains under MirroredStrategy
 def test_strategy_is_shared_by_clone_and_dropped_by_pickle_and_save(mirrored):
     assert mirrored["clone_shares_strategy"] is True
     assert mirrored["unpickled_distribution"] is None
@@ -150,6 +152,7 @@ def test_mirrored_by_name_is_a_new_mirrored_strategy():
     assert resolve_distribution(strategy) is strategy and resolve_distribution(None) is None
 
 
+@pytest.mark.slow  # the mirrored fixture: a fresh Python trains under MirroredStrategy
 def test_every_replica_gets_an_image(mirrored):
     # image counts that do not split evenly are padded (Keras cannot build
     # from unequal shares, TensorFlow's CPU convolution fails on empty ones)
@@ -196,6 +199,7 @@ def test_configure_threads_after_tensorflow_started_says_so(monkeypatch):
         configure_threads(current + 3)
 
 
+@pytest.mark.slow  # the mirrored fixture: a fresh Python trains under MirroredStrategy
 def test_configure_threads_sets_tensorflow_before_it_starts(mirrored):
     # the MirroredStrategy script calls configure_threads(3) first thing
     assert mirrored["threads_env"] == {"TF_NUM_INTRAOP_THREADS": "3", "TF_NUM_INTEROP_THREADS": "3"}
@@ -230,6 +234,7 @@ def _search(**kwargs):
     )
 
 
+@pytest.mark.slow  # 2 dask worker processes, each starting its own TensorFlow
 def test_grid_search_on_dask_equals_serial(face_frame):
     pytest.importorskip("distributed")
     import joblib

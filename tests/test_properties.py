@@ -212,6 +212,7 @@ def weights(draw, n, broken=None):
     return w, False
 
 
+@pytest.mark.slow
 @settings(SLOW, max_examples=15)  # each accepted example trains a network
 @given(data=st.data())
 def test_fit_any_images_labels_and_weights(data):
