@@ -20,11 +20,12 @@ from skface._validation import check_images
 from skface.fairness import group_sample_weight
 from skface.metrics import fair_metric
 
+# run_eagerly: tracing the graph of a tiny model costs more than it saves.
 # float32: the comparisons of a file with its array go down to 1e-5, below
-# what bfloat16 (precision="auto" on a CPU with AMX or AVX512-BF16) resolves
+# what bfloat16 (precision="auto" on a CPU with AMX or AVX512-BF16) resolves.
 SMALL = dict(
     image_size=16, filters=(4, 8), dense_units=8, epochs=1, early_stopping=False,
-    learning_rate=0.01, random_state=0, precision="float32",
+    learning_rate=0.01, random_state=0, run_eagerly=True, precision="float32",
 )
 
 

@@ -17,6 +17,10 @@ if str(ROOT) not in sys.path:  # benchmarks/ is not part of the installed packag
 run = pytest.importorskip("benchmarks.run")
 
 
+# slow: it runs the benchmark end to end; its fits run eagerly (see conftest),
+# since only the structure of the outputs is tested
+@pytest.mark.slow
+@pytest.mark.usefixtures("eager_functions")
 def test_benchmark_smoke_writes_table_and_json(tmp_path):
     out = tmp_path / "out"
     results = run.main([

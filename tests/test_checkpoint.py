@@ -21,9 +21,11 @@ from skface import FaceCNNClassifier
 from skface.datasets import write_faces
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# run_eagerly: tracing the graph of a tiny model costs more than it saves;
+# the killed-and-resumed test also runs in graph mode, the default users get
 SMALL = dict(
     image_size=16, filters=(4, 8), dense_units=8, early_stopping=False, batch_size=8,
-    learning_rate=0.01, random_state=0,
+    learning_rate=0.01, random_state=0, run_eagerly=True,
 )
 STEPS = 3  # 24 images in batches of 8
 
@@ -81,10 +83,10 @@ TRAIN_SCRIPT = textwrap.dedent(
 )
 
 
-def run_and_kill(tmp_path, kill_point, X, y):
+def run_and_kill(tmp_path, kill_point, X, y, params=SMALL):
     np.savez(tmp_path / "data.npz", X=X, y=y)
     script = tmp_path / "train.py"
-    script.write_text(TRAIN_SCRIPT.format(params=SMALL))
+    script.write_text(TRAIN_SCRIPT.format(params=params))
     checkpoint_dir = tmp_path / "checkpoints"
     env = {**os.environ, "PYTHONPATH": REPO, "TF_CPP_MIN_LOG_LEVEL": "3"}
     process = subprocess.Popen(
@@ -112,10 +114,15 @@ def run_and_kill(tmp_path, kill_point, X, y):
     return checkpoint_dir, losses
 
 
-@pytest.mark.parametrize("kill_point", ["mid-epoch", "mid-save"])
-def test_a_killed_fit_resumes_after_the_last_completed_epoch(tmp_path, kill_point):
+# a kill mid-epoch, in graph mode as users train (a resumed network is loaded
+# with its saved compile settings, so the resumed fit runs in that mode too);
+# a kill mid-save, eagerly
+@pytest.mark.slow  # a fresh Python, with TensorFlow, trains and is killed
+@pytest.mark.parametrize("kill_point, run_eagerly", [("mid-epoch", False), ("mid-save", True)])
+def test_a_killed_fit_resumes_after_the_last_completed_epoch(tmp_path, kill_point, run_eagerly):
     X, y = make_toy_images(24, seed=1)
-    checkpoint_dir, losses = run_and_kill(tmp_path, kill_point, X, y)
+    params = {**SMALL, "run_eagerly": run_eagerly}
+    checkpoint_dir, losses = run_and_kill(tmp_path, kill_point, X, y, params)
     path = checkpoint_dir / "checkpoint.keras"
     # the killed process had finished 2 epochs (3 when killed while saving the third)
     assert len(losses) == (2 if kill_point == "mid-epoch" else 3)
@@ -128,7 +135,7 @@ def test_a_killed_fit_resumes_after_the_last_completed_epoch(tmp_path, kill_poin
     assert np.isfinite(saved.predict_proba(X)).all()
     assert len(temp_files(checkpoint_dir)) == (kill_point == "mid-save")
 
-    resumed = FaceCNNClassifier(**SMALL, epochs=5, checkpoint_dir=checkpoint_dir, warm_start=True)
+    resumed = FaceCNNClassifier(**params, epochs=5, checkpoint_dir=checkpoint_dir, warm_start=True)
     resumed.fit(X, y)
     # the interrupted fit is finished: 3 more epochs, 5 in all, nothing retrained
     assert len(resumed.history_["loss"]) == 5
@@ -183,7 +190,8 @@ def test_a_resumed_network_is_loaded_under_the_distribution_strategy(tmp_path, t
     import tensorflow as tf
 
     X, y = toy
-    params = {**SMALL, "epochs": 1, "checkpoint_dir": tmp_path, "distribution": "mirrored"}
+    # graph mode: under a strategy, eager steps cost more than tracing them
+    params = {**SMALL, "epochs": 1, "checkpoint_dir": tmp_path, "distribution": "mirrored", "run_eagerly": False}
     FaceCNNClassifier(**params).fit(X, y)
     resumed = FaceCNNClassifier(**params, warm_start=True).fit(X, y)
     assert len(resumed.history_["loss"]) == 2

@@ -24,8 +24,11 @@ from skface import FaceCNNClassifier, load
 
 @pytest.fixture(scope="module")
 def fitted(toy):
+    # graph mode (run_eagerly=False), the default users get: this fit and the
+    # predictions of the tests that read it run as a user's would, and the
+    # reproducibility test compares two graph-mode fits with it
     X, y = toy
-    return FaceCNNClassifier(**TINY).fit(X, y)
+    return FaceCNNClassifier(**{**TINY, "run_eagerly": False}).fit(X, y)
 
 
 # ------------------------------------------------------------------ contract
@@ -93,12 +96,9 @@ def test_unknown_keyword_is_rejected_at_fit(toy):
         clf.fit(*toy)
 
 
-def test_fit_sets_no_public_attribute_without_underscore(toy):
-    X, y = toy
-    clf = FaceCNNClassifier(**TINY)
-    before = set(vars(clf))
-    clf.fit(X, y)
-    added = set(vars(clf)) - before
+def test_fit_sets_no_public_attribute_without_underscore(tiny_fitted):
+    before = set(vars(FaceCNNClassifier(**tiny_fitted.get_params())))
+    added = set(vars(tiny_fitted)) - before
     assert all(name.endswith("_") or name.startswith("_") for name in added), added
 
 
@@ -141,9 +141,9 @@ def test_the_three_forms_of_X_give_the_same_predictions(fitted, toy, toy_paths):
     np.testing.assert_allclose(from_frame, from_array, atol=1e-6)
 
 
-def test_fit_on_paths_and_frame_equals_fit_on_array(toy, toy_paths):
+def test_fit_on_paths_and_frame_equals_fit_on_array(toy, toy_paths, tiny_fitted):
     X, y = toy
-    on_array = FaceCNNClassifier(**TINY).fit(X, y).predict_proba(X)
+    on_array = tiny_fitted.predict_proba(X)
     frame = pd.DataFrame({"path": toy_paths})
     on_frame = FaceCNNClassifier(**TINY, image_column="path").fit(frame, y).predict_proba(X)
     np.testing.assert_allclose(on_frame, on_array, atol=1e-5)
@@ -182,9 +182,9 @@ def test_predict_returns_labels_in_the_callers_encoding(toy, encode):
     assert clf.score(X, y_enc) >= 0.9
 
 
-def test_sample_weight_changes_training(toy):
+def test_sample_weight_changes_training(toy, tiny_fitted):
     X, y = toy
-    plain = FaceCNNClassifier(**TINY).fit(X, y).predict_proba(X)[:, 1]
+    plain = tiny_fitted.predict_proba(X)[:, 1]
     # class 1 carries no weight: the model learns to say 0 more often
     w = np.where(y == 1, 0.0, 1.0)
     weighted = FaceCNNClassifier(**TINY).fit(X, y, sample_weight=w).predict_proba(X)[:, 1]
@@ -201,11 +201,14 @@ def test_score_accepts_sample_weight(fitted, toy):
     assert fitted.score(X, y, sample_weight=w) == pytest.approx(expected)
 
 
-def test_same_seed_same_probabilities_other_seed_differs(toy):
+def test_same_seed_same_probabilities_other_seed_differs(fitted, toy):
+    # in graph mode (run_eagerly=False), where users train: the promise is
+    # that their fits repeat exactly; ``fitted`` is the first of the two
     X, y = toy
-    a = FaceCNNClassifier(**TINY).fit(X, y).predict_proba(X)
-    b = FaceCNNClassifier(**TINY).fit(X, y).predict_proba(X)
-    c = FaceCNNClassifier(**{**TINY, "random_state": 1}).fit(X, y).predict_proba(X)
+    graph = {**TINY, "run_eagerly": False}
+    a = fitted.predict_proba(X)
+    b = FaceCNNClassifier(**graph).fit(X, y).predict_proba(X)
+    c = FaceCNNClassifier(**{**graph, "random_state": 1}).fit(X, y).predict_proba(X)
     np.testing.assert_array_equal(a, b)
     assert not np.allclose(a, c)
 
@@ -293,6 +296,7 @@ def test_pipeline_and_cross_val_score(toy):
     assert scores.shape == (3,) and scores.mean() >= 0.8
 
 
+@pytest.mark.slow  # each of the 2 worker processes starts its own TensorFlow
 def test_cross_val_score_in_parallel(toy):
     X, y = toy
     clf = FaceCNNClassifier(**{**TINY, "epochs": 4, "early_stopping": False})
@@ -308,13 +312,13 @@ def test_grid_search_over_an_architecture_parameter(toy):
     assert search.best_estimator_.score(X, y) >= 0.9
 
 
-def test_sample_weight_through_metadata_routing(toy):
+def test_sample_weight_through_metadata_routing(toy, tiny_fitted):
     X, y = toy
     w = np.where(y == 1, 0.0, 1.0)
     with sklearn.config_context(enable_metadata_routing=True):
         est = FaceCNNClassifier(**TINY).set_fit_request(sample_weight=True).set_score_request(sample_weight=False)
         search = GridSearchCV(est, {"dropout": [0.5]}, cv=2).fit(X, y, sample_weight=w)
-    plain = FaceCNNClassifier(**TINY).fit(X, y).predict_proba(X)[:, 1]
+    plain = tiny_fitted.predict_proba(X)[:, 1]
     assert search.best_estimator_.predict_proba(X)[:, 1].mean() < plain.mean() - 0.05
 
 
@@ -406,10 +410,12 @@ def test_backbones_build_without_downloading(backbone):
     assert base.trainable is False
 
 
+@pytest.mark.slow  # MobileNetV2, even eagerly at 32 px
 def test_backbone_trains_end_to_end(toy):
     X, y = toy
+    # run_eagerly: tracing MobileNetV2's graph costs more than 3 eager steps
     clf = FaceCNNClassifier(
-        image_size=32, backbone="mobilenet_v2", dense_units=8, epochs=1, random_state=0
+        image_size=32, backbone="mobilenet_v2", dense_units=8, epochs=1, run_eagerly=True, random_state=0
     ).fit(X, y)
     assert clf.predict_proba(X).shape == (len(X), 2)
 

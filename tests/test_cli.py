@@ -19,6 +19,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # a tiny, fast network; every command that trains gets these
 TINY = ["--image-size", "16", "--epochs", "1", "--filters", "4,8", "--dense-units", "8",
         "--random-state", "0", "--verbose", "0"]
+# the command line has no run_eagerly: run its tiny fits eagerly (see conftest)
+pytestmark = pytest.mark.usefixtures("eager_functions")
 
 
 TRAIN_OUTPUT = {}

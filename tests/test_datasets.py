@@ -284,7 +284,7 @@ def test_write_load_fit_round_trip(tmp_path):
     csv_path = write_faces(tmp_path, 60, image_size=SMALL, random_state=0)
     frame = load_faces(csv_path)
     clf = FaceCNNClassifier(
-        image_size=SMALL, filters=(4, 8), dense_units=8, epochs=1, random_state=0
+        image_size=SMALL, filters=(4, 8), dense_units=8, epochs=1, random_state=0, run_eagerly=True
     )
     clf.fit(frame, frame["class"])
     pred = clf.predict(frame)

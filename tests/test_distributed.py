@@ -24,12 +24,14 @@ from skface.metrics import make_fair_scorer
 from skface.utils import configure_threads
 
 # One step per epoch (batch_size = n_samples) and no dropout: see
-# _mirrored_run for why this makes the two runs comparable. float32: with
-# bfloat16 (what precision="auto" picks on a CPU with AMX or AVX512-BF16) the
-# two graphs round differently, by ~1e-4.
+# _mirrored_run for why this makes the two runs comparable. Graph mode
+# (run_eagerly=False, the default): under a strategy Keras runs each step as
+# one tf.function over the replicas, and that is what is compared here.
+# float32: "auto" picks mixed_bfloat16 on CPUs with bfloat16 instructions,
+# whose rounding (~4e-4 here) would hide the float32 differences compared.
 MIRRORED = dict(
     image_size=16, filters=(4, 8), dense_units=8, dropout=0.0, epochs=3, batch_size=40,
-    learning_rate=0.01, early_stopping=False, random_state=0, precision="float32",
+    learning_rate=0.01, early_stopping=False, run_eagerly=False, precision="float32", random_state=0,
 )  # fmt: skip
 
 
@@ -115,6 +117,7 @@ def mirrored(tmp_path_factory):
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.slow  # the mirrored fixture: a fresh Python trains under MirroredStrategy
 def test_mirrored_strategy_matches_one_device(mirrored):
     assert mirrored["replicas"] == 2
     one, two = np.array(mirrored["proba_one"]), np.array(mirrored["proba_two"])
@@ -130,6 +133,7 @@ def test_mirrored_strategy_matches_one_device(mirrored):
     np.testing.assert_allclose(mirrored["proba_two_1"], two[:1], rtol=0, atol=1e-6)
 
 
+@pytest.mark.slow  # the mirrored fixture: a fresh Python trains under MirroredStrategy
 def test_strategy_is_shared_by_clone_and_dropped_by_pickle_and_save(mirrored):
     assert mirrored["clone_shares_strategy"] is True
     assert mirrored["unpickled_distribution"] is None
@@ -151,6 +155,7 @@ def test_mirrored_by_name_is_a_new_mirrored_strategy():
     assert resolve_distribution(strategy) is strategy and resolve_distribution(None) is None
 
 
+@pytest.mark.slow  # the mirrored fixture: a fresh Python trains under MirroredStrategy
 def test_every_replica_gets_an_image(mirrored):
     # image counts that do not split evenly are padded (Keras cannot build
     # from unequal shares, TensorFlow's CPU convolution fails on empty ones)
@@ -210,6 +215,7 @@ def test_configure_threads_after_tensorflow_started_says_so(monkeypatch):
         configure_threads(current + 3)
 
 
+@pytest.mark.slow  # the mirrored fixture: a fresh Python trains under MirroredStrategy
 def test_configure_threads_sets_tensorflow_before_it_starts(mirrored):
     # the MirroredStrategy script calls configure_threads(3) first thing
     assert mirrored["threads_env"] == {"TF_NUM_INTRAOP_THREADS": "3", "TF_NUM_INTEROP_THREADS": "3"}
@@ -228,9 +234,11 @@ def face_frame(tmp_path_factory):
 
 
 def _search(**kwargs):
+    # run_eagerly: the search, not the graph, is under test; tracing costs
+    # more than the tiny fits in each worker
     estimator = FaceCNNClassifier(
         image_size=16, filters=(4, 8), dense_units=8, epochs=1, batch_size=12,
-        early_stopping=False, random_state=0,
+        early_stopping=False, run_eagerly=True, random_state=0,
     )  # fmt: skip
     return GridSearchCV(
         estimator,
@@ -242,6 +250,7 @@ def _search(**kwargs):
     )
 
 
+@pytest.mark.slow  # 2 dask worker processes, each starting its own TensorFlow
 def test_grid_search_on_dask_equals_serial(face_frame):
     pytest.importorskip("distributed")
     import joblib

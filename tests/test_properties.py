@@ -16,9 +16,10 @@ from skface import FaceCNNClassifier
 from skface.fairness import group_sample_weight
 from skface.metrics import fair_metric
 
+# run_eagerly: tracing the graph of a tiny model costs more than it saves
 SMALL = dict(
     image_size=8, filters=(2,), dense_units=4, epochs=1, early_stopping=False,
-    batch_size=4, random_state=0,
+    batch_size=4, random_state=0, run_eagerly=True,
 )
 FAST = settings(max_examples=200, deadline=None, derandomize=True)
 SLOW = settings(
@@ -211,6 +212,7 @@ def weights(draw, n, broken=None):
     return w, False
 
 
+@pytest.mark.slow
 @settings(SLOW, max_examples=15)  # each accepted example trains a network
 @given(data=st.data())
 def test_fit_any_images_labels_and_weights(data):
