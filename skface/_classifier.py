@@ -492,8 +492,14 @@ class FaceCNNClassifier(KerasClassifier):
         return kwargs
 
     def _ensure_compiled_model(self):
-        if not self.model_.compiled:
-            self.model_.compile(**self._get_compile_kwargs())
+        model = self.model_
+        if not model.compiled:
+            model.compile(**self._get_compile_kwargs())
+        # a loaded, resumed or warm-started network keeps the run_eagerly it was
+        # compiled with, and its traced functions: follow the parameter instead
+        if bool(model.run_eagerly) != bool(self.run_eagerly):
+            model.run_eagerly = bool(self.run_eagerly)
+            model.train_function = model.test_function = model.predict_function = None
 
     def _new_network(self, classes, seed):
         """A freshly built and compiled network for ``classes`` (under the

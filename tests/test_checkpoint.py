@@ -288,3 +288,14 @@ def test_save_and_write_faces_never_leave_half_written_files(tmp_path, toy, monk
         with Image.open(faces / name) as image:
             image.load()
     assert len(pd.read_csv(faces / "labels.csv")) == 4
+
+
+def test_resume_and_warm_start_follow_run_eagerly(tmp_path, toy):
+    X, y = toy
+    graph = FaceCNNClassifier(**{**SMALL, "epochs": 1, "run_eagerly": False}, checkpoint_dir=tmp_path).fit(X, y)
+    assert graph.model_.run_eagerly is False
+    resumed = FaceCNNClassifier(**{**SMALL, "epochs": 1, "run_eagerly": True}, checkpoint_dir=tmp_path,
+                                warm_start=True).fit(X, y)
+    assert resumed.model_.run_eagerly is True
+    graph.set_params(run_eagerly=True, warm_start=True, checkpoint_dir=None).fit(X, y)
+    assert graph.model_.run_eagerly is True
