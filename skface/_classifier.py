@@ -720,8 +720,10 @@ class FaceCNNClassifier(KerasClassifier):
         p1 = self._positive_proba(images, np.arange(len(images)), **kwargs)
         return np.column_stack([1.0 - p1, p1])
 
-    def _positive_proba(self, images, indices, **kwargs):
-        """The network's probability of class 1 for ``images[indices]``."""
+    def _positive_proba(self, images, indices, *, verbose=None, **kwargs):
+        """The network's probability of class 1 for ``images[indices]``
+        (``verbose`` is Keras's, by default the estimator's)."""
+        verbose = self.verbose if verbose is None else verbose
         params = self.get_params()
         batch_size = kwargs.pop("batch_size", params.get("predict__batch_size") or _device.default_predict_batch())
         # even shares for the replicas; the padding is dropped below
@@ -735,10 +737,8 @@ class FaceCNNClassifier(KerasClassifier):
         )
         if not hasattr(self, "_predict_callbacks"):
             self._initialize_callbacks()
-        with _input.naming_bad_files(images), quiet_tensorflow_warnings(self.verbose):
-            p1 = self.model_.predict(
-                dataset, verbose=self.verbose, callbacks=self._predict_callbacks, **kwargs
-            )
+        with _input.naming_bad_files(images), quiet_tensorflow_warnings(verbose):
+            p1 = self.model_.predict(dataset, verbose=verbose, callbacks=self._predict_callbacks, **kwargs)
         return np.asarray(p1, dtype=np.float64).reshape(-1)[:n]
 
     def _warn_if_degenerate(self, images, indices, where):
@@ -749,7 +749,8 @@ class FaceCNNClassifier(KerasClassifier):
         At most :data:`_DIAGNOSTIC_IMAGES` images, evenly spread, are predicted.
         """
         step = max(1, len(indices) // _DIAGNOSTIC_IMAGES)
-        proba = self._positive_proba(images, indices[::step][:_DIAGNOSTIC_IMAGES])
+        # silent: a progress bar of an internal check would read as a predict the user asked for
+        proba = self._positive_proba(images, indices[::step][:_DIAGNOSTIC_IMAGES], verbose=0)
         message = degenerate_predictions(proba, self.threshold, classes=tuple(self.classes_.tolist()))
         if message is not None:
             warnings.warn(f"After fit, on {len(proba)} images of the {where}: {message}", UserWarning, stacklevel=3)
