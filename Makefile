@@ -16,8 +16,13 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(PY) -m skface demo --output demo-output
 
+# Two pytest workers (the CI machine's two cores), one test file each at a
+# time so that a file's shared fitted models are trained once; every test
+# file runs, slow ones included. TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= 2
+
 test: $(STAMP)
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 # Builds the documentation offline into docs/_build/html, re-reading every
 # page (-E); warnings and unresolved cross-references (-n) are errors; then
