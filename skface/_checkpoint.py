@@ -65,6 +65,10 @@ class Checkpoint:
     def classes(self):
         return _serialization.classes_from_json(self.state)
 
+    def groups(self):
+        """The sensitive groups the checkpointed fit trained on, or None."""
+        return _serialization.groups_from_json(self.state)
+
     def restore(self, estimator):
         """Give ``estimator`` the checkpoint's model (compiled, with its
         optimizer state), classes, precision and history."""

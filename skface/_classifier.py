@@ -32,7 +32,18 @@ from sklearn.utils._tags import ClassifierTags
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.validation import check_is_fitted
 
-from . import _checkpoint, _device, _early_stopping, _input, _model, _serialization, _split, _validation
+from . import (
+    _checkpoint,
+    _device,
+    _early_stopping,
+    _group_objective,
+    _groups,
+    _input,
+    _model,
+    _serialization,
+    _split,
+    _validation,
+)
 from ._diagnostics import degenerate_predictions
 from ._logging import quiet_tensorflow_warnings
 
@@ -119,17 +130,18 @@ class FaceCNNClassifier(KerasClassifier):
         ``predict`` returns class 1 where ``predict_proba[:, 1] > threshold``.
     early_stopping : bool, default=True
         Hold out ``validation_fraction`` of the training data (stratified on
-        y), stop when the validation loss has not improved for
-        ``n_iter_no_change`` epochs once the network has been trained on
-        ``min_images`` images, and restore the best weights.
+        y, and on y x group when ``fit`` has the sensitive groups), stop when
+        the ``scoring`` on it has not improved for ``n_iter_no_change``
+        epochs once the network has been trained on ``min_images`` images,
+        and restore the best weights.
     validation_fraction : float, default=0.2
         Share of the training data held out when ``early_stopping``.
     n_iter_no_change : int, default=1
         Patience of early stopping, in epochs (the validation loss is checked
         once per epoch).
     tol : float, default=0.0
-        An epoch improves on the best validation loss only when it is lower
-        by more than ``tol`` (absolute).
+        An epoch improves on the best validation ``scoring`` only when it is
+        better by more than ``tol`` (absolute).
     min_images : int, default=32000
         Early stopping never stops before the network has been trained on
         this many images (optimiser steps x ``batch_size``, counted over the
@@ -140,6 +152,44 @@ class FaceCNNClassifier(KerasClassifier):
         images (1,000 steps of 32) is passed within the first CelebA epoch,
         so there the rule is the reference's; ``min_images=0`` is the
         reference's rule at every scale.
+    scoring : {"loss", "accuracy", "fair_metric", "worst_group_accuracy"}, default="loss"
+        What early stopping watches on the validation hold-out (as
+        :class:`~sklearn.ensemble.HistGradientBoostingClassifier`'s
+        ``scoring``): the loss (lower is better), the accuracy, Fair_Metric
+        over the sensitive groups, or the lowest accuracy over Group DRO's
+        groups (``dro_groups``). The last two need the sensitive groups.
+    sensitive_column : None or str, default=None
+        When X is a DataFrame, the column holding each image's sensitive
+        group (e.g. ``"gender"``): ``fit`` reads the groups from it, with no
+        ``sensitive_features`` and no metadata routing needed.
+    fairness : {None, "group_dro", "gap_penalty"}, default=None
+        What the network trains on. None: the loss (the reference). With the
+        sensitive groups given to ``fit``: "group_dro" is online Group DRO
+        (Sagawa et al., 2020): the loss of each of ``dro_groups``' groups in
+        the batch, weighted by adversarial weights q that grow for the groups
+        with the highest loss (``q <- q exp(dro_step_size (L_g + C /
+        sqrt(n_g)))``, renormalised); "gap_penalty" is the mean loss times
+        ``1 + gap_weight x`` the spread (max - min) of the sensitive groups'
+        soft accuracies in the batch. See the "Training for fairness" guide.
+    dro_groups : {"sensitive_x_class", "sensitive"}, default="sensitive_x_class"
+        Group DRO's groups: sensitive group x class (the four cells of
+        Sagawa et al.'s CelebA task) or the sensitive groups alone. Also the
+        groups of ``scoring="worst_group_accuracy"``.
+    dro_step_size : float, default=0.01
+        Group DRO's step size for q (0 keeps q uniform: the mean of the
+        groups' losses).
+    dro_adjustment : float, default=0.0
+        Group DRO's generalisation adjustment C: ``C / sqrt(n_g)`` is added
+        to the loss of a group of ``n_g`` training samples in q's update.
+    gap_weight : float, default=1.0
+        Weight of the gap penalty, relative to the loss: a spread of 0.1
+        between the groups' soft accuracies costs ``0.1 x gap_weight`` of the
+        batch's mean loss.
+    group_sampling : {None, "balanced"}, default=None
+        "balanced" draws the training batches so that every sensitive group x
+        class cell is seen equally often (each sample with probability
+        proportional to 1 / the size of its cell: Idrissi et al., 2022);
+        an epoch keeps ``ceil(n / batch_size)`` steps. Needs the groups.
     precision : {"auto", "float32", "mixed_bfloat16", "mixed_float16"}, default="auto"
         Compute precision of the layers (the output layer stays float32).
         "auto" picks mixed_float16 on a GPU, mixed_bfloat16 on a CPU with
@@ -215,7 +265,18 @@ class FaceCNNClassifier(KerasClassifier):
         The trained network.
     history_ : dict of list
         Per-epoch ``loss``, ``accuracy`` and, with early stopping,
-        ``val_loss`` and ``val_accuracy``.
+        ``val_loss`` and ``val_accuracy``. When ``fit`` had the sensitive
+        groups, also ``accuracy[<group>]``, ``fair_metric`` and
+        ``worst_group_accuracy`` (``val_`` ones on the hold-out) and, with
+        Group DRO, ``group_weight[<group>]`` (q at the end of each epoch).
+    sensitive_groups_ : ndarray
+        The sensitive groups of the training data, sorted (only when ``fit``
+        had them).
+    group_weights_ : pandas.Series
+        Group DRO's weights q after the last epoch, indexed by group (and
+        class, with ``dro_groups="sensitive_x_class"``). Only with
+        ``fairness="group_dro"``; a ``warm_start`` fit, a ``checkpoint_dir``
+        resume and a saved or pickled estimator continue from them.
     precision_ : str
         The dtype policy used ("float32", "mixed_bfloat16" or "mixed_float16").
     skipped_images_ : ndarray of str
@@ -256,6 +317,14 @@ class FaceCNNClassifier(KerasClassifier):
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "min_images": [Interval(Integral, 0, None, closed="left")],
+        "scoring": [StrOptions(set(_groups.SCORING))],
+        "sensitive_column": [None, Hashable],
+        "fairness": [None, StrOptions(set(_groups.FAIRNESS))],
+        "dro_groups": [StrOptions(set(_groups.DRO_GROUPS))],
+        "dro_step_size": [Interval(Real, 0, None, closed="left")],
+        "dro_adjustment": [Interval(Real, 0, None, closed="left")],
+        "gap_weight": [Interval(Real, 0, None, closed="left")],
+        "group_sampling": [None, StrOptions(set(_groups.GROUP_SAMPLING))],
         "precision": [StrOptions(set(_device.PRECISIONS))],
         "distribution": [None, StrOptions(set(_device.DISTRIBUTIONS)), tf.distribute.Strategy],
         "optimizer": [str, keras.optimizers.Optimizer, type],
@@ -296,6 +365,14 @@ class FaceCNNClassifier(KerasClassifier):
         n_iter_no_change=1,
         tol=0.0,
         min_images=32_000,  # chosen from measurement: see skface/_early_stopping.py
+        scoring="loss",
+        sensitive_column=None,
+        fairness=None,
+        dro_groups="sensitive_x_class",
+        dro_step_size=0.01,
+        dro_adjustment=0.0,
+        gap_weight=1.0,
+        group_sampling=None,
         precision="auto",
         distribution=None,
         optimizer="adam",
@@ -336,6 +413,14 @@ class FaceCNNClassifier(KerasClassifier):
         self.n_iter_no_change = n_iter_no_change
         self.tol = tol
         self.min_images = min_images
+        self.scoring = scoring
+        self.sensitive_column = sensitive_column
+        self.fairness = fairness
+        self.dro_groups = dro_groups
+        self.dro_step_size = dro_step_size
+        self.dro_adjustment = dro_adjustment
+        self.gap_weight = gap_weight
+        self.group_sampling = group_sampling
         self.precision = precision
         self.distribution = distribution
         self.optimizer = optimizer
@@ -530,7 +615,7 @@ class FaceCNNClassifier(KerasClassifier):
         return self
 
     # --------------------------------------------------------------- fitting
-    def fit(self, X, y, sample_weight=None, **kwargs):
+    def fit(self, X, y, sample_weight=None, *, sensitive_features=None, **kwargs):
         """Train the network on images ``X`` with labels ``y``.
 
         Parameters
@@ -545,6 +630,13 @@ class FaceCNNClassifier(KerasClassifier):
         sample_weight : array-like of shape (n,), default=None
             Non-negative weight of each sample in the training loss and in the
             validation loss used by early stopping.
+        sensitive_features : array-like of shape (n,), default=None
+            The sensitive group of each sample (e.g. gender -1/1; at least two
+            groups, no missing values), or set ``sensitive_column``. Needed by
+            ``fairness``, ``group_sampling`` and a group ``scoring``; when
+            given, the validation hold-out is stratified on class x group and
+            ``history_`` has every group's accuracy. In a search, route it
+            with ``set_fit_request(sensitive_features=True)``.
         **kwargs
             Passed to ``keras.Model.fit`` (prefer ``fit__`` parameters).
 
@@ -557,6 +649,7 @@ class FaceCNNClassifier(KerasClassifier):
             X,
             y,
             sample_weight,
+            sensitive_features,
             epochs=epochs,
             warm_start=self.warm_start,
             hold_out=self.early_stopping,
@@ -564,15 +657,17 @@ class FaceCNNClassifier(KerasClassifier):
             resume=True,
         )
 
-    def partial_fit(self, X, y, classes=None, sample_weight=None, **kwargs):
+    def partial_fit(self, X, y, classes=None, sample_weight=None, *, sensitive_features=None, **kwargs):
         """Train for one epoch, keeping the current weights (no early stopping).
 
-        ``classes`` gives both labels on a first call whose ``y`` holds only one.
+        ``classes`` gives both labels on a first call whose ``y`` holds only
+        one; ``sensitive_features`` are as in :meth:`fit`.
         """
         return self._fit(
             X,
             y,
             sample_weight,
+            sensitive_features,
             epochs=1,
             warm_start=True,
             hold_out=False,
@@ -581,7 +676,18 @@ class FaceCNNClassifier(KerasClassifier):
         )
 
     def _fit(
-        self, X, y, sample_weight, *, epochs, warm_start, hold_out, classes=None, fit_kwargs, resume=False
+        self,
+        X,
+        y,
+        sample_weight,
+        sensitive_features,
+        *,
+        epochs,
+        warm_start,
+        hold_out,
+        classes=None,
+        fit_kwargs,
+        resume=False,
     ):
         self._check_params()
         # with "skip", missing and empty files are found by the decode pass
@@ -596,10 +702,14 @@ class FaceCNNClassifier(KerasClassifier):
             classes = checkpoint.classes() if checkpoint is not None else self.classes_
         y, classes = _validation.check_target(y, n, classes)
         sample_weight = _validation.check_sample_weight(sample_weight, n)
+        previous = None
+        if warm:
+            previous = checkpoint.groups() if checkpoint is not None else getattr(self, "sensitive_groups_", None)
+        groups = _groups.fit_groups(self, X, sensitive_features, n, previous=previous)
         self.skipped_images_ = np.array([], dtype=object)
         if self.on_bad_image == "skip":
-            images, y, sample_weight, self.skipped_images_ = _input.leave_out_unreadable(
-                images, y, sample_weight
+            images, y, sample_weight, groups, self.skipped_images_ = _input.leave_out_unreadable(
+                images, y, sample_weight, groups
             )
         if self.class_weight is not None:
             class_w = compute_sample_weight(self.class_weight, y)
@@ -622,9 +732,14 @@ class FaceCNNClassifier(KerasClassifier):
                     self._new_network(classes, seed)
                 self._ensure_compiled_model()
             self._initialize_callbacks()
-            train_idx, val_idx = self._split(y_bin, hold_out, seed)
+            train_idx, val_idx = self._split(y_bin, hold_out, seed, groups)
+            if groups is not None:
+                self.sensitive_groups_ = groups.values
+            elif fresh and checkpoint is None:
+                self.__dict__.pop("sensitive_groups_", None)
+            self._attach_objective(groups, y_bin, train_idx)
             history = self._run_keras_fit(
-                images, y_bin, sample_weight, train_idx, val_idx, epochs, seed, fit_kwargs
+                images, y_bin, sample_weight, groups, train_idx, val_idx, epochs, seed, fit_kwargs
             )
         for key, values in history.history.items():
             self.history_[key] += list(values)
@@ -634,7 +749,7 @@ class FaceCNNClassifier(KerasClassifier):
             self._warn_if_degenerate(images, val_idx, "validation hold-out")
         return self
 
-    def _split(self, y_bin, hold_out, seed):
+    def _split(self, y_bin, hold_out, seed, groups=None):
         indices = np.arange(len(y_bin))
         if not hold_out:
             return indices, None
@@ -645,9 +760,64 @@ class FaceCNNClassifier(KerasClassifier):
                 f"of {len(indices)} samples, which leaves none to train on; pass more "
                 "samples or early_stopping=False."
             )
-        return _split.stratified_split(indices, n_val, strata=(y_bin,), random_state=seed)
+        strata = (y_bin,) if groups is None else (_split.strata_of(y_bin, groups.codes), y_bin)
+        return _split.stratified_split(indices, n_val, strata=strata, random_state=seed)
 
-    def _run_keras_fit(self, images, y_bin, sample_weight, train_idx, val_idx, epochs, seed, fit_kwargs):
+    def _attach_objective(self, groups, y_bin, train_idx):
+        """Give the network the group objective of this fit (or none)."""
+        network = self.model_
+        if not isinstance(network, _model.FaceNetwork):
+            if groups is not None:
+                raise ValueError(
+                    f"sensitive_features (or sensitive_column) need the network skface builds, but "
+                    f"model={self.model!r} gave a {type(network).__name__}. Leave model=None and "
+                    "choose the network with backbone, filters and dense_units, or fit without groups."
+                )
+            return
+        if groups is None:
+            if network.group_objective is not None:
+                network.attach(None)
+            return
+        initial = None
+        if self.fairness == "group_dro":
+            weights = getattr(self, "group_weights_", None)
+            initial = None if weights is None else weights.to_numpy()
+        with network.distribute_strategy.scope():
+            objective = _group_objective.GroupObjective(
+                group_names=groups.names(),
+                fairness=self.fairness,
+                dro_groups=self.dro_groups,
+                step_size=self.dro_step_size,
+                adjustment=self.dro_adjustment,
+                gap_weight=self.gap_weight,
+                cell_counts=_groups.cell_counts(groups.subset(train_idx), y_bin[train_idx]),
+                threshold=self.threshold,
+                initial_weights=initial,
+                loss=network.loss,
+            )
+        network.attach(objective)
+
+    @property
+    def group_weights_(self):
+        """Group DRO's weights q after the last epoch (see the class docstring)."""
+        groups = self.__dict__.get("sensitive_groups_")
+        if self.fairness != "group_dro" or groups is None or not hasattr(self, "history_"):
+            raise AttributeError(
+                "group_weights_ exists after a fit with fairness='group_dro' and sensitive groups."
+            )
+        names = _groups.dro_names([str(g) for g in groups.tolist()], self.classes_, self.dro_groups)
+        keys = [_groups.weight_key(name) for name in names]
+        if not all(self.history_.get(key) for key in keys):
+            raise AttributeError(
+                "group_weights_: this estimator has not trained with fairness='group_dro' and "
+                f"dro_groups={self.dro_groups!r} yet."
+            )
+        return _groups.weights_series(groups, [self.history_[key][-1] for key in keys], self.classes_,
+                                      self.dro_groups)
+
+    def _run_keras_fit(
+        self, images, y_bin, sample_weight, groups, train_idx, val_idx, epochs, seed, fit_kwargs
+    ):
         params = self.get_params()
         fit_args = {k[len("fit__"):]: v for k, v in params.items() if k.startswith("fit__") and k != "fit__epochs"}
         fit_args.update(fit_kwargs)
@@ -655,18 +825,25 @@ class FaceCNNClassifier(KerasClassifier):
         image_size = self._image_hw()
         replicas = _device.replicas(self.model_, batch_size, "batch_size")
         train_idx = _device.fill_replicas(train_idx, replicas)
+        # with groups the labels carry them: (class, group code)
+        y_data = y_bin if groups is None else np.column_stack([y_bin, groups.codes]).astype(np.float32)
         train = _input.make_dataset(
             images,
             image_size=image_size,
             batch_size=batch_size,
-            y=y_bin,
+            y=y_data,
             sample_weight=sample_weight,
             indices=train_idx,
             shuffle=True,
             seed=seed,
             repeat=True,
+            balance=None if self.group_sampling is None else groups.cells(y_bin),
         )
         callbacks = list(self._fit_callbacks)
+        if groups is not None and self.fairness == "group_dro":
+            callbacks.append(_group_objective.GroupWeightsLogger(
+                _groups.dro_names(groups.names(), self.classes_, self.dro_groups)
+            ))
         validation = {}
         if val_idx is not None:
             val_batch = fit_args.pop("validation_batch_size", None) or _device.round_up(
@@ -679,19 +856,22 @@ class FaceCNNClassifier(KerasClassifier):
                     images,
                     image_size=image_size,
                     batch_size=val_batch,
-                    y=y_bin,
+                    y=y_data,
                     sample_weight=sample_weight,
                     indices=val_idx,
                     repeat=True,
                 ),
                 "validation_steps": math.ceil(len(val_idx) / val_batch),
             }
+            monitor, mode = _groups.SCORING[self.scoring]
             callbacks.append(
                 _early_stopping.EarlyStopping(
                     batch_size=batch_size,
                     patience=self.n_iter_no_change,
                     tol=self.tol,
                     min_images=self.min_images,
+                    monitor=monitor,
+                    mode=mode,
                 )
             )
         initial_epoch = len(self.history_.get("loss", []))

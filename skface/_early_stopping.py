@@ -66,21 +66,24 @@ class EarlyStopping(keras.callbacks.Callback):
         many images (optimiser steps x ``batch_size``, counted over the
         network's life, so across resumed and warm-started fits).
     monitor : str, default="val_loss"
-        The logged quantity to watch; lower is better.
+        The logged quantity to watch.
+    mode : {"min", "max"}, default="min"
+        Whether lower ("min", a loss) or higher ("max", an accuracy) is better.
     restore_best_weights : bool, default=True
         Keep the weights of the best epoch when training ends.
 
     Attributes
     ----------
     best : float
-        Best monitored value of this fit (``inf`` before the first epoch).
+        Best monitored value of this fit, negated when ``mode="max"`` (``inf``
+        before the first epoch).
     best_epoch : int
         Epoch (0-based, as Keras counts) of ``best``.
     stopped_epoch : int or None
         Epoch after which training was stopped, None if it was not.
     """
 
-    def __init__(self, *, batch_size, patience=1, tol=0.0, min_images=0, monitor="val_loss",
+    def __init__(self, *, batch_size, patience=1, tol=0.0, min_images=0, monitor="val_loss", mode="min",
                  restore_best_weights=True):
         super().__init__()
         # the estimator passes its parameters through unchecked: refuse bad ones here
@@ -92,7 +95,10 @@ class EarlyStopping(keras.callbacks.Callback):
         self.patience = patience
         self.tol = tol
         self.min_images = min_images
+        if mode not in ("min", "max"):
+            raise ValueError(f"mode={mode!r} is not accepted; accepted: 'min', 'max'.")
         self.monitor = monitor
+        self.mode = mode
         self.restore_best_weights = restore_best_weights
 
     def images_seen(self):
@@ -112,6 +118,8 @@ class EarlyStopping(keras.callbacks.Callback):
         if current is None or not np.isfinite(current):
             # a NaN loss is never an improvement, so it counts as a waited epoch
             current = math.inf
+        elif self.mode == "max":
+            current = -float(current)  # one rule for both: lower is better
         if current < self.best - self.tol or self.best_epoch is None:
             self.best, self.best_epoch, self.wait = float(current), epoch, 0
             if self.restore_best_weights:

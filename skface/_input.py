@@ -114,9 +114,10 @@ def naming_bad_files(images):
         raise exc
 
 
-def leave_out_unreadable(images, y, sample_weight):
-    """``on_bad_image="skip"``: drop the unreadable files and their labels and
-    weights, with one warning; returns ``(images, y, sample_weight, skipped)``.
+def leave_out_unreadable(images, y, sample_weight, groups=None):
+    """``on_bad_image="skip"``: drop the unreadable files and their labels,
+    weights and groups (a :class:`skface._groups.FitGroups`), with one
+    warning; returns ``(images, y, sample_weight, groups, skipped)``.
 
     "raise" (the default) pays nothing up front beyond the stat check of
     ``check_images``: a file TensorFlow cannot decode stops training, and
@@ -129,10 +130,10 @@ def leave_out_unreadable(images, y, sample_weight):
     """
     skipped = np.array([], dtype=object)
     if images.kind != "paths":
-        return images, y, sample_weight, skipped
+        return images, y, sample_weight, groups, skipped
     bad = find_unreadable(images.paths)
     if not bad.any():
-        return images, y, sample_weight, skipped
+        return images, y, sample_weight, groups, skipped
     n, names = len(bad), show_items(images.paths[bad])
     if bad.all():
         raise ValueError(
@@ -154,7 +155,8 @@ def leave_out_unreadable(images, y, sample_weight):
                 "on_bad_image='skip' left only samples whose sample_weight is 0; "
                 "no sample would count in training."
             )
-    return ImageSet(paths=images.paths[keep]), y[keep], sample_weight, images.paths[bad]
+    groups = None if groups is None else groups.subset(keep)
+    return ImageSet(paths=images.paths[keep]), y[keep], sample_weight, groups, images.paths[bad]
 
 
 def make_dataset(
@@ -168,6 +170,7 @@ def make_dataset(
     shuffle=False,
     seed=None,
     repeat=False,
+    balance=None,
 ):
     """Build the tf.data pipeline for ``images`` (an :class:`ImageSet`).
 
@@ -179,7 +182,8 @@ def make_dataset(
     batch_size : int
     y, sample_weight : ndarray of shape (n_samples,), optional
         Travel with each image; the dataset yields ``(x, y, w)``, ``(x, y)``
-        or ``x``.
+        or ``x``. ``y`` may also be ``(n_samples, 2)``: the class and the
+        group code, for group-aware training.
     indices : ndarray of int, optional
         Subset (e.g. the training part of a validation split), in this order.
     shuffle : bool
@@ -187,6 +191,14 @@ def make_dataset(
     repeat : bool
         Repeat forever: Keras then keeps one iterator across epochs (use with
         ``steps_per_epoch``), which avoids a stall at every epoch start.
+    balance : ndarray of int of shape (n_samples,), optional
+        A cell (group x class, say) per sample: draw the cells equally often
+        instead of going through the samples once per epoch, i.e. each sample
+        with probability proportional to 1 / (size of its cell) (Idrissi et
+        al., 2022, "Simple data balancing achieves competitive
+        worst-group-accuracy": their RWG). Within a cell the samples come in
+        an order reshuffled at every pass. The stream is endless (use with
+        ``steps_per_epoch``); it implies ``shuffle`` and ``repeat``.
     """
     import tensorflow as tf
 
@@ -219,9 +231,7 @@ def make_dataset(
             x = tf.ensure_shape(x, (None, height, width, 3))
             return (x, *rest) if rest else x
 
-        ds = tf.data.Dataset.from_tensor_slices((indices.astype(np.int64), *extras))
-        if shuffle:
-            ds = ds.shuffle(len(indices), seed=seed, reshuffle_each_iteration=True)
+        ds = _ordered((indices.astype(np.int64), *extras), indices, shuffle, seed, balance)
         ds = ds.batch(batch_size).map(load_batch, num_parallel_calls=tf.data.AUTOTUNE)
     else:
 
@@ -253,11 +263,29 @@ def make_dataset(
             return (x, *rest) if rest else x
 
         paths = images.paths[indices].astype(str)
-        ds = tf.data.Dataset.from_tensor_slices((paths, *extras))
-        if shuffle:
-            ds = ds.shuffle(len(indices), seed=seed, reshuffle_each_iteration=True)
+        ds = _ordered((paths, *extras), indices, shuffle, seed, balance)
         ds = ds.map(load_one, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
         ds = ds.batch(batch_size).map(to_float, num_parallel_calls=tf.data.AUTOTUNE)
-    if repeat:
+    if repeat and balance is None:
         ds = ds.repeat()
     return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def _ordered(columns, indices, shuffle, seed, balance):
+    """The samples ``columns`` (aligned with ``indices``) in training order:
+    as given, reshuffled every epoch, or drawn cell by cell (``balance``)."""
+    import tensorflow as tf
+
+    if balance is None:
+        ds = tf.data.Dataset.from_tensor_slices(columns)
+        if shuffle:
+            ds = ds.shuffle(len(indices), seed=seed, reshuffle_each_iteration=True)
+        return ds
+    cells = np.asarray(balance)[indices]
+    streams = []
+    for i, cell in enumerate(np.unique(cells)):
+        rows = np.flatnonzero(cells == cell)
+        stream = tf.data.Dataset.from_tensor_slices(tuple(c[rows] for c in columns))
+        cell_seed = None if seed is None else seed + i
+        streams.append(stream.shuffle(len(rows), seed=cell_seed, reshuffle_each_iteration=True).repeat())
+    return tf.data.Dataset.sample_from_datasets(streams, seed=seed, stop_on_empty_dataset=False)

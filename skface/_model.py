@@ -48,6 +48,61 @@ class ImagePreprocessing(layers.Layer):
         return {**super().get_config(), "mode": self.mode}
 
 
+@keras.saving.register_keras_serializable(package="skface")
+class FaceNetwork(keras.Model):
+    """The functional network skface builds, which can also train group-aware.
+
+    With no group objective attached, or labels without groups, it is a plain
+    functional model. The estimator attaches a
+    :class:`skface._group_objective.GroupObjective` for a fit with
+    sensitive groups and then feeds labels of shape ``(batch, 2)`` (class,
+    group code): ``compute_loss`` trains on the objective (Group DRO or the
+    gap penalty; the plain loss when ``fairness`` is None and on the
+    validation hold-out) and ``compute_metrics`` adds each group's accuracy.
+    The objective is not part of the saved model: its state (Group DRO's
+    weights) is saved by the estimator.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        object.__setattr__(self, "_group_objective", None)
+
+    def attach(self, objective):
+        """Train on ``objective`` from now on (None: the plain loss); retraces."""
+        object.__setattr__(self, "_group_objective", objective)
+        self.train_function = self.test_function = self.predict_function = None
+
+    @property
+    def group_objective(self):
+        return self.__dict__.get("_group_objective")
+
+    @property
+    def metrics(self):
+        metrics = super().metrics
+        objective = self.group_objective
+        return metrics if objective is None else [*metrics, objective.metric]
+
+    def _with_groups(self, y):
+        return self.group_objective is not None and y is not None and len(y.shape) == 2 and y.shape[-1] == 2
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        if not self._with_groups(y):
+            return super().compute_loss(x, y, y_pred, sample_weight, training=training)
+        objective = self.group_objective
+        label, cell = objective.split(y)
+        if not training or objective.fairness is None:
+            return super().compute_loss(x, label, y_pred, sample_weight, training=training)
+        return objective.loss(label, cell, y_pred, sample_weight, extra_losses=self.losses)
+
+    def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        if not self._with_groups(y):
+            return super().compute_metrics(x, y, y_pred, sample_weight)
+        objective = self.group_objective
+        label, cell = objective.split(y)
+        objective.metric.update_state(label, cell, y_pred, sample_weight)
+        return super().compute_metrics(x, label, y_pred, sample_weight)
+
+
 @contextlib.contextmanager
 def _global_dtype_policy(policy):
     """Keras applications take no dtype argument: build them under ``policy``
@@ -155,7 +210,7 @@ def build_model(
 ):
     """Build (not compile) the classifier network.
 
-    Returns a functional :class:`keras.Model` from ``(H, W, 3)`` float images in
+    Returns a functional :class:`FaceNetwork` from ``(H, W, 3)`` float images in
     [0, 1] to the probability of class 1, shape ``(n, 1)``, float32.
     """
     inputs = keras.Input(shape=(*image_size, 3), name="image")
@@ -172,4 +227,4 @@ def build_model(
     outputs = layers.Dense(
         1, activation="sigmoid", dtype="float32", name="output", kernel_initializer=seeds.kernel()
     )(x)
-    return keras.Model(inputs, outputs, name=f"skface_{backbone}")
+    return FaceNetwork(inputs, outputs, name=f"skface_{backbone}")

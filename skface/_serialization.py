@@ -55,7 +55,7 @@ def classes_to_json(classes):
     """The fitted ``classes_`` as JSON: the labels and their dtype."""
     return {
         "classes": to_json(classes.tolist()),
-        "classes_dtype": classes.dtype.str if classes.dtype != object else "O",
+        "classes_dtype": _dtype_name(classes),
     }
 
 
@@ -74,7 +74,26 @@ def estimator_state(estimator, params, history=None):
         **classes_to_json(estimator.classes_),
         "precision": estimator.precision_,
         "history": {k: [float(v) for v in vals] for k, vals in history.items()},
+        "sensitive_groups": groups_to_json(getattr(estimator, "sensitive_groups_", None)),
     }
+
+
+def groups_to_json(groups):
+    """The fitted ``sensitive_groups_`` (or None) as JSON."""
+    return None if groups is None else {"values": to_json(groups.tolist()), "dtype": _dtype_name(groups)}
+
+
+def groups_from_json(state):
+    """The ``sensitive_groups_`` array saved by :func:`groups_to_json`, or None."""
+    saved = state.get("sensitive_groups")
+    if saved is None:
+        return None
+    dtype = object if saved["dtype"] == "O" else np.dtype(saved["dtype"])
+    return np.asarray(from_json(saved["values"]), dtype=dtype)
+
+
+def _dtype_name(array):
+    return array.dtype.str if array.dtype != object else "O"
 
 
 def write_model_file(model, state, path, *, include_optimizer=True):
@@ -160,6 +179,11 @@ def restore_state(estimator, model, state):
     estimator.classes_ = classes_from_json(state)
     estimator.precision_ = state["precision"]
     estimator.history_ = defaultdict(list, state["history"])
+    groups = groups_from_json(state)
+    if groups is None:
+        estimator.__dict__.pop("sensitive_groups_", None)
+    else:
+        estimator.sensitive_groups_ = groups
     estimator.model_ = model
 
 

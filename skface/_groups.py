@@ -1,0 +1,163 @@
+"""The sensitive groups of a fit: where they come from, how they are coded and named.
+
+Group-aware training (``fairness``, ``group_sampling``, a group ``scoring``)
+and the per-group history all start here: :func:`fit_groups` reads the
+groups from ``sensitive_features`` or from ``sensitive_column`` of a
+DataFrame X, refuses what cannot be used, and codes them as integers in the
+order of :attr:`FitGroups.values` (sorted, as ``numpy.unique`` sorts). The
+TensorFlow side (the objectives and the per-group metrics) is in
+``_group_objective``; this module imports no TensorFlow.
+
+Names. A sensitive group is named by ``str(value)`` (``"-1"``), a
+group x class cell by ``"value, label"`` (``"-1, 0"``, with the label in the
+caller's encoding of y). ``history_`` keys use them in brackets:
+``val_accuracy[-1]``, ``group_weight[-1, 0]``.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ._validation import check_groups, check_same_length, show_items
+
+FAIRNESS = ("group_dro", "gap_penalty")
+DRO_GROUPS = ("sensitive_x_class", "sensitive")
+GROUP_SAMPLING = ("balanced",)
+#: scoring -> (the logged quantity early stopping watches, "min" or "max")
+SCORING = {
+    "loss": ("val_loss", "min"),
+    "accuracy": ("val_accuracy", "max"),
+    "fair_metric": ("val_fair_metric", "max"),
+    "worst_group_accuracy": ("val_worst_group_accuracy", "max"),
+}
+#: history keys (with and without Keras's ``val_`` prefix) written by the group metrics
+FAIR_METRIC_KEY, WORST_GROUP_KEY = "fair_metric", "worst_group_accuracy"
+GROUP_WEIGHT_KEY = "group_weight"
+
+
+def accuracy_key(name):
+    return f"accuracy[{name}]"
+
+
+def weight_key(name):
+    return f"{GROUP_WEIGHT_KEY}[{name}]"
+
+
+@dataclass(frozen=True)
+class FitGroups:
+    """The groups of one fit.
+
+    Attributes
+    ----------
+    values : ndarray
+        The distinct groups, sorted; ``codes`` index into it.
+    codes : ndarray of int64, shape (n_samples,)
+    """
+
+    values: np.ndarray
+    codes: np.ndarray
+
+    @property
+    def n_groups(self):
+        return len(self.values)
+
+    def names(self):
+        return [str(v) for v in self.values.tolist()]
+
+    def cells(self, y_bin):
+        """Group x class cell of every sample: ``2 * group + class``."""
+        return 2 * self.codes + np.asarray(y_bin, dtype=np.int64)
+
+    def subset(self, keep):
+        return FitGroups(self.values, self.codes[keep])
+
+
+def cell_names(group_names, classes):
+    return [f"{g}, {c}" for g in group_names for c in classes.tolist()]
+
+
+def dro_names(group_names, classes, dro_groups):
+    """Names of Group DRO's groups, in the order of its weights q."""
+    return cell_names(group_names, classes) if dro_groups == "sensitive_x_class" else list(group_names)
+
+
+def weights_series(values, weights, classes, dro_groups):
+    """Group DRO's q as the ``group_weights_`` Series, indexed by its groups."""
+    if dro_groups == "sensitive_x_class":
+        index = pd.MultiIndex.from_product([list(values), classes.tolist()], names=["group", "class"])
+    else:
+        index = pd.Index(list(values), name="group")
+    return pd.Series(np.asarray(weights, dtype=float), index=index, name="group_weight")
+
+
+def needs_groups(estimator):
+    """What of ``estimator``'s parameters needs the groups (a phrase), or None."""
+    if estimator.fairness is not None:
+        return f"fairness={estimator.fairness!r}"
+    if estimator.group_sampling is not None:
+        return f"group_sampling={estimator.group_sampling!r}"
+    if estimator.scoring in ("fair_metric", "worst_group_accuracy"):
+        return f"scoring={estimator.scoring!r}"
+    return None
+
+
+def fit_groups(estimator, X, sensitive_features, n_samples, *, previous=None):
+    """The groups of ``estimator.fit(X, ..., sensitive_features=...)``, or None.
+
+    ``previous`` (the values of an earlier fit being continued) fixes the
+    groups: a continuation must see the same ones, in the same order.
+    """
+    column = estimator.sensitive_column
+    if column is not None:
+        if sensitive_features is not None:
+            raise ValueError(
+                f"sensitive_column={column!r} reads the groups from X, but sensitive_features "
+                "were passed to fit as well. Use one of the two."
+            )
+        if not isinstance(X, pd.DataFrame):
+            raise TypeError(
+                f"sensitive_column={column!r} reads the groups from a column of X, so X must be a "
+                f"pandas DataFrame; got {type(X).__name__}. Pass a DataFrame with a {column!r} "
+                "column, or pass sensitive_features to fit."
+            )
+        if column not in X.columns:
+            raise ValueError(
+                f"sensitive_column={column!r} is not a column of X; its columns are "
+                f"{show_items(X.columns, limit=12)}."
+            )
+        sensitive_features, name = X[column], f"X[{column!r}] (sensitive_column)"
+    else:
+        name = "sensitive_features"
+    if sensitive_features is None:
+        need = needs_groups(estimator)
+        if need is not None:
+            raise ValueError(
+                f"{need} needs the group of every training sample, but none was given. Pass "
+                "fit(X, y, sensitive_features=groups) (in a search: "
+                "set_fit_request(sensitive_features=True) with metadata routing), or set "
+                "sensitive_column to a column of a DataFrame X."
+            )
+        return None
+    series = check_groups(sensitive_features, name=name)
+    check_same_length(X=n_samples, **{name: len(series)})
+    values, codes = np.unique(series.to_numpy(), return_inverse=True)
+    if len(values) < 2:
+        raise ValueError(
+            f"{name} holds a single group ({values[0]!r}); group-aware training and the "
+            "per-group history need at least two groups."
+        )
+    if previous is not None:
+        if len(previous) != len(values) or not all(a == b for a, b in zip(previous.tolist(), values.tolist())):
+            raise ValueError(
+                f"{name} holds the groups {show_items(values)}, but this estimator was trained on "
+                f"{show_items(previous)}; a warm_start continuation needs the same groups (or "
+                "warm_start=False to start over)."
+            )
+        values = previous
+    return FitGroups(values=values, codes=codes.astype(np.int64))
+
+
+def cell_counts(groups, y_bin):
+    """Training samples per group x class cell, in cell order."""
+    return np.bincount(groups.cells(y_bin), minlength=2 * groups.n_groups)
