@@ -99,6 +99,20 @@ def _mirrored_run():
     )
     out["odd_batches_loss"] = odd.fit(X[:39], y[:39]).history_["val_loss"]
     out["odd_batches_proba"] = odd.predict_proba(X[:3]).tolist()
+    # group-aware training: per-group sums are all-reduced, so every replica
+    # makes the same Group DRO update and the gradient is the global batch's
+    groups = np.where(np.arange(len(y)) % 4 == 0, "b", "a")
+    for fairness in ("group_dro", "gap_penalty"):
+        params = {**MIRRORED, "fairness": fairness, "dro_step_size": 1.0, "gap_weight": 3.0}
+        one_g = FaceCNNClassifier(**params).fit(X, y, sensitive_features=groups)
+        two_g = FaceCNNClassifier(distribution=strategy, **params).fit(X, y, sensitive_features=groups)
+        out[f"{fairness}_proba_one"] = one_g.predict_proba(X).tolist()
+        out[f"{fairness}_proba_two"] = two_g.predict_proba(X).tolist()
+        out[f"{fairness}_loss_one"] = one_g.history_["loss"]
+        out[f"{fairness}_loss_two"] = two_g.history_["loss"]
+        if fairness == "group_dro":
+            out["q_one"] = one_g.group_weights_.tolist()
+            out["q_two"] = two_g.group_weights_.tolist()
     try:
         FaceCNNClassifier(distribution=strategy, **{**MIRRORED, "batch_size": 5}).fit(X, y)
     except ValueError as exc:
@@ -131,6 +145,18 @@ def test_mirrored_strategy_matches_one_device(mirrored):
     # uneven splits over the replicas keep the order of the images
     np.testing.assert_allclose(mirrored["proba_two_5"], two[:5], rtol=0, atol=1e-6)
     np.testing.assert_allclose(mirrored["proba_two_1"], two[:1], rtol=0, atol=1e-6)
+
+
+@pytest.mark.slow  # the mirrored fixture: a fresh Python trains under MirroredStrategy
+def test_group_aware_training_under_mirrored_strategy_matches_one_device(mirrored):
+    for fairness in ("group_dro", "gap_penalty"):
+        one, two = np.array(mirrored[f"{fairness}_proba_one"]), np.array(mirrored[f"{fairness}_proba_two"])
+        assert one[:, 1].max() - one[:, 1].min() > 0.05, fairness
+        np.testing.assert_allclose(two, one, rtol=0, atol=1e-5, err_msg=fairness)
+        np.testing.assert_allclose(mirrored[f"{fairness}_loss_two"], mirrored[f"{fairness}_loss_one"], rtol=1e-5)
+    q_one, q_two = np.array(mirrored["q_one"]), np.array(mirrored["q_two"])
+    assert np.abs(q_one - 0.25).max() > 1e-3  # q moved
+    np.testing.assert_allclose(q_two, q_one, rtol=1e-5)
 
 
 @pytest.mark.slow  # the mirrored fixture: a fresh Python trains under MirroredStrategy

@@ -13,7 +13,7 @@ from skface import FaceCNNClassifier
 EPOCH_IMAGES = 3 * 32
 
 
-def drive(callback, val_losses, images_per_epoch=100, iterations=0):
+def drive(callback, val_losses, images_per_epoch=100, iterations=0, key="val_loss"):
     """Run ``callback`` over epochs with the given validation losses; before
     each epoch's end the weights are set to the epoch number and the optimizer
     has taken ``images_per_epoch / batch_size`` more steps. Returns the epochs
@@ -30,7 +30,7 @@ def drive(callback, val_losses, images_per_epoch=100, iterations=0):
     for epoch, loss in enumerate(val_losses):
         model.optimizer.iterations.assign_add(steps)
         model.set_weights([np.full((1, 1), float(epoch))])
-        callback.on_epoch_end(epoch, {"val_loss": loss})
+        callback.on_epoch_end(epoch, {key: loss})
         epochs += 1
         if model.stop_training:
             break
@@ -76,6 +76,23 @@ def test_celeba_sized_epochs_follow_the_reference_rule(losses):
     assert drive(es.EarlyStopping(batch_size=32, min_images=default), losses, celeba_epoch) == (
         drive(keras_stopping, losses, celeba_epoch)
     )
+
+
+def test_mode_max_watches_a_score_that_rises():
+    # scoring="fair_metric": higher is better; the best epoch (1) is restored
+    callback = es.EarlyStopping(batch_size=10, patience=2, monitor="val_fair_metric", mode="max")
+    epochs, weight = drive(callback, [0.5, 0.8, 0.7, 0.75, 0.9], key="val_fair_metric")
+    assert (epochs, weight) == (4, 1.0)
+    with pytest.raises(ValueError, match=r"mode='up' is not accepted; accepted: 'min', 'max'"):
+        es.EarlyStopping(batch_size=10, mode="up")
+
+
+def test_estimator_scoring_picks_what_early_stopping_watches():
+    from skface._groups import SCORING
+
+    assert SCORING["fair_metric"] == ("val_fair_metric", "max")
+    assert SCORING["loss"] == ("val_loss", "min")
+    assert FaceCNNClassifier().scoring == "loss"
 
 
 def test_tol_counts_small_improvements_as_none():

@@ -1,5 +1,6 @@
 """Per-group decision thresholds that maximise Fair_Metric."""
 
+import inspect
 from collections.abc import Hashable
 from numbers import Real
 
@@ -93,6 +94,16 @@ def _fair_optimum(curves):
     best = int(np.argmax(values))
     return float(values[best]), chosen[:, best]
 
+
+
+def _takes_groups(estimator):
+    """Whether ``estimator.fit`` takes ``sensitive_features`` and does not read
+    its groups from a column of X itself (``sensitive_column``)."""
+    try:
+        parameters = inspect.signature(estimator.fit).parameters
+    except (TypeError, ValueError):
+        return False
+    return "sensitive_features" in parameters and getattr(estimator, "sensitive_column", None) is None
 
 class FairThresholdClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     """Binary classifier with one decision threshold per group, tuned for Fair_Metric.
@@ -301,11 +312,12 @@ class FairThresholdClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator
             X_val, y_val, groups_val = X, y, groups
         else:
             train, val = self._split(X, y, groups)
-            self.estimator_ = clone(self.estimator).fit(
-                _safe_indexing(X, train),
-                y[train],
-                **_check_method_params(X, estimator_fit_params, indices=train),
-            )
+            train_params = _check_method_params(X, estimator_fit_params, indices=train)
+            if _takes_groups(self.estimator) and "sensitive_features" not in train_params:
+                # an estimator that trains on the groups (FaceCNNClassifier's
+                # fairness=...) gets those of its training rows
+                train_params["sensitive_features"] = groups.iloc[train].to_numpy()
+            self.estimator_ = clone(self.estimator).fit(_safe_indexing(X, train), y[train], **train_params)
             X_val, y_val = _safe_indexing(X, val), y[val]
             groups_val = groups.iloc[val].reset_index(drop=True)
             absent = sorted(set(pd.unique(groups)) - set(pd.unique(groups_val)), key=repr)
