@@ -296,6 +296,15 @@ class FaceCNNClassifier(KerasClassifier):
     (2, 2)
     """
 
+    # Under metadata routing, a search given sensitive_features for its
+    # scorer (fair_scorer) also passes them to fit, where they stratify the
+    # hold-out and fill the per-group history (and group-aware training
+    # needs them): requested by default, so that the routing set-up a
+    # Fair_Metric search already has keeps working.
+    # set_fit_request(sensitive_features=False) opts out.
+    __metadata_request__fit = {"sensitive_features": True}
+    __metadata_request__partial_fit = {"sensitive_features": True}
+
     _parameter_constraints = {
         "model": [None, callable],
         "image_size": [Interval(Integral, 8, None, closed="left"), tuple, list],
@@ -635,8 +644,10 @@ class FaceCNNClassifier(KerasClassifier):
             groups, no missing values), or set ``sensitive_column``. Needed by
             ``fairness``, ``group_sampling`` and a group ``scoring``; when
             given, the validation hold-out is stratified on class x group and
-            ``history_`` has every group's accuracy. In a search, route it
-            with ``set_fit_request(sensitive_features=True)``.
+            ``history_`` has every group's accuracy. Under scikit-learn
+            metadata routing it is requested by default, so a search's
+            ``fit(X, y, sensitive_features=g)`` passes it on (opt out with
+            ``set_fit_request(sensitive_features=False)``).
         **kwargs
             Passed to ``keras.Model.fit`` (prefer ``fit__`` parameters).
 

@@ -247,6 +247,7 @@ def test_sample_weight_and_class_weight_and_partial_fit(toy_groups):
     assert len(part.history_["fair_metric"]) == 2
 
 
+@pytest.mark.filterwarnings("ignore:After fit")  # one epoch: the model need not have learned
 @pytest.mark.parametrize("precision", ["mixed_bfloat16", "mixed_float16"])
 def test_mixed_precision(toy_groups, precision):
     X, y, g = toy_groups
@@ -273,6 +274,10 @@ def test_grid_search_routes_sensitive_features_with_fair_scorer(toy_groups):
         search.fit(X, y, sensitive_features=g)
     assert np.isfinite(search.cv_results_["mean_test_score"]).all()
     assert list(search.best_estimator_.sensitive_groups_) == ["a", "b"]
+    # requested by default: the routing set-up of a Fair_Metric search needs nothing more
+    assert FaceCNNClassifier().get_metadata_routing().fit.requests["sensitive_features"] is True
+    assert (FaceCNNClassifier().set_fit_request(sensitive_features=False)
+            .get_metadata_routing().fit.requests["sensitive_features"] is False)
 
 
 def test_fair_threshold_classifier_on_top(toy_groups):
@@ -339,3 +344,19 @@ def test_new_parameters_clone_and_set_params():
     twin = clone(clf)
     assert twin.get_params()["gap_weight"] == 3.0 and twin.get_params()["scoring"] == "fair_metric"
     assert twin.set_params(fairness="group_dro").fairness == "group_dro"
+
+
+def test_the_training_graph_is_traced_once_not_per_batch(toy_groups, monkeypatch):
+    X, y, g = toy_groups
+    traced = []
+    real = GroupObjective.loss
+
+    def counting(self, *args, **kwargs):
+        traced.append(1)  # Python runs here only while TensorFlow traces the step
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(GroupObjective, "loss", counting)
+    clf = FaceCNNClassifier(fairness="group_dro", **{**GROUPS, "run_eagerly": False, "epochs": 3, "batch_size": 16})
+    clf.fit(X, y, sensitive_features=g)
+    # 3 epochs of 6 steps; a second trace is allowed for the smaller last batch of a pass
+    assert 1 <= len(traced) <= 2
