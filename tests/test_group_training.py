@@ -275,9 +275,10 @@ def test_grid_search_routes_sensitive_features_with_fair_scorer(toy_groups):
     assert np.isfinite(search.cv_results_["mean_test_score"]).all()
     assert list(search.best_estimator_.sensitive_groups_) == ["a", "b"]
     # requested by default: the routing set-up of a Fair_Metric search needs nothing more
-    assert FaceCNNClassifier().get_metadata_routing().fit.requests["sensitive_features"] is True
-    assert (FaceCNNClassifier().set_fit_request(sensitive_features=False)
-            .get_metadata_routing().fit.requests["sensitive_features"] is False)
+    with sklearn.config_context(enable_metadata_routing=True):
+        assert FaceCNNClassifier().get_metadata_routing().fit.requests["sensitive_features"] is True
+        opted_out = FaceCNNClassifier().set_fit_request(sensitive_features=False)
+        assert opted_out.get_metadata_routing().fit.requests["sensitive_features"] is False
 
 
 def test_fair_threshold_classifier_on_top(toy_groups):
