@@ -308,8 +308,8 @@ def run_demo(args):
         "image_size": size,
         "split": "60 / 20 / 20 train / validation / test, stratified on class x gender",
         "early stopping": (f"on {weighted.validation_fraction:.0%} of the training split held out by "
-                           f"FaceCNNClassifier, patience {weighted.n_iter_no_change} epochs once it has trained "
-                           f"on {weighted.min_images:,} images"),
+                           f"FaceCNNClassifier (stratified on class x gender), patience "
+                           f"{weighted.n_iter_no_change} epochs once it has trained on {weighted.min_images:,} images"),
         "epochs (max)": weighted.epochs,
         "epochs run": ", ".join(f"{name} {len(model.history_['loss'])}" for name, model in
                                 (("unweighted", unweighted), ("weighted", weighted), ("Group DRO", dro))),
@@ -442,7 +442,8 @@ def _summarise_history(clf, sensitive):
     others = f" ({others})" if others else ""
     lines = [f"; best validation {_SCORED.get(clf.scoring, clf.scoring)} {value}{others} at epoch {best + 1}"]
     groups = getattr(clf, "sensitive_groups_", None)
-    if groups is not None and history.get("val_" + FAIR_METRIC_KEY):
+    # a continuation of a fit without groups has per-group values for its own epochs only
+    if groups is not None and len(history.get("val_" + FAIR_METRIC_KEY, [])) == len(values):
         accuracies = ", ".join(
             f"{group_label(sensitive, g, short=True)} {history['val_' + accuracy_key(str(g))][best]:.3f}"
             for g in groups.tolist()
