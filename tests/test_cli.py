@@ -151,6 +151,29 @@ def test_early_stopping_options_are_left_to_the_estimator():
     assert args.min_images == 0
 
 
+def test_group_options_take_the_librarys_names_and_defaults(capsys):
+    from skface import FaceCNNClassifier, _groups
+    from skface.cli._parser import GOES_WITH, build_parser
+
+    assert main(["train", "--help"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    for option, values in (("--fairness", _groups.FAIRNESS), ("--group-sampling", _groups.GROUP_SAMPLING),
+                           ("--scoring", tuple(_groups.SCORING)), ("--dro-groups", _groups.DRO_GROUPS)):
+        assert f"{option} {{{','.join(values)}}}" in out
+    defaults = FaceCNNClassifier().get_params()
+    args = build_parser().parse_args(["train", "--csv", "d.csv", "--model", "m.keras"])
+    for name in ("fairness", "group_sampling", "scoring", "dro_groups", "dro_step_size", "dro_adjustment",
+                 "gap_weight"):
+        value = getattr(args, name)
+        assert not _library.given(value) and _library.resolve(value) == defaults[name]
+    assert f"update; 0 keeps them equal (default: {defaults['dro_step_size']})" in out
+    # the options that go with one objective name the library's values
+    library = {"fairness": _groups.FAIRNESS, "scoring": tuple(_groups.SCORING)}
+    for name, wanted in GOES_WITH.items():
+        assert name in defaults
+        assert all(set(values) <= set(library[other]) for other, values in wanted.items())
+
+
 def test_help_shows_the_estimators_defaults(capsys):
     from skface import FaceCNNClassifier
 
@@ -201,6 +224,29 @@ def test_help_shows_the_estimators_defaults(capsys):
          "argument --on-bad-image: invalid choice: 'ignore' (choose from 'raise', 'skip')"),
         (["train", "--csv", "d.csv", "--model", "m.keras", "--learning-rate", "0"],
          "argument --learning-rate: expected a positive number such as 0.001, got '0'"),
+        (["train", "--csv", "d.csv", "--model", "m.keras", "--fairness", "dro"],
+         "argument --fairness: invalid choice: 'dro' (choose from 'group_dro', 'gap_penalty')"),
+        (["train", "--csv", "d.csv", "--model", "m.keras", "--group-sampling", "stratified"],
+         "argument --group-sampling: invalid choice: 'stratified' (choose from 'balanced')"),
+        (["train", "--csv", "d.csv", "--model", "m.keras", "--scoring", "f1"],
+         "argument --scoring: invalid choice: 'f1' (choose from 'loss', 'accuracy', 'fair_metric', "
+         "'worst_group_accuracy')"),
+        (["train", "--csv", "d.csv", "--model", "m.keras", "--fairness", "group_dro", "--dro-groups", "gender"],
+         "argument --dro-groups: invalid choice: 'gender' (choose from 'sensitive_x_class', 'sensitive')"),
+        (["train", "--csv", "d.csv", "--model", "m.keras", "--fairness", "group_dro", "--dro-step-size", "-0.1"],
+         "argument --dro-step-size: expected a number >= 0 such as 0.01, got '-0.1'"),
+        (["train", "--csv", "d.csv", "--model", "m.keras", "--fairness", "group_dro", "--dro-adjustment", "nan"],
+         "argument --dro-adjustment: expected a number >= 0 such as 0.01, got 'nan'"),
+        (["train", "--csv", "d.csv", "--model", "m.keras", "--fairness", "gap_penalty", "--gap-weight", "x"],
+         "argument --gap-weight: expected a number >= 0 such as 0.01, got 'x'"),
+        (["train", "--csv", "d.csv", "--model", "m.keras", "--dro-step-size", "0.1"],
+         "argument --dro-step-size: only with --fairness group_dro; without, it would change nothing"),
+        (["train", "--csv", "d.csv", "--model", "m.keras", "--fairness", "gap_penalty", "--dro-adjustment", "1"],
+         "argument --dro-adjustment: only with --fairness group_dro"),
+        (["train", "--csv", "d.csv", "--model", "m.keras", "--fairness", "group_dro", "--gap-weight", "2"],
+         "argument --gap-weight: only with --fairness gap_penalty"),
+        (["train", "--csv", "d.csv", "--model", "m.keras", "--dro-groups", "sensitive", "--scoring", "fair_metric"],
+         "argument --dro-groups: only with --fairness group_dro or --scoring worst_group_accuracy"),
     ],
 )
 def test_usage_errors_exit_2(argv, message, capsys):
@@ -413,6 +459,108 @@ def test_train_saves_a_model(model):
     assert "Trained 1 epoch in" in TRAIN_OUTPUT[model]  # not "1 epochs"
 
 
+def test_train_gives_the_model_the_groups(model):
+    from skface import load
+
+    clf = load(model)
+    history = clf.history_
+    assert clf.sensitive_groups_.tolist() == [-1, 1]
+    for key in ("val_accuracy[-1]", "val_accuracy[1]", "val_fair_metric", "val_worst_group_accuracy"):
+        assert len(history[key]) == 1
+    assert clf.get_params()["fairness"] is None  # the groups alone change no objective
+    line = next(x for x in TRAIN_OUTPUT[model].splitlines() if x.startswith("  validation at epoch 1: "))
+    assert line == (f"  validation at epoch 1: accuracy women (-1) {history['val_accuracy[-1]'][0]:.3f}, men (1) "
+                    f"{history['val_accuracy[1]'][0]:.3f}; Fair_Metric {history['val_fair_metric'][0]:.3f}; "
+                    f"worst group x class accuracy {history['val_worst_group_accuracy'][0]:.3f}")
+    assert "  fairness: none; group sampling: none; scoring: the validation loss" in TRAIN_OUTPUT[model]
+
+
+def _train(argv):
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(argv) == 0
+    return out.getvalue()
+
+
+def test_train_group_dro_options_reach_the_estimator(data, tmp_path):
+    from skface import load
+
+    path = str(tmp_path / "dro.keras")
+    printed = _train(["train", "--csv", data, "--fairness", "group_dro", "--dro-step-size", "0.5",
+                      "--dro-adjustment", "1", "--dro-groups", "sensitive", "--scoring", "worst_group_accuracy",
+                      "--group-sampling", "balanced", *TINY, "--model", path])
+    clf = load(path)
+    assert {k: clf.get_params()[k] for k in ("fairness", "dro_step_size", "dro_adjustment", "dro_groups",
+                                             "scoring", "group_sampling")} == {
+        "fairness": "group_dro", "dro_step_size": 0.5, "dro_adjustment": 1.0, "dro_groups": "sensitive",
+        "scoring": "worst_group_accuracy", "group_sampling": "balanced"}
+    q = clf.group_weights_
+    assert q.index.tolist() == [-1, 1]  # dro_groups="sensitive": one weight per gender
+    assert [clf.history_[f"group_weight[{g}]"][-1] for g in (-1, 1)] == pytest.approx(q.tolist())
+    assert q.sum() == pytest.approx(1.0, abs=1e-5) and not np.allclose(q, 0.5, atol=1e-4)  # C / sqrt(n) differ
+    assert ("  fairness: group_dro (groups sensitive, step size 0.5, adjustment 1); group sampling: balanced; "
+            "scoring: the validation worst-group accuracy") in printed
+    worst = clf.history_["val_worst_group_accuracy"][0]
+    assert f"; best validation worst-group accuracy {worst:.3f} (loss " in printed
+    assert f"; worst group accuracy {worst:.3f}" in printed
+    assert f"  Group DRO weights after the last epoch: -1 {q[-1]:.3f}, 1 {q[1]:.3f}" in printed
+
+
+def test_train_gap_penalty_options_reach_the_estimator(data, tmp_path):
+    from skface import load
+
+    path = str(tmp_path / "gap.keras")
+    printed = _train(["train", "--csv", data, "--fairness", "gap_penalty", "--gap-weight", "2.5",
+                      "--scoring", "fair_metric", *TINY, "--model", path])
+    clf = load(path)
+    assert (clf.fairness, clf.gap_weight, clf.scoring, clf.group_sampling) == ("gap_penalty", 2.5, "fair_metric", None)
+    assert "  fairness: gap_penalty (gap weight 2.5); group sampling: none; scoring: the validation Fair_Metric" \
+        in printed
+    assert f"; best validation Fair_Metric {clf.history_['val_fair_metric'][0]:.3f} (loss " in printed
+    assert not any(k.startswith("group_weight") for k in clf.history_)
+
+
+def test_train_without_the_sensitive_column(data, tmp_path, capsys):
+    from skface import load
+
+    csv = tmp_path / "labels.csv"
+    pd.read_csv(data).drop(columns="gender").to_csv(csv, index=False)
+    argv = ["train", "--csv", str(csv), "--image-dir", os.path.dirname(data), *TINY,
+            "--model", str(tmp_path / "m.keras")]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "  no column 'gender' (--sensitive): training without groups" in out
+    assert "validation at epoch" not in out
+    clf = load(tmp_path / "m.keras")
+    assert not hasattr(clf, "sensitive_groups_") and "val_fair_metric" not in clf.history_
+
+
+@pytest.mark.parametrize(
+    "options, column, message",
+    [
+        (["--fairness", "group_dro", "--scoring", "fair_metric"], None,
+         "--fairness 'group_dro' and --scoring 'fair_metric' need the group of every image, but {csv!r} has no "
+         "column 'gender'; its columns are ['filename', 'class']. Name the column of the groups with --sensitive."),
+        (["--weights", "balanced"], None, "--weights needs the group of every image, but {csv!r} has no column"),
+        (["--balance", "undersample"], None, "--balance undersample needs the group of every image"),
+        (["--group-sampling", "balanced"], 1,
+         "--group-sampling 'balanced' needs two groups at least, but column 'gender' of {csv!r} holds one group "
+         "only (1). Name the column of the groups with --sensitive."),
+        (["--scoring", "worst_group_accuracy"], 1, "--scoring 'worst_group_accuracy' needs two groups at least"),
+        (["--sensitive", "gender"], None, "{csv!r} has no column 'gender' (--sensitive gender)"),
+    ],
+)
+def test_group_options_need_groups(options, column, message, data, tmp_path, capsys):
+    csv = tmp_path / "labels.csv"
+    frame = pd.read_csv(data)
+    (frame.drop(columns="gender") if column is None else frame.assign(gender=column)).to_csv(csv, index=False)
+    argv = ["train", "--csv", str(csv), "--image-dir", os.path.dirname(data), *options, *TINY,
+            "--model", str(tmp_path / "m.keras")]
+    assert main(argv) == 1
+    assert message.format(csv=str(csv)) in _error_line(capsys)
+    assert not (tmp_path / "m.keras").exists()
+
+
 def test_train_reports_weights_and_balance(model):
     from skface import load
 
@@ -581,13 +729,50 @@ def demo(tmp_path_factory):
     return out, argv
 
 
+def _printed_table(printed):
+    """The demo's test table: model name -> its cells (the interval as one cell)."""
+    import re
+
+    lines = printed.split("Test split (")[1].split("\n\n")[0].splitlines()[3:]
+    rows = {}
+    for line in lines:
+        match = re.fullmatch(r"(?P<name>\S.*?)\s{2,}(?P<numbers>[-\d. ]+?)\s+\[(?P<low>[-\d.]+), (?P<high>[-\d.]+)\]",
+                             line)
+        assert match, line
+        numbers = [float(v) for v in match["numbers"].split()]
+        rows[match["name"]] = [*numbers, (float(match["low"]), float(match["high"]))]
+    return rows
+
+
 def test_demo(demo, capsys):
+    from skface.metrics import fair_metric
+
     out, argv = demo
     assert main(argv) == 0
     printed = capsys.readouterr().out
     for row in ("unweighted", "weighted", "weighted + thresholds", "Fair_Metric", "women (-1)", "men (1)",
-                "majority class (always -1)"):
+                "majority class (always -1)", "Group DRO", "Fair_Metric 95% interval"):
         assert row in printed
+    rows = _printed_table(printed)
+    assert list(rows) == ["unweighted", "weighted", "Group DRO", "weighted + thresholds",
+                          "majority class (always -1)"]
+    assert "Training the reference CNN with Group DRO (fairness='group_dro') ..." in printed
+    assert "weights of the (gender, label) groups after the last epoch: (-1, -1) " in printed
+    # each interval is the 2.5th and 97.5th percentile of the library's Fair_Metric over 1000
+    # resamples of the 16 test faces drawn with the demo's seed; checked on the rows whose
+    # predictions are known: predictions.csv and the baseline
+    test = pd.read_csv(os.path.join(out, "faces", "test.csv"))
+    y_true, gender = np.where(test["class"] == 1, 1, -1), test["gender"].to_numpy()
+    draws = np.random.default_rng(0).integers(0, len(test), size=(1000, len(test)))
+    predicted = pd.read_csv(os.path.join(out, "predictions.csv"))["label"].to_numpy()
+    for name, y_pred in (("weighted + thresholds", predicted), ("majority class (always -1)", np.full(16, -1))):
+        replicates = [fair_metric(y_true[d], y_pred[d], sensitive_features=gender[d])
+                      for d in draws if len(set(gender[d])) == 2]
+        expected = np.percentile(replicates, [2.5, 97.5])
+        assert rows[name][-1] == pytest.approx(tuple(expected), abs=5e-4)
+        assert rows[name][3] == pytest.approx(fair_metric(y_true, y_pred, sensitive_features=gender), abs=5e-4)
+    verdict = next(line for line in printed.splitlines() if line.startswith("On these 16 test faces, "))
+    assert "unweighted's [" in verdict and "Group DRO [" in verdict and verdict.endswith(".")
     assert "  1 epoch, " in printed  # not "1 epochs"
     predictions = pd.read_csv(os.path.join(out, "predictions.csv"))
     test = pd.read_csv(os.path.join(out, "faces", "test.csv"))
@@ -600,13 +785,58 @@ def test_demo(demo, capsys):
     assert all(os.path.isfile(os.path.join(out, "faces", f)) for f in test["filename"])
     assert os.path.isfile(os.path.join(out, "model.keras"))
     _, sources = _check_report(out, [
-        "fair_metric.png", "training_unweighted.png", "training_weighted.png",
+        "fair_metric.png", "training_unweighted.png", "training_weighted.png", "training_group_dro.png",
         "fairness_unweighted.png", "fairness_weighted.png", "fairness_weighted_thresholds.png",
-        "confusion_unweighted.png", "confusion_weighted.png", "confusion_weighted_thresholds.png",
+        "fairness_group_dro.png", "confusion_unweighted.png", "confusion_weighted.png",
+        "confusion_weighted_thresholds.png", "confusion_group_dro.png",
     ])
-    # the saved weighted model and 'evaluate' agree with the demo's own table
     text = open(os.path.join(out, "report.html"), encoding="utf-8").read()
-    assert "<td>weighted + thresholds</td>" in text
+    assert "<td>weighted + thresholds</td>" in text and "<td>Group DRO</td>" in text
+    summary = text.split('<table id="summary">')[1].split("</table>")[0]
+    assert "<th>Fair_Metric 95% interval</th>" in summary
+    assert f"<td>[{rows['Group DRO'][-1][0]:.3f}, {rows['Group DRO'][-1][1]:.3f}]</td>" in summary
+    # the models were given the gender: their training curves show each gender's validation accuracy
+    assert "each gender&#x27;s accuracy and Fair_Metric on the hold-out" in text
+
+
+@pytest.mark.parametrize(
+    "intervals, expected",
+    [
+        ({"a": (0.60, 0.75), "b": (0.50, 0.54)},
+         "On these 300 test faces, no mitigation is shown to raise Fair_Metric above ref's [0.550, 0.700]: the "
+         "interval of a [0.600, 0.750] overlaps ref's; the interval of b [0.500, 0.540] lies below it."),
+        ({"a": (0.71, 0.80), "b": (0.72, 0.90), "c": (0.40, 0.69)},
+         "On these 300 test faces, a and b raise Fair_Metric above ref's [0.550, 0.700] (95% intervals "
+         "[0.710, 0.800], [0.720, 0.900], no overlap): the interval of c [0.400, 0.690] overlaps ref's."),
+        ({"a": (0.56, 0.69), "b": (0.30, 0.70)},
+         "On these 300 test faces, no mitigation is shown to raise Fair_Metric above ref's [0.550, 0.700]: the "
+         "intervals of a [0.560, 0.690] and b [0.300, 0.700] overlap ref's."),
+    ],
+)
+def test_the_demo_verdict_follows_the_intervals(intervals, expected):
+    from skface.cli._html_report import ModelResult
+
+    def result(name, interval):
+        return ModelResult(name, np.zeros(1), None, fair_metric_ci=interval)
+
+    mitigations = [result(name, interval) for name, interval in intervals.items()]
+    assert _commands.mitigation_verdict(result("ref", (0.55, 0.70)), mitigations, 300) == expected
+
+
+def test_bootstrap_fair_metric_is_the_percentiles_of_fair_metric():
+    from skface.cli._html_report import bootstrap_fair_metric
+    from skface.metrics import fair_metric
+
+    rng = np.random.default_rng(1)
+    y = rng.choice([-1, 1], 60)
+    groups = rng.choice(["a", "b", "c"], 60)
+    predictions = [np.where(rng.random(60) < 0.8, y, -y), np.full(60, -1)]
+    intervals = bootstrap_fair_metric(y, predictions, groups, n_resamples=300, random_state=7)
+    draws = np.random.default_rng(7).integers(0, 60, size=(300, 60))
+    for interval, y_pred in zip(intervals, predictions):
+        replicates = [fair_metric(y[d], y_pred[d], sensitive_features=groups[d]) for d in draws]
+        assert interval == pytest.approx(tuple(np.percentile(replicates, [2.5, 97.5])), abs=1e-9)
+    assert intervals[0][0] < intervals[0][1]
 
 
 

@@ -29,6 +29,9 @@ __all__ = ["run_demo", "run_train", "run_predict", "run_evaluate"]
 #: the model options passed to FaceCNNClassifier when given (option dest = parameter name)
 _MODEL_OPTIONS = ("image_size", "epochs", "n_iter_no_change", "min_images", "batch_size", "learning_rate", "filters",
                   "dense_units")
+#: the group-aware options of train, passed the same way
+_GROUP_OPTIONS = ("fairness", "group_sampling", "scoring", "dro_groups", "dro_step_size", "dro_adjustment",
+                  "gap_weight")
 
 
 # --------------------------------------------------------------------- helpers
@@ -79,8 +82,12 @@ def _load_model(path):
     return clf
 
 
-def _load_labelled(args, *, on_missing="raise"):
-    """The labelled frame of ``--csv`` or ``--celeba``: absolute paths, y (-1/1), groups, source."""
+def _load_labelled(args, *, on_missing="raise", groups_optional=False):
+    """The labelled frame of ``--csv`` or ``--celeba``: absolute paths, y (-1/1), groups, source.
+
+    With ``groups_optional``, data without the default --sensitive column give
+    groups None; a column named with --sensitive must exist.
+    """
     from .._validation import check_columns, check_groups, check_label_column
     from ..datasets import load_celeba, load_faces
 
@@ -96,8 +103,13 @@ def _load_labelled(args, *, on_missing="raise"):
         source = f"CelebA at {args.celeba}" + ("" if split is None else f" ({split} split)")
         args.image_column = "filename"  # load_celeba's column of absolute paths
     label, sensitive = args.label, args.sensitive
-    check_columns(frame, {"--label": label, "--sensitive": sensitive}, source)
+    columns = {"--label": label}
+    if not groups_optional or args.sensitive_given or sensitive in frame.columns:
+        columns["--sensitive"] = sensitive
+    check_columns(frame, columns, source)
     y = check_label_column(frame[label], f"column {label!r} of {source}")
+    if "--sensitive" not in columns:
+        return frame, y, None, source
     groups = check_groups(frame[sensitive], name=f"column {sensitive!r} of {source}")
     return frame, y, groups.to_numpy(), source
 
@@ -151,6 +163,47 @@ def _compare_with_baseline(results, baseline):
 
 
 # ------------------------------------------------------------------------ demo
+#: resamples of the test faces behind each model's Fair_Metric interval
+BOOTSTRAP_RESAMPLES = 1000
+
+
+def _intervals_of(results):
+    """``the interval of A [..]`` or ``the intervals of A [..] and B [..]``."""
+    from ._html_report import interval_text
+
+    names = [f"{r.name} {interval_text(r.fair_metric_ci)}" for r in results]
+    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    return f"the interval{'' if len(names) == 1 else 's'} of {listed}"
+
+
+def mitigation_verdict(reference, mitigations, n_test):
+    """One sentence from the Fair_Metric intervals: whether each mitigation raises
+    Fair_Metric above ``reference``'s (its interval lies above), is not shown to
+    (the intervals overlap), or lowers it (its interval lies below)."""
+    from ._html_report import interval_text
+
+    low, high = reference.fair_metric_ci
+    above = [r for r in mitigations if r.fair_metric_ci[0] > high]
+    below = [r for r in mitigations if r.fair_metric_ci[1] < low]
+    overlap = [r for r in mitigations if r not in above and r not in below]
+    ref = f"{reference.name}'s {interval_text(reference.fair_metric_ci)}"
+    if above:
+        names = [r.name for r in above]
+        listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+        verb, plural = ("raises", "") if len(above) == 1 else ("raise", "s")
+        head = (f"{listed} {verb} Fair_Metric above {ref} (95% interval{plural} "
+                f"{', '.join(interval_text(r.fair_metric_ci) for r in above)}, no overlap)")
+    else:
+        head = f"no mitigation is shown to raise Fair_Metric above {ref}"
+    clauses = []
+    if overlap:
+        clauses.append(f"{_intervals_of(overlap)} {'overlaps' if len(overlap) == 1 else 'overlap'} "
+                       f"{reference.name}'s")
+    if below:
+        clauses.append(f"{_intervals_of(below)} {'lies' if len(below) == 1 else 'lie'} below it")
+    return f"On these {n_test} test faces, {head}" + (": " + "; ".join(clauses) if clauses else "") + "."
+
+
 def run_demo(args):
     import numpy as np
     import pandas as pd
@@ -159,7 +212,7 @@ def run_demo(args):
     from .._split import strata_of, stratified_split
     from ..datasets import make_faces
     from ..fairness import FairThresholdClassifier, group_sample_weight
-    from ._html_report import ModelResult, majority_baseline, summary_table, write_report
+    from ._html_report import ModelResult, bootstrap_fair_metric, majority_baseline, summary_table, write_report
 
     start = time.perf_counter()
     out = os.path.abspath(args.output)
@@ -194,16 +247,26 @@ def run_demo(args):
     _say(f"  {len(train)} train / {len(valid)} validation / {len(test)} test faces written to "
          f"{os.path.relpath(faces_dir)}/ (train.csv, valid.csv, test.csv; class 0/1)")
 
+    # every model is given the gender of its training faces: the same hold-out, stratified on
+    # class x gender, for all three, and every gender's accuracy in their histories; only
+    # Group DRO trains on it
+    X_train, y_train, g_train = X[train], y[train], gender[train]
     _say("\nTraining the reference CNN, unweighted ...")
-    unweighted = _estimator(args).fit(X[train], y[train])
+    unweighted = _estimator(args).fit(X_train, y_train, sensitive_features=g_train)
     _say(f"  {_plural(len(unweighted.history_['loss']), 'epoch')}, {time.perf_counter() - start:.0f} s so far")
 
-    weights = group_sample_weight(gender[train], args.weights)
+    weights = group_sample_weight(g_train, args.weights)
     described = describe_weights(args.weights)
     _say(f"\nTraining the reference CNN with gender weights ({described}) ...")
-    weighted = _estimator(args).fit(X[train], y[train], sample_weight=weights)
+    weighted = _estimator(args).fit(X_train, y_train, sample_weight=weights, sensitive_features=g_train)
     _say(f"  {_plural(len(weighted.history_['loss']), 'epoch')}, {time.perf_counter() - start:.0f} s so far")
-    for model in (unweighted, weighted):
+
+    _say("\nTraining the reference CNN with Group DRO (fairness='group_dro') ...")
+    dro = _estimator(args, fairness="group_dro").fit(X_train, y_train, sensitive_features=g_train)
+    dro_weights = ", ".join(f"{_cell_name(k)} {w:.3f}" for k, w in dro.group_weights_.items())
+    _say(f"  {_plural(len(dro.history_['loss']), 'epoch')}, {time.perf_counter() - start:.0f} s so far; "
+         f"weights of the (gender, label) groups after the last epoch: {dro_weights}")
+    for model in (unweighted, weighted, dro):
         model.set_params(verbose=0)  # no progress lines for the predictions below
     model_path = weighted.save(os.path.join(out, "model.keras"))
 
@@ -217,6 +280,9 @@ def run_demo(args):
     for name, model, note in (
         ("unweighted", unweighted, "the reference CNN, no weights"),
         ("weighted", weighted, f"the reference CNN, per-sample gender weights {described}"),
+        ("Group DRO", dro, f"the reference CNN trained with Group DRO (fairness='group_dro', dro_groups="
+                           f"{dro.dro_groups!r}, dro_step_size={dro.dro_step_size:g}) on the gender of the "
+                           f"training faces; weights of the groups after the last epoch: {dro_weights}"),
     ):
         proba = model.predict_proba(X_test)[:, 1]
         _check_predictions(proba, model.threshold, name)
@@ -229,6 +295,10 @@ def run_demo(args):
         "validation split to maximise Fair_Metric",
     ))
     baseline = majority_baseline(y_test)
+    intervals = bootstrap_fair_metric(y_test, [r.y_pred for r in (*results, baseline)], g_test,
+                                      n_resamples=BOOTSTRAP_RESAMPLES, random_state=args.random_state)
+    for result, interval in zip((*results, baseline), intervals):
+        result.fair_metric_ci = interval
 
     predictions = pd.DataFrame({"filename": names[test], "label": results[-1].y_pred.astype(int)})
     pred_path = _atomic.write_csv(predictions, os.path.join(out, "predictions.csv"))
@@ -238,10 +308,11 @@ def run_demo(args):
         "image_size": size,
         "split": "60 / 20 / 20 train / validation / test, stratified on class x gender",
         "early stopping": (f"on {weighted.validation_fraction:.0%} of the training split held out by "
-                           f"FaceCNNClassifier, patience {weighted.n_iter_no_change} epochs once it has trained "
-                           f"on {weighted.min_images:,} images"),
+                           f"FaceCNNClassifier (stratified on class x gender), patience "
+                           f"{weighted.n_iter_no_change} epochs once it has trained on {weighted.min_images:,} images"),
         "epochs (max)": weighted.epochs,
-        "epochs run": f"unweighted {len(unweighted.history_['loss'])}, weighted {len(weighted.history_['loss'])}",
+        "epochs run": ", ".join(f"{name} {len(model.history_['loss'])}" for name, model in
+                                (("unweighted", unweighted), ("weighted", weighted), ("Group DRO", dro))),
         "filters": ",".join(map(str, weighted.filters)),
         "dense_units": weighted.dense_units,
         "batch_size": weighted.batch_size,
@@ -249,7 +320,12 @@ def run_demo(args):
         "loss": f"binary focal cross-entropy, gamma {weighted.focal_gamma:g}"
                 + ("" if weighted.apply_class_balancing else " (no alpha, as the reference)"),
         "gender weights": described,
+        "Group DRO": (f"dro_groups={dro.dro_groups!r}, dro_step_size={dro.dro_step_size:g}, "
+                      f"dro_adjustment={dro.dro_adjustment:g}; weights after the last epoch: {dro_weights}"),
         "thresholds (weighted + thresholds)": thresholds,
+        "Fair_Metric 95% interval": (f"percentiles 2.5 and 97.5 over {BOOTSTRAP_RESAMPLES} bootstrap resamples of "
+                                     f"the {len(test)} test faces (seed {args.random_state}), the same for every "
+                                     "model"),
         "precision": weighted.precision_,
         "random_state": args.random_state,
     }
@@ -258,7 +334,7 @@ def run_demo(args):
         out,
         title="skface demo: fairness on synthetic faces",
         intro=(f"{args.n_samples} synthetic faces (skface.datasets.make_faces): label +1 = blond hair "
-               "or eyeglasses (class 1 in the CSVs), gender -1 = woman, 1 = man. Three models "
+               "or eyeglasses (class 1 in the CSVs), gender -1 = woman, 1 = man. Four models "
                f"evaluated on the {len(test)} test faces, next to the majority-class baseline."),
         y_true=y_test,
         sensitive_features=g_test,
@@ -274,6 +350,7 @@ def run_demo(args):
     _say(f"Test split ({len(test)} faces):")
     _say(_format_table(table))
     _say("")
+    _say(mitigation_verdict(results[0], results[1:], len(test)))
     _compare_with_baseline(results, baseline)
     _say(f"predictions: {os.path.relpath(pred_path)} (weighted + thresholds, test faces; labels -1/1)")
     _say(f"model:       {os.path.relpath(model_path)} (weighted)")
@@ -283,16 +360,119 @@ def run_demo(args):
 
 
 # ----------------------------------------------------------------------- train
-def run_train(args):
+def _group_needs(args):
+    """The options given that need the groups: (those that need the column, those that need two groups).
+
+    Each is a list of phrases. The estimator's parameters are worded by the
+    library's own rule (``skface._groups.needs_groups``), one at a time, in
+    its parameter names (the error line speaks them as options).
+    """
+    from types import SimpleNamespace
+
+    from .._groups import needs_groups
+    from ._library import estimator_defaults
+
+    column = [] if args.weights is None else ["--weights"]
+    if args.balance != "none":
+        column.append(f"--balance {args.balance}")
+    names = ("fairness", "group_sampling", "scoring")
+    defaults = {name: estimator_defaults()[name] for name in names}
+    two = []
+    for name in names:
+        phrase = needs_groups(SimpleNamespace(**{**defaults, name: resolve(getattr(args, name))}))
+        if phrase is not None:
+            two.append(phrase)
+    return column, two
+
+
+def _require_groups(args, groups, frame, source):
+    """Raise when an option needs groups the data do not have; return the distinct groups."""
+    from .._validation import show_items
+
+    distinct = [] if groups is None else sorted(set(groups.tolist()), key=repr)
+    need_column, need_two = _group_needs(args)
+    needs = need_column + need_two if groups is None else need_two if len(distinct) < 2 else []
+    if needs:
+        verb = "needs" if len(needs) == 1 else "need"
+        if groups is None:
+            problem = (f"{verb} the group of every image, but {source} has no column {args.sensitive!r}; its "
+                       f"columns are {show_items(frame.columns, limit=12)}")
+        else:
+            problem = (f"{verb} two groups at least, but column {args.sensitive!r} of {source} holds one group "
+                       f"only ({distinct[0]!r})")
+        raise CommandError(f"{' and '.join(needs)} {problem}. Name the column of the groups with --sensitive.")
+    return distinct
+
+
+def _describe_group_training(clf):
+    """The group-aware settings of ``clf`` in a line."""
+    fairness = "none" if clf.fairness is None else clf.fairness
+    if clf.fairness == "group_dro":
+        fairness += (f" (groups {clf.dro_groups}, step size {clf.dro_step_size:g}, "
+                     f"adjustment {clf.dro_adjustment:g})")
+    elif clf.fairness == "gap_penalty":
+        fairness += f" (gap weight {clf.gap_weight:g})"
+    sampling = "none" if clf.group_sampling is None else clf.group_sampling
+    scoring = _SCORED.get(clf.scoring, clf.scoring)
+    return f"fairness: {fairness}; group sampling: {sampling}; scoring: the validation {scoring}"
+
+
+#: scoring -> how the train summary names it
+_SCORED = {"loss": "loss", "accuracy": "accuracy", "fair_metric": "Fair_Metric",
+           "worst_group_accuracy": "worst-group accuracy"}
+
+
+def _summarise_history(clf, sensitive):
+    """The lines that close train's output: the best validation epoch, and the groups' numbers there."""
     import numpy as np
 
+    from .._groups import FAIR_METRIC_KEY, SCORING, WORST_GROUP_KEY, accuracy_key
+    from ._html_report import group_label
+
+    history = clf.history_
+    monitor, mode = SCORING[clf.scoring]
+    if not history.get(monitor):
+        return []
+    values = np.asarray(history[monitor], dtype=float)
+    best = int(np.argmin(values) if mode == "min" else np.argmax(values))
+    shown = {"loss": "val_loss", "accuracy": "val_accuracy"}
+    others = ", ".join(f"{name} {history[key][best]:.4f}" if name == "loss" else f"{name} {history[key][best]:.3f}"
+                       for name, key in shown.items() if key != monitor and history.get(key))
+    value = f"{values[best]:.4f}" if monitor == "val_loss" else f"{values[best]:.3f}"
+    others = f" ({others})" if others else ""
+    lines = [f"; best validation {_SCORED.get(clf.scoring, clf.scoring)} {value}{others} at epoch {best + 1}"]
+    groups = getattr(clf, "sensitive_groups_", None)
+    # a continuation of a fit without groups has per-group values for its own epochs only
+    if groups is not None and len(history.get("val_" + FAIR_METRIC_KEY, [])) == len(values):
+        accuracies = ", ".join(
+            f"{group_label(sensitive, g, short=True)} {history['val_' + accuracy_key(str(g))][best]:.3f}"
+            for g in groups.tolist()
+        )
+        worst = "group x class" if clf.dro_groups == "sensitive_x_class" else "group"
+        lines.append(f"  validation at epoch {best + 1}: accuracy {accuracies}; Fair_Metric "
+                     f"{history['val_' + FAIR_METRIC_KEY][best]:.3f}; worst {worst} accuracy "
+                     f"{history['val_' + WORST_GROUP_KEY][best]:.3f}")
+    if clf.fairness == "group_dro" and groups is not None:
+        weights = clf.group_weights_
+        shown_q = ", ".join(f"{_cell_name(k)} {w:.3f}" for k, w in weights.items())
+        lines.append(f"  Group DRO weights after the last epoch: {shown_q}")
+    return lines
+
+
+def _cell_name(key):
+    # a (group, class) pair of Group DRO's weights, or a group alone
+    return f"({key[0]}, {key[1]:+d})" if isinstance(key, tuple) else str(key)
+
+
+def run_train(args):
     from .._validation import show_items
     from ..fairness import balance_groups, group_sample_weight
 
     _require_parent(args.model, "--model")
     skip = resolve(args.on_bad_image) == "skip"
     # with skip, missing files are left to the estimator, which leaves them out and names them
-    frame, y, groups, source = _load_labelled(args, on_missing="keep" if skip else "raise")
+    frame, y, groups, source = _load_labelled(args, on_missing="keep" if skip else "raise", groups_optional=True)
+    distinct = _require_groups(args, groups, frame, source)
     if args.balance != "none":
         frame = frame.assign(_y=y)
         frame = balance_groups(frame, args.sensitive, strategy=args.balance, random_state=args.random_state)
@@ -302,9 +482,13 @@ def run_train(args):
     weights = None if args.weights is None else group_sample_weight(groups, args.weights)
 
     _say(f"Training on {len(y)} images from {source}")
-    for g in sorted(set(groups.tolist()), key=repr):
+    if groups is None:
+        _say(f"  no column {args.sensitive!r} (--sensitive): training without groups")
+    for g in distinct:
         mask = groups == g
         _say(f"  {args.sensitive} = {g}: {int(mask.sum())} images, {int((y[mask] == 1).sum())} of class 1")
+    if len(distinct) == 1:
+        _say("  one group only: no per-group training or history")
     _say(f"  weights: {describe_weights(args.weights)}; balance: {args.balance}")
     paths = frame[args.image_column].to_numpy()
     if not skip:
@@ -320,7 +504,7 @@ def run_train(args):
              f"({time.perf_counter() - start:.0f} s)")
 
     params = dict(image_column=args.image_column)
-    for name in ("backbone", "on_bad_image"):
+    for name in ("backbone", "on_bad_image", *_GROUP_OPTIONS):
         if given(getattr(args, name)):
             params[name] = getattr(args, name)
     if args.backbone_weights is not None:
@@ -330,11 +514,16 @@ def run_train(args):
         _say(f"  checkpoint after every epoch in {args.checkpoint_dir}; the same command resumes an "
              "interrupted run")
     clf = _estimator(args, **params)
+    # the groups go to the model whenever there are two or more: a hold-out stratified on
+    # class x group, every group's accuracy in the history, and what the group options need
+    sensitive_features = groups if len(distinct) >= 2 else None
+    if sensitive_features is not None:
+        _say(f"  {_describe_group_training(clf)}")
     start = time.perf_counter()
     with warnings.catch_warnings():
         # the estimator's warning names its skipped_images_ attribute; the list follows below instead
         warnings.filterwarnings("ignore", message="on_bad_image='skip': left out", category=UserWarning)
-        clf.fit(frame[[args.image_column]], y, sample_weight=weights)
+        clf.fit(frame[[args.image_column]], y, sample_weight=weights, sensitive_features=sensitive_features)
     skipped = list(getattr(clf, "skipped_images_", []))
     if skipped:
         warn(f"left out {len(skipped)} of the {len(paths)} image files that cannot be read (missing, empty, "
@@ -342,13 +531,11 @@ def run_train(args):
         _say(f"Left out {_plural(len(skipped), 'unreadable image file')}:")
         for path in skipped:
             _say(f"  {path}")
-    history = clf.history_
-    line = f"Trained {_plural(len(history['loss']), 'epoch')} in {time.perf_counter() - start:.0f} s"
-    if history.get("val_loss"):
-        best = int(np.argmin(history["val_loss"]))
-        line += (f"; best validation loss {history['val_loss'][best]:.4f} "
-                 f"(accuracy {history['val_accuracy'][best]:.3f}) at epoch {best + 1}")
-    _say(line)
+    summary = _summarise_history(clf, args.sensitive)
+    line = f"Trained {_plural(len(clf.history_['loss']), 'epoch')} in {time.perf_counter() - start:.0f} s"
+    _say(line + (summary[0] if summary else ""))
+    for extra in summary[1:]:
+        _say(extra)
     clf.save(args.model)
     _say(f"Saved the model to {args.model}")
     return 0

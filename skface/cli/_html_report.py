@@ -26,7 +26,8 @@ import pandas as pd
 
 from .._atomic import atomic_path, write_text
 
-__all__ = ["ModelResult", "majority_baseline", "best_model", "summary_table", "write_report", "group_label"]
+__all__ = ["ModelResult", "majority_baseline", "bootstrap_fair_metric", "best_model", "summary_table", "interval_text",
+           "write_report", "group_label"]
 
 _GRID = 16  # misclassified faces shown at most
 _DPI = 100
@@ -49,6 +50,9 @@ class ModelResult:
         None draws no training curves for this model.
     note : str
         One line shown under the model's name (how it was trained).
+    fair_metric_ci : tuple of float or None
+        A 95 % interval of its Fair_Metric (:func:`bootstrap_fair_metric`),
+        shown beside it; None shows none.
     """
 
     name: str
@@ -57,6 +61,7 @@ class ModelResult:
     history: dict | None = None
     note: str = ""
     frame: object = field(default=None, repr=False)  # fairlearn MetricFrame, filled in
+    fair_metric_ci: tuple | None = None
 
 
 def majority_baseline(y_true):
@@ -71,6 +76,38 @@ def majority_baseline(y_true):
         f"majority class (always {label:+d})", np.full(len(y_true), label), None, None,
         f"the baseline: predicts {label:+d}, the most frequent label of these data, for every face",
     )
+
+
+def bootstrap_fair_metric(y_true, predictions, groups, *, n_resamples=1000, random_state=0, level=0.95):
+    """Percentile intervals of Fair_Metric over resamples of the evaluated faces.
+
+    Every prediction in ``predictions`` is scored on the same resamples (drawn
+    with replacement, ``n_resamples`` of them), so the intervals of two models
+    differ by the models, not by the draws. A resample that misses a group
+    has no Fair_Metric and is left out (with a few dozen faces per group,
+    none is).
+
+    Returns
+    -------
+    list of (float, float)
+        The interval of each prediction, in order.
+    """
+    y_true, groups = np.asarray(y_true), np.asarray(groups)
+    correct = np.asarray(predictions) == y_true  # (models, faces)
+    draws = np.random.default_rng(random_state).integers(0, len(y_true), size=(n_resamples, len(y_true)))
+    resampled = correct[:, draws]  # (models, resamples, faces)
+    codes, uniques = pd.factorize(groups)
+    drawn = codes.astype(np.int16)[draws]  # (resamples, faces)
+    accuracies = []
+    for code in range(len(uniques)):
+        member = drawn == code
+        with np.errstate(invalid="ignore", divide="ignore"):
+            accuracies.append((resampled & member).sum(-1) / member.sum(-1))
+    accuracies = np.stack(accuracies)  # (groups, models, resamples)
+    fair = accuracies.mean(0) - 2 * (accuracies.max(0) - accuracies.min(0))
+    tail = 100 * (1 - level) / 2
+    low, high = np.nanpercentile(fair, [tail, 100 - tail], axis=-1)
+    return [(float(lo), float(hi)) for lo, hi in zip(low, high)]
 
 
 def best_model(results, baseline):
@@ -113,17 +150,47 @@ def _save(fig, directory, name):
 
 
 # ------------------------------------------------------------------ figures
-def _plot_history(history, title):
-    fig = _figure(8.0, 3.2)
-    axes = fig.subplots(1, 2)
+_GROUP_ACCURACY = re.compile(r"^val_accuracy\[(?P<group>.+)\]$")
+
+
+def _history_group(name):
+    # history keys name a group by str(value): -1 and 1 read back as the ints they were
+    try:
+        return int(name)
+    except ValueError:
+        return name
+
+
+def _group_curves(history, column="gender"):
+    """The validation curves of a model fit with groups: each group's accuracy, then
+    Fair_Metric, as (label, values); empty for a model fit without."""
+    curves = [(f"accuracy {group_label(column, _history_group(m.group('group')), short=True)}", history[key])
+              for key in history if (m := _GROUP_ACCURACY.match(key)) and history[key]]
+    if curves and history.get("val_fair_metric"):
+        curves.append(("Fair_Metric", history["val_fair_metric"]))
+    return curves
+
+
+def _plot_history(history, title, column="gender"):
+    groups = _group_curves(history, column)
+    fig = _figure(12.0 if groups else 8.0, 3.2)
+    axes = fig.subplots(1, 3 if groups else 2)
     for ax, metric in zip(axes, ("loss", "accuracy")):
         for key, style, label in ((metric, "o-", "train"), ("val_" + metric, "s--", "validation")):
             values = history.get(key) or []
             if values:
                 ax.plot(np.arange(1, len(values) + 1), values, style, label=label)
-        ax.set_xlabel("epoch")
         ax.set_ylabel(metric)
         ax.set_title(metric)
+    if groups:
+        ax = axes[2]
+        for label, values in groups:
+            style = "k^-" if label == "Fair_Metric" else "s--"
+            ax.plot(np.arange(1, len(values) + 1), values, style, label=label)
+        ax.set_ylabel("validation accuracy / Fair_Metric")
+        ax.set_title(f"validation, per {column}")
+    for ax in axes:
+        ax.set_xlabel("epoch")
         ax.xaxis.get_major_locator().set_params(integer=True)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
@@ -139,17 +206,25 @@ def _plot_fair_metric(results, groups, column):
     ax = fig.add_subplot()
     width = 0.8 / len(series)
     positions = np.arange(len(names))
+    errors = None
+    if all(r.fair_metric_ci is not None for r in results):
+        # the bootstrap interval as an error bar on Fair_Metric
+        errors = np.array([[r.frame.fair_metric - r.fair_metric_ci[0], r.fair_metric_ci[1] - r.frame.fair_metric]
+                           for r in results]).T.clip(0)
     for i, (label, values) in enumerate(series.items()):
         offset = (i - (len(series) - 1) / 2) * width
         hatch = "//" if label == "Fair_Metric" else None
-        bars = ax.bar(positions + offset, values, width, label=label, hatch=hatch)
+        yerr = errors if label == "Fair_Metric" else None
+        bars = ax.bar(positions + offset, values, width, label=label, hatch=hatch, yerr=yerr, capsize=3)
         ax.bar_label(bars, fmt="%.3f", fontsize=7, padding=1)
     ax.set_xticks(positions, names)
-    low = min(0.0, min(min(v) for v in series.values()))
+    low = min(0.0, min(min(v) for v in series.values()),
+              *([] if errors is None else [min(r.fair_metric_ci[0] for r in results)]))
     ax.set_ylim(low, 1.2)
     ax.axhline(0, color="black", linewidth=0.8)
     ax.set_ylabel("test accuracy / Fair_Metric")
-    ax.set_title("Accuracy per group and Fair_Metric = mean - 2 x gap")
+    ax.set_title("Accuracy per group and Fair_Metric = mean - 2 x gap"
+                 + ("" if errors is None else " (bars: its 95% interval)"))
     ax.legend(loc="upper center", ncols=len(series), fontsize=8, frameon=False)
     return fig
 
@@ -293,15 +368,22 @@ def _key_values(mapping):
     return f'<table class="kv"><tbody>{rows}</tbody></table>'
 
 
+def interval_text(interval):
+    return f"[{interval[0]:.3f}, {interval[1]:.3f}]"
+
+
 def summary_table(results, groups, column):
     """Per-group accuracy, overall accuracy and Fair_Metric of every model
-    (each ``result.frame``, the fairness audit, filled in by :func:`write_report`)."""
+    (each ``result.frame``, the fairness audit, filled in by :func:`write_report`),
+    and its interval when a result has one."""
     rows = {}
     for r in results:
         accuracy = r.frame.by_group["accuracy"]
         row = {f"accuracy {group_label(column, g, short=True)}": float(accuracy.loc[g]) for g in groups}
         row["accuracy"] = float(r.frame.overall["accuracy"])
         row["Fair_Metric"] = float(r.frame.fair_metric)
+        if any(other.fair_metric_ci is not None for other in results):
+            row["Fair_Metric 95% interval"] = "" if r.fair_metric_ci is None else interval_text(r.fair_metric_ci)
         rows[r.name] = row
     table = pd.DataFrame.from_dict(rows, orient="index")
     table.index.name = "model"
@@ -389,6 +471,10 @@ def write_report(
                         best=None if best is None else best.name, best_column="Fair_Metric"))
     floor = float(baseline.frame.overall["accuracy"])
     below = [r.name for r in results if float(r.frame.overall["accuracy"]) <= floor]
+    if any(r.fair_metric_ci is not None for r in (*results, baseline)):
+        parts.append('<p class="note">Fair_Metric 95% interval: the 2.5th and 97.5th percentiles of Fair_Metric '
+                     "over bootstrap resamples of the evaluated faces, the same resamples for every model; two "
+                     "models whose intervals overlap are not shown to differ.</p>")
     if best is not None:
         parts.append(f'<p class="note">In bold: the best Fair_Metric among the models more accurate than '
                      f'the majority-class baseline ({floor:.3f}).</p>')
@@ -408,10 +494,14 @@ def write_report(
     if curves:
         parts.append("<h2>Training curves</h2>")
         for r in curves:
-            name = _save(_plot_history(r.history, f"Training: {r.name}"), directory, f"training_{_slug(r.name)}.png")
+            fig = _plot_history(r.history, f"Training: {r.name}", sensitive_name)
+            name = _save(fig, directory, f"training_{_slug(r.name)}.png")
+            per_group = (f"; and each {sensitive_name}'s accuracy and Fair_Metric on the hold-out"
+                         if _group_curves(r.history) else "")
             parts.append(_figure_html(
                 name, f"training curves of {r.name}",
-                f"{r.name}: loss and accuracy per epoch, training data and early-stopping validation hold-out.",
+                f"{r.name}: loss and accuracy per epoch, training data and early-stopping validation "
+                f"hold-out{per_group}.",
             ))
 
     parts.append("<h2>Metrics per group</h2>")

@@ -65,6 +65,13 @@ OPTIONS = {
     "backbone": "--backbone",
     "backbone_weights": "--backbone-weights",
     "threshold": "--threshold",
+    "fairness": "--fairness",
+    "group_sampling": "--group-sampling",
+    "scoring": "--scoring",
+    "dro_groups": "--dro-groups",
+    "dro_step_size": "--dro-step-size",
+    "dro_adjustment": "--dro-adjustment",
+    "gap_weight": "--gap-weight",
 }
 
 # A value after "name=": 'quoted', (a, tuple), [a, list] or a bare token.

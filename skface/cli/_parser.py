@@ -23,6 +23,17 @@ DEMO_SAMPLES = 1500
 CELEBA_SPLIT = {"train": "train", "evaluate": "test"}
 #: what --on-bad-image accepts: the estimator's on_bad_image values
 ON_BAD_IMAGE = ("raise", "skip")
+#: the CSV column of the groups unless --sensitive names another
+SENSITIVE = "gender"
+#: the group-aware options that are parameters of one objective or scoring only: the
+#: estimator would ignore them otherwise (the values are the library's, which
+#: tests/test_cli.py checks against skface/_groups.py)
+GOES_WITH = {
+    "dro_step_size": {"fairness": ("group_dro",)},
+    "dro_adjustment": {"fairness": ("group_dro",)},
+    "gap_weight": {"fairness": ("gap_penalty",)},
+    "dro_groups": {"fairness": ("group_dro",), "scoring": ("worst_group_accuracy",)},
+}
 
 _EPILOG = """\
 labels: the CSVs hold the label as class 0/1 (or -1/1); predictions.csv and the
@@ -68,6 +79,48 @@ def _add_model_options(parser):
                             "(default: 1 on a terminal, else 2)")
 
 
+def _option(name):
+    return "--" + name.replace("_", "-")
+
+
+def _none(value):
+    return "none" if value is None else str(value)
+
+
+def _add_group_options(parser):
+    group = parser.add_argument_group(
+        "group-aware training (with the groups of --sensitive; defaults: FaceCNNClassifier's)")
+    group.add_argument("--fairness", choices=_library.constant("skface._groups", "FAIRNESS"),
+                       default=EstimatorDefault("fairness", _none),
+                       help="what the network trains on besides the loss: 'group_dro' (Group DRO: the loss of "
+                            "each of --dro-groups' groups, weighted by weights that grow for the groups with the "
+                            "highest loss) or 'gap_penalty' (the loss times 1 + --gap-weight x the spread of the "
+                            "groups' accuracies in the batch) (default: %(default)s, the loss alone)")
+    group.add_argument("--group-sampling", choices=_library.constant("skface._groups", "GROUP_SAMPLING"),
+                       default=EstimatorDefault("group_sampling", _none),
+                       help="'balanced' draws the training batches so that every group x class cell is seen "
+                            "equally often (default: %(default)s)")
+    group.add_argument("--scoring", choices=tuple(_library.constant("skface._groups", "SCORING")),
+                       default=EstimatorDefault("scoring"),
+                       help="what early stopping watches on the validation hold-out: the loss, the accuracy, "
+                            "Fair_Metric over the groups or the lowest accuracy over --dro-groups' groups; the "
+                            "weights of the best epoch are kept (default: %(default)s)")
+    group.add_argument("--dro-groups", choices=_library.constant("skface._groups", "DRO_GROUPS"),
+                       default=EstimatorDefault("dro_groups"),
+                       help="Group DRO's groups, and those of --scoring worst_group_accuracy: group x class "
+                            "(four cells for two groups) or the groups alone (default: %(default)s)")
+    group.add_argument("--dro-step-size", type=_types.non_negative_float, default=EstimatorDefault("dro_step_size"),
+                       metavar="ETA", help="with --fairness group_dro: step size of the weights' update; 0 keeps "
+                                           "them equal (default: %(default)s)")
+    group.add_argument("--dro-adjustment", type=_types.non_negative_float,
+                       default=EstimatorDefault("dro_adjustment"), metavar="C",
+                       help="with --fairness group_dro: C / sqrt(n) is added to the loss of a group of n "
+                            "training images in the weights' update (default: %(default)s)")
+    group.add_argument("--gap-weight", type=_types.non_negative_float, default=EstimatorDefault("gap_weight"),
+                       metavar="W", help="with --fairness gap_penalty: a spread of 0.1 between the groups' "
+                                         "accuracies costs 0.1 x W of the loss (default: %(default)s)")
+
+
 def _add_on_bad_image(parser, skip):
     parser.add_argument("--on-bad-image", choices=ON_BAD_IMAGE, default=EstimatorDefault("on_bad_image"),
                         help=f"what to do with image files that cannot be read (missing, empty, truncated, "
@@ -92,16 +145,38 @@ def _add_data_options(parser, *, command):
                         help="CSV column of the image paths (default: %(default)s)")
     parser.add_argument("--label", default="class", metavar="NAME",
                         help="CSV column of the binary label, 0/1 or -1/1 (default: %(default)s)")
-    parser.add_argument("--sensitive", default="gender", metavar="NAME",
-                        help="CSV column of the sensitive attribute (default: %(default)s, -1 woman, 1 man)")
+    groups = ("; train uses it when the CSV has it, and needs it for --weights, --balance and the "
+              "group-aware options" if command == "train" else "")
+    parser.add_argument("--sensitive", metavar="NAME",
+                        help=f"CSV column of the sensitive attribute (default: {SENSITIVE}, -1 woman, 1 man)"
+                             + groups)
 
 
-def _check_split(parser):
+def _check_data(parser):
     def check(args):
         if args.split is not None and args.celeba is None:
             parser.error("argument --split: only with --celeba; a --csv file lists its images itself")
         if args.celeba is not None and args.split is None:
             args.split = CELEBA_SPLIT[args.command]
+        # a --sensitive column named on the command line must exist; the default may be absent (train)
+        args.sensitive_given = args.sensitive is not None
+        if args.sensitive is None:
+            args.sensitive = SENSITIVE
+
+    return check
+
+
+def _check_train(parser):
+    data = _check_data(parser)
+
+    def check(args):
+        data(args)
+        for name, wanted in GOES_WITH.items():
+            if not _library.given(getattr(args, name)):
+                continue
+            if not any(_library.resolve(getattr(args, other)) in values for other, values in wanted.items()):
+                needed = " or ".join(f"{_option(other)} {' or '.join(values)}" for other, values in wanted.items())
+                parser.error(f"argument {_option(name)}: only with {needed}; without, it would change nothing")
 
     return check
 
@@ -150,12 +225,15 @@ def build_parser():
         help="the whole workflow on built-in synthetic faces (no data needed)",
         description=described(
             "Generate synthetic faces, split them 60/20/20 (train/validation/test, "
-            "stratified on class x gender), train the reference CNN unweighted and "
-            "with per-gender weights, add per-gender thresholds chosen on the "
-            "validation split (FairThresholdClassifier), print per-gender accuracy "
-            "and Fair_Metric of the three and of the majority-class baseline on the "
-            "test split, and write predictions.csv (labels -1/1), the faces with their "
-            "split CSVs (class 0/1), the weighted model and report.html to --output."),
+            "stratified on class x gender), train the reference CNN unweighted, "
+            "with per-gender weights and with Group DRO (fairness='group_dro', given "
+            "the gender of the training faces), add per-gender thresholds chosen on the "
+            "validation split to the weighted one (FairThresholdClassifier), print "
+            "per-gender accuracy and Fair_Metric with a bootstrap 95% interval over the "
+            "test faces for the four and the majority-class baseline, say whether a "
+            "mitigation beats the unweighted model at this size, and write "
+            "predictions.csv (labels -1/1), the faces with their split CSVs (class "
+            "0/1), the weighted model and report.html to --output."),
         **raw,
     )
     demo.add_argument("--n-samples", type=_types.positive_int, default=DEMO_SAMPLES, metavar="N",
@@ -175,7 +253,12 @@ def build_parser():
             "Train FaceCNNClassifier on the images listed in a CSV (or a local CelebA) "
             "and save it to a .keras file (written atomically). Labels 0/1 or -1/1 "
             "are learnt as -1/1. Before training, every image file is decoded once, in "
-            "parallel, so that a bad file stops the run at once rather than mid-epoch."),
+            "parallel, so that a bad file stops the run at once rather than mid-epoch. "
+            "When the data have the --sensitive column (two groups or more), the "
+            "model is given the groups: early stopping holds out images stratified on "
+            "class x group, and the history keeps every group's accuracy and "
+            "Fair_Metric; --fairness, --group-sampling and --scoring train for fairness "
+            "between the groups."),
         **raw,
     )
     _add_data_options(train, command="train")
@@ -198,10 +281,11 @@ def build_parser():
                        help="save a checkpoint to DIR after every epoch; if the run is interrupted, "
                             "the same command resumes it after the last completed epoch (give "
                             "--random-state too, so that it holds out the same validation images)")
+    _add_group_options(train)
     _add_model_options(train)
     train.add_argument("--model", required=True, type=_types.keras_path, metavar="OUT.keras",
                        help="where to save the trained model (a .keras file)")
-    train.set_defaults(run="run_train", check=_check_split(train))
+    train.set_defaults(run="run_train", check=_check_train(train))
 
     suffixes = ", ".join(_library.image_suffixes())
     predict = commands.add_parser(
@@ -255,7 +339,7 @@ def build_parser():
                           help="label 1 where P(label 1) > T (default: the model's own threshold)")
     evaluate.add_argument("--report", required=True, metavar="DIR",
                           help="folder for report.html and its figures, created if missing")
-    evaluate.set_defaults(run="run_evaluate", check=_check_split(evaluate))
+    evaluate.set_defaults(run="run_evaluate", check=_check_data(evaluate))
     return parser
 
 

@@ -11,7 +11,7 @@ import math
 
 __all__ = [
     "int_at_least", "positive_int", "non_negative_int", "image_size",
-    "positive_float", "probability", "filters", "weights",
+    "positive_float", "non_negative_float", "probability", "filters", "weights",
     "keras_path", "describe_weights",
 ]
 
@@ -44,6 +44,17 @@ def positive_float(text):
         value = math.nan
     if not (0.0 < value < math.inf):  # also rejects nan
         raise argparse.ArgumentTypeError(f"expected a positive number such as 0.001, got {text!r}")
+    return value
+
+
+def non_negative_float(text):
+    """A finite number >= 0, such as a step size or a penalty's weight (0 turns it off)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (0.0 <= value < math.inf):  # also rejects nan
+        raise argparse.ArgumentTypeError(f"expected a number >= 0 such as 0.01, got {text!r}")
     return value
 
 
