@@ -382,3 +382,26 @@ def test_column_route_weighted_in_multimetric_dict(tabular):
     assert scorer(model, frame, y, sample_weight=weights) == pytest.approx(
         fair_metric(y, model.predict(frame), sensitive_features=gender, sample_weight=weights)
     )
+
+
+def test_fair_metric_bootstrap_scores_every_model_on_the_same_resamples():
+    from skface.metrics import fair_metric, fair_metric_bootstrap
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 60)
+    g = np.repeat(["w", "m"], 30)
+    a, b = np.where(rng.random(60) < 0.8, y, 1 - y), np.where(rng.random(60) < 0.7, y, 1 - y)
+    both = fair_metric_bootstrap(y, np.stack([a, b]), sensitive_features=g, n_resamples=50, random_state=3)
+    assert both.shape == (2, 50)
+    np.testing.assert_array_equal(both[0], fair_metric_bootstrap(y, a, sensitive_features=g, n_resamples=50,
+                                                                 random_state=3))
+    draws = np.random.default_rng(3).integers(0, 60, size=(50, 60))
+    for k in (0, 17):
+        d = draws[k]
+        assert both[1, k] == pytest.approx(fair_metric(y[d], b[d], sensitive_features=g[d]))
+    # a resample without one of the groups has no Fair_Metric
+    few = fair_metric_bootstrap([1, 0, 1], [1, 0, 0], sensitive_features=["w", "w", "m"], n_resamples=200,
+                                random_state=0)
+    assert np.isnan(few).any() and np.isfinite(few).any()
+    with pytest.raises(ValueError, match=r"n_resamples=0 is not accepted; accepted: an int >= 1"):
+        fair_metric_bootstrap(y, a, sensitive_features=g, n_resamples=0)

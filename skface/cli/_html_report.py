@@ -81,32 +81,22 @@ def majority_baseline(y_true):
 def bootstrap_fair_metric(y_true, predictions, groups, *, n_resamples=1000, random_state=0, level=0.95):
     """Percentile intervals of Fair_Metric over resamples of the evaluated faces.
 
-    Every prediction in ``predictions`` is scored on the same resamples (drawn
-    with replacement, ``n_resamples`` of them), so the intervals of two models
-    differ by the models, not by the draws. A resample that misses a group
-    has no Fair_Metric and is left out (with a few dozen faces per group,
-    none is).
+    Every prediction in ``predictions`` is scored on the same resamples
+    (:func:`skface.metrics.fair_metric_bootstrap`), so the intervals of two
+    models differ by the models, not by the draws.
 
     Returns
     -------
     list of (float, float)
         The interval of each prediction, in order.
     """
-    y_true, groups = np.asarray(y_true), np.asarray(groups)
-    correct = np.asarray(predictions) == y_true  # (models, faces)
-    draws = np.random.default_rng(random_state).integers(0, len(y_true), size=(n_resamples, len(y_true)))
-    resampled = correct[:, draws]  # (models, resamples, faces)
-    codes, uniques = pd.factorize(groups)
-    drawn = codes.astype(np.int16)[draws]  # (resamples, faces)
-    accuracies = []
-    for code in range(len(uniques)):
-        member = drawn == code
-        with np.errstate(invalid="ignore", divide="ignore"):
-            accuracies.append((resampled & member).sum(-1) / member.sum(-1))
-    accuracies = np.stack(accuracies)  # (groups, models, resamples)
-    fair = accuracies.mean(0) - 2 * (accuracies.max(0) - accuracies.min(0))
+    from ..metrics import fair_metric_bootstrap
+
+    replicates = fair_metric_bootstrap(
+        y_true, np.asarray(predictions), sensitive_features=groups, n_resamples=n_resamples, random_state=random_state
+    )
     tail = 100 * (1 - level) / 2
-    low, high = np.nanpercentile(fair, [tail, 100 - tail], axis=-1)
+    low, high = np.nanpercentile(replicates, [tail, 100 - tail], axis=-1)
     return [(float(lo), float(hi)) for lo, hi in zip(low, high)]
 
 

@@ -10,6 +10,8 @@ penalises the gap between groups.
 
 - :func:`fair_metric` -- Fair_Metric from labels and groups;
 - :func:`fair_metric_from_accuracies` -- the formula from per-group accuracies;
+- :func:`fair_metric_bootstrap` -- Fair_Metric on bootstrap resamples, for
+  intervals and paired comparisons of models;
 - :func:`group_accuracy` -- accuracy per group (as fairlearn's ``MetricFrame``);
 - :func:`make_fair_scorer` -- a scikit-learn scorer, groups from metadata
   routing or from a DataFrame column;
@@ -19,11 +21,12 @@ penalises the gap between groups.
 This module does not import TensorFlow.
 """
 
-from ._fair_metric import fair_metric, fair_metric_from_accuracies, group_accuracy
+from ._fair_metric import fair_metric, fair_metric_bootstrap, fair_metric_from_accuracies, group_accuracy
 from ._scorer import fair_scorer, make_fair_scorer
 
 __all__ = [
     "fair_metric",
+    "fair_metric_bootstrap",
     "fair_metric_from_accuracies",
     "fair_scorer",
     "group_accuracy",

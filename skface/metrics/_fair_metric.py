@@ -179,3 +179,62 @@ def group_accuracy(y_true, y_pred, *, sensitive_features, sample_weight=None):
         sample_params=sample_params,
     )
     return frame.by_group
+
+
+def fair_metric_bootstrap(y_true, y_pred, *, sensitive_features, n_resamples=1000, random_state=None):
+    """Fair_Metric on bootstrap resamples of the samples, for intervals and paired comparisons.
+
+    Each resample draws ``n_samples`` samples with replacement. Several
+    predictions (rows of a 2-D ``y_pred``: one per model) are scored on the
+    same resamples, so the difference of two rows' replicates is a paired
+    bootstrap of the difference of their Fair_Metric. A resample that misses
+    a group has no Fair_Metric: its value is NaN (use ``numpy.nanpercentile``).
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True labels.
+    y_pred : array-like of shape (n_samples,) or (n_models, n_samples)
+        Predicted labels, in the encoding of ``y_true``.
+    sensitive_features : array-like of shape (n_samples,)
+        The group of every sample; at least two groups.
+    n_resamples : int, default=1000
+    random_state : int, numpy Generator or None, default=None
+        Seeds the draws (``numpy.random.default_rng(random_state)``); the
+        same value gives the same resamples.
+
+    Returns
+    -------
+    ndarray of shape (n_resamples,) or (n_models, n_resamples)
+        Fair_Metric of every resample (for every model).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skface.metrics import fair_metric_bootstrap
+    >>> y = np.array([1, 0] * 50)
+    >>> gender = np.repeat([-1, 1], 50)
+    >>> replicates = fair_metric_bootstrap(y, y, sensitive_features=gender, n_resamples=200, random_state=0)
+    >>> float(np.percentile(replicates, 2.5)), float(np.percentile(replicates, 97.5))
+    (1.0, 1.0)
+    """
+    y_pred = np.asarray(y_pred)
+    rows = y_pred.reshape(-1, y_pred.shape[-1]) if y_pred.ndim > 1 else y_pred[None]
+    for row in rows:
+        y_checked, _, groups, _ = check_fairness_inputs(y_true, row, sensitive_features)
+    if not isinstance(n_resamples, int) or isinstance(n_resamples, bool) or n_resamples < 1:
+        raise ValueError(f"n_resamples={n_resamples!r} is not accepted; accepted: an int >= 1.")
+    n = len(y_checked)
+    correct = rows == np.asarray(y_checked)  # (models, samples)
+    draws = np.random.default_rng(random_state).integers(0, n, size=(n_resamples, n))
+    codes, uniques = pd.factorize(np.asarray(groups))
+    drawn = codes[draws]  # (resamples, samples)
+    resampled = correct[:, draws]  # (models, resamples, samples)
+    accuracies = []
+    for code in range(len(uniques)):
+        member = drawn == code
+        with np.errstate(invalid="ignore", divide="ignore"):
+            accuracies.append((resampled & member).sum(-1) / member.sum(-1))
+    accuracies = np.stack(accuracies)  # (groups, models, resamples)
+    replicates = accuracies.mean(0) - 2 * (accuracies.max(0) - accuracies.min(0))
+    return replicates if y_pred.ndim > 1 else replicates[0]
