@@ -789,23 +789,28 @@ class FaceCNNClassifier(KerasClassifier):
             if network.group_objective is not None:
                 network.attach(None)
             return
+        config = dict(
+            group_names=groups.names(),
+            fairness=self.fairness,
+            dro_groups=self.dro_groups,
+            step_size=self.dro_step_size,
+            adjustment=self.dro_adjustment,
+            gap_weight=self.gap_weight,
+            cell_counts=_groups.cell_counts(groups.subset(train_idx), y_bin[train_idx]),
+            threshold=self.threshold,
+            loss=network.loss,
+        )
+        current = network.group_objective
+        if current is not None and current.key == _group_objective.config_key(**config):
+            # a continuation (partial_fit, warm_start) with the same objective
+            # keeps it, its q and the traced training step
+            return
         initial = None
         if self.fairness == "group_dro":
             weights = getattr(self, "group_weights_", None)
             initial = None if weights is None else weights.to_numpy()
         with network.distribute_strategy.scope():
-            objective = _group_objective.GroupObjective(
-                group_names=groups.names(),
-                fairness=self.fairness,
-                dro_groups=self.dro_groups,
-                step_size=self.dro_step_size,
-                adjustment=self.dro_adjustment,
-                gap_weight=self.gap_weight,
-                cell_counts=_groups.cell_counts(groups.subset(train_idx), y_bin[train_idx]),
-                threshold=self.threshold,
-                initial_weights=initial,
-                loss=network.loss,
-            )
+            objective = _group_objective.GroupObjective(initial_weights=initial, **config)
         network.attach(objective)
 
     @property

@@ -67,6 +67,13 @@ def _replicas():
     return tf.distribute.get_strategy().num_replicas_in_sync
 
 
+def config_key(*, group_names, fairness, dro_groups, step_size, adjustment, gap_weight, cell_counts, threshold,
+               loss):
+    """What makes two objectives the same (the loss object by identity)."""
+    return (tuple(group_names), fairness, dro_groups, float(step_size), float(adjustment), float(gap_weight),
+            tuple(np.asarray(cell_counts).tolist()), float(threshold), id(loss))
+
+
 class GroupMetrics(keras.metrics.Metric):
     """Accuracy of every sensitive group and of every group x class cell over an epoch.
 
@@ -145,6 +152,9 @@ class GroupObjective:
 
     def __init__(self, *, group_names, fairness, dro_groups, step_size, adjustment, gap_weight,
                  cell_counts, threshold, initial_weights, loss):
+        self.key = config_key(group_names=group_names, fairness=fairness, dro_groups=dro_groups,
+                              step_size=step_size, adjustment=adjustment, gap_weight=gap_weight,
+                              cell_counts=cell_counts, threshold=threshold, loss=loss)
         self.n_groups = len(group_names)
         self.fairness = fairness
         self.dro_groups = dro_groups

@@ -361,3 +361,16 @@ def test_the_training_graph_is_traced_once_not_per_batch(toy_groups, monkeypatch
     clf.fit(X, y, sensitive_features=g)
     # 3 epochs of 6 steps; a second trace is allowed for the smaller last batch of a pass
     assert 1 <= len(traced) <= 2
+
+
+def test_partial_fit_keeps_the_objective_and_its_traced_step(toy_groups):
+    X, y, g = toy_groups
+    clf = FaceCNNClassifier(fairness="group_dro", dro_step_size=1.0, **{**GROUPS, "run_eagerly": False})
+    clf.partial_fit(X, y, classes=[0, 1], sensitive_features=g)
+    objective, step = clf.model_.group_objective, clf.model_.train_function
+    clf.partial_fit(X, y, sensitive_features=g)
+    assert clf.model_.group_objective is objective and clf.model_.train_function is step
+    assert len(clf.history_["group_weight[a, 0]"]) == 2
+    clf.set_params(dro_step_size=0.5).partial_fit(X, y, sensitive_features=g)
+    assert clf.model_.group_objective is not objective  # another objective: a new one, from q
+    np.testing.assert_allclose(clf.model_.group_objective.q.numpy().sum(), 1.0, rtol=1e-6)
