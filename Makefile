@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.skface-installed
 
-.PHONY: demo test docs bench bench-fairness lint clean
+.PHONY: demo test docs bench bench-fairness bench-group-cost lint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,11 @@ bench: $(STAMP)
 #   $(PY) -m benchmarks.fairness --quick --out /tmp/fairness-quick
 bench-fairness: $(STAMP)
 	$(PY) -m benchmarks.fairness
+
+# group-aware training's cost per epoch against ERM, arms interleaved:
+# writes docs/group_training_cost.md and .json (about 10 minutes on 2 cores)
+bench-group-cost: $(STAMP)
+	$(PY) -m benchmarks.group_training_cost
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache

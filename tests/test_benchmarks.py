@@ -91,3 +91,16 @@ def test_default_learns_smoke_writes_json_and_markdown(tmp_path, monkeypatch):
         assert 0.0 <= run["test_accuracy"] <= 1.0 and run["precision"]
     text = (tmp_path / "default_learns.md").read_text()
     assert "## 64 px: 30 training faces (6 held out" in text and "| after (min_images=32,000) | 0 |" in text
+
+
+def test_group_training_cost_quick_run_renders_its_json(tmp_path, eager_functions):
+    from benchmarks import group_training_cost
+
+    group_training_cost.main(["--quick", "--out", str(tmp_path)])
+    results = json.loads((tmp_path / group_training_cost.JSON_NAME).read_text())
+    markdown = (tmp_path / group_training_cost.MD_NAME).read_text()
+    assert set(results["arms"]) == {key for key, _ in group_training_cost.ARMS}
+    for key, arm in results["arms"].items():
+        assert len(arm["ratio_to_erm"]) == 2 and f"| {key} |" in markdown
+        assert f"{arm['ratio_median']:.2f}x" in markdown
+    assert results["arms"]["erm"]["ratio_median"] == 1.0
