@@ -297,6 +297,13 @@ class FaceCNNClassifier(KerasClassifier):
     (2, 2)
     """
 
+    # With metadata routing, a search that passes sensitive_features to its
+    # scorer (fair_scorer) would otherwise fail unless every estimator said
+    # whether its fit wants them: the groups go to fit only on request,
+    # set_fit_request(sensitive_features=True), as they did before fit took them.
+    __metadata_request__fit = {"sensitive_features": False}
+    __metadata_request__partial_fit = {"sensitive_features": False}
+
     _parameter_constraints = {
         "model": [None, callable],
         "image_size": [Interval(Integral, 8, None, closed="left"), tuple, list],
