@@ -19,8 +19,8 @@ Every network gets the genders with ``fit(..., sensitive_features=gender)``,
 so its ``history_`` has the accuracy of each gender on the validation
 hold-out after every epoch, and the Group DRO networks keep q.
 
-At full size it trains four networks on 3,000 faces of 32x32 pixels: about
-two minutes of CPU time on a 2-core machine. It is one seed and one test
+At full size it trains four networks on 3,000 faces of 32x32 pixels, in
+about two minutes on a 2-core CPU. It is one seed and one test
 set of 1,000 faces: a difference of a few points of Fair_Metric between two
 networks here can be chance, and this seed happens to give a weak ERM
 network (see the end). Whether a method helps is for the fairness benchmark
@@ -41,6 +41,7 @@ import time
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.ticker import MaxNLocator
 from sklearn.model_selection import train_test_split
 
 from skface import FaceCNNClassifier
@@ -185,6 +186,7 @@ for ax, name in zip(axes, ["Group DRO", "Group DRO, step 1.0"]):
         ax.plot(np.arange(1, len(q) + 1), q, "o-", label=f"{who}, label {label} (final {final:.3f})")
     ax.axhline(0.25, color="grey", linestyle=":")
     ax.set(title=f"{name} (dro_step_size={model.dro_step_size})", xlabel="epoch", ylabel="q")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.legend(fontsize=8)
 plt.show()
 print(models["Group DRO, step 1.0"].group_weights_.round(3))
@@ -218,6 +220,7 @@ for ax, (name, model) in zip(axes, models.items()):
     ax.plot(epoch, history["val_worst_group_accuracy"], ":", color="grey", label="worst cell")
     ax.axvline(np.argmin(history["val_loss"]) + 1, color="black", linewidth=0.8, linestyle="--")
     ax.set(title=name, xlabel="epoch")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
 axes[0].set_ylabel("validation accuracy")
 axes[0].legend(fontsize=8)
 plt.show()
