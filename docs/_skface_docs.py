@@ -47,6 +47,7 @@ EXAMPLE_ORDER = [
     "plot_transfer_learning.py",
     "plot_training_curve.py",
     "plot_fairness_mitigation.py",
+    "plot_group_dro.py",
     "plot_grid_search_fair_metric.py",
     "plot_fairlearn.py",
 ]

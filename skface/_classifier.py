@@ -170,7 +170,7 @@ class FaceCNNClassifier(KerasClassifier):
         with the highest loss (``q <- q exp(dro_step_size (L_g + C /
         sqrt(n_g)))``, renormalised); "gap_penalty" is the mean loss times
         ``1 + gap_weight x`` the spread (max - min) of the sensitive groups'
-        soft accuracies in the batch. See the "Training for fairness" guide.
+        soft accuracies in the batch. See :ref:`fair-training`.
     dro_groups : {"sensitive_x_class", "sensitive"}, default="sensitive_x_class"
         Group DRO's groups: sensitive group x class (the four cells of
         Sagawa et al.'s CelebA task) or the sensitive groups alone. Also the
@@ -183,8 +183,9 @@ class FaceCNNClassifier(KerasClassifier):
         to the loss of a group of ``n_g`` training samples in q's update.
     gap_weight : float, default=1.0
         Weight of the gap penalty, relative to the loss: a spread of 0.1
-        between the groups' soft accuracies costs ``0.1 x gap_weight`` of the
-        batch's mean loss.
+        between the groups' soft accuracies costs ``0.09 x gap_weight`` of the
+        batch's mean loss (the spread is smoothed, by 0.01, so that it has a
+        gradient at 0).
     group_sampling : {None, "balanced"}, default=None
         "balanced" draws the training batches so that every sensitive group x
         class cell is seen equally often (each sample with probability

@@ -134,9 +134,10 @@ def fit_groups(estimator, X, sensitive_features, n_samples, *, previous=None):
         if need is not None:
             raise ValueError(
                 f"{need} needs the group of every training sample, but none was given. Pass "
-                "fit(X, y, sensitive_features=groups) (in a search: "
-                "set_fit_request(sensitive_features=True) with metadata routing), or set "
-                "sensitive_column to a column of a DataFrame X."
+                "fit(X, y, sensitive_features=groups) (in a search with metadata routing: "
+                "search.fit(X, y, sensitive_features=groups), and no "
+                "set_fit_request(sensitive_features=False)), or set sensitive_column to a "
+                "column of a DataFrame X."
             )
         return None
     series = check_groups(sensitive_features, name=name)

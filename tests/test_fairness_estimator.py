@@ -108,6 +108,26 @@ def test_routing_route_tuned_threshold(faces):
     assert set(tuned.predict(images)) <= {0, 1}
 
 
+def test_routing_sends_groups_to_fit_by_default(faces):
+    images, y, gender, _ = faces
+    with routing():
+        routes = tiny().get_metadata_routing()
+        assert routes.fit.requests["sensitive_features"] is True
+        assert routes.partial_fit.requests["sensitive_features"] is True
+        grid = {"dro_step_size": [0.01]}
+        search = GridSearchCV(tiny(fairness="group_dro"), grid, scoring=fair_scorer, cv=2,
+                              error_score="raise").fit(images, y, sensitive_features=gender)
+        # opted out, the groups reach the scorer but not fit, which says what is missing
+        opted_out = tiny(fairness="group_dro").set_fit_request(sensitive_features=False)
+        with pytest.raises(ValueError, match=r"fairness='group_dro' needs the group of every training sample"):
+            GridSearchCV(opted_out, grid, scoring=fair_scorer, cv=2,
+                         error_score="raise").fit(images, y, sensitive_features=gender)
+    best = search.best_estimator_
+    assert best.sensitive_groups_.tolist() == [-1, 1]
+    assert len(best.group_weights_) == 4
+    assert len(best.history_["accuracy[1]"]) == len(best.history_["loss"]) == 1
+
+
 def test_column_route_no_global_config(faces):
     _, y, gender, frame = faces
     scorer = make_fair_scorer(sensitive_column="gender")
