@@ -46,7 +46,7 @@ from sklearn.model_selection import train_test_split
 
 from skface import FaceCNNClassifier
 from skface.datasets import make_faces
-from skface.metrics import fair_metric, group_accuracy
+from skface.metrics import fair_metric, fair_metric_bootstrap, group_accuracy
 
 FAST = os.environ.get("SKFACE_DOCS_FAST", "0") not in ("", "0")
 n_samples = 400 if FAST else 4000
@@ -148,14 +148,12 @@ for name, y_pred in predictions.items():
 # of the difference. It measures the noise of this test set only, not that
 # of another seed (other faces, another split, another network), which it
 # does not include.
-rng = np.random.default_rng(0)
-differences = {name: [] for name in models if name != "ERM"}
-for _ in range(500):
-    r = rng.integers(0, len(test), len(test))
-    erm = fair_metric(y_test[r], predictions["ERM"][r], sensitive_features=g_test[r])
-    for name in differences:
-        other = fair_metric(y_test[r], predictions[name][r], sensitive_features=g_test[r])
-        differences[name].append(other - erm)
+names = list(models)
+replicates = fair_metric_bootstrap(
+    y_test, np.stack([predictions[name] for name in names]), sensitive_features=g_test, n_resamples=500,
+    random_state=0,
+)  # one row per network, all on the same resamples
+differences = {name: replicates[i] - replicates[names.index("ERM")] for i, name in enumerate(names) if name != "ERM"}
 for name, values in differences.items():
     low, high = np.percentile(values, [2.5, 97.5])
     observed = table.loc[name, "Fair_Metric"] - table.loc["ERM", "Fair_Metric"]
