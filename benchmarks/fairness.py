@@ -4,6 +4,8 @@
                                                    # and docs/_static/fairness_benchmark.png
     python -m benchmarks.fairness --quick --out /tmp/fb  # smoke run (tiny data and network, seconds)
     python -m benchmarks.fairness --render docs/fairness_benchmark.json  # markdown + figure from the JSON
+    python -m benchmarks.fairness --group-aware --merge docs/fairness_benchmark.json  # make bench-group-training:
+                                                   # only the group-aware arms, added to that JSON's run
 
 Protocol. ``make_faces(--n-samples, image_size=--image-size)`` (one data set,
 ``--data-seed``) is split, per seed, 60/20/20 into train / validation / test,
@@ -24,6 +26,18 @@ post-processing time; for every seed, the majority-class baseline (always
 predict the majority training label). ``--render`` writes the markdown and the
 figure from the JSON alone, so the docs show measured numbers, never retyped
 ones, and the text that says what the table shows is generated from them.
+
+Group-aware training (the ``group_aware`` section of the JSON, its own
+section of the page and panel of the figure): on the same data, splits and
+bootstrap resamples, networks given ``sensitive_features=gender`` of their
+training rows (so their early-stopping hold-out is stratified on class x
+gender): ERM, Group DRO (``dro_step_size`` 0.001, 0.01, 0.1) and the gap
+penalty (``gap_weight`` 0.3, 1, 3), each plain and with
+``group_sampling="balanced", scoring="fair_metric"``; per family, the config
+with the best Fair_Metric on the validation split is reported as "selected on
+validation". Cost is seconds per epoch against the same seed's plain ERM. A
+full run does both parts; ``--group-aware --merge JSON`` runs only this one
+and adds it to JSON's run (whose arguments it must share), writing to --out.
 """
 
 import argparse
@@ -188,6 +202,16 @@ def _fit(args, seed, X, y, sample_weight=None):
     return clf, time.perf_counter() - start
 
 
+def split_indices(y, gender, seed):
+    """One seed's 60/20/20 train / validation / test rows, stratified on class x gender."""
+    from skface._split import strata_of, stratified_split
+
+    cells = strata_of(y, gender)
+    rest, test = stratified_split(len(y), 0.2, strata=(cells, y), random_state=seed)
+    train, val = stratified_split(rest, 0.25, strata=(cells[rest], y[rest]), random_state=seed)
+    return train, val, test
+
+
 def run_seed(args, faces, seed, log):
     """Every arm on one seed's split; returns (per-arm records, baseline, split sizes)."""
     import keras
@@ -197,14 +221,11 @@ def run_seed(args, faces, seed, log):
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
 
-    from skface._split import strata_of, stratified_split
     from skface.fairness import FairThresholdClassifier, balance_groups, group_sample_weight
     from skface.metrics import fair_metric
 
     X, y, gender = faces.images, faces.target, faces.gender
-    cells = strata_of(y, gender)
-    rest, test = stratified_split(len(y), 0.2, strata=(cells, y), random_state=seed)
-    train, val = stratified_split(rest, 0.25, strata=(cells[rest], y[rest]), random_state=seed)
+    train, val, test = split_indices(y, gender, seed)
     boot = bootstrap_indices(len(test), args.n_boot, seed)
     X_tr, y_tr, g_tr = X[train], y[train], gender[train]
     X_val, y_val, g_val = X[val], y[val], gender[val]
@@ -304,6 +325,11 @@ def summarise(per_seed, replicates):
     return summary
 
 
+def _arguments(args):
+    return {k: (list(v) if isinstance(v, tuple) else v) for k, v in vars(args).items()
+            if k not in ("render", "out", "figure", "group_aware", "merge")}
+
+
 def run(args, log=print):
     from skface.datasets import make_faces
 
@@ -323,15 +349,13 @@ def run(args, log=print):
     for key, title, description, cost in ARMS:
         arms.append({"key": key, "title": title, "description": description, "cost": cost,
                      "seeds": [per_seed[s][key] for s in per_seed], "summary": summary[key]})
-    arguments = {k: (list(v) if isinstance(v, tuple) else v) for k, v in vars(args).items()
-                 if k not in ("render", "out", "figure")}
     return {
         "schema": SCHEMA,
         "benchmark": "fairness",
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "machine": machine,
         "precision_": precision,
-        "arguments": arguments,
+        "arguments": _arguments(args),
         "quick": bool(args.quick),
         "wall_seconds": time.perf_counter() - start,
         "data": {"n_samples": args.n_samples, "image_size": args.image_size,
@@ -351,6 +375,218 @@ def run(args, log=print):
                                            "fair_metric", "positive_rate")}},
         "arms": arms,
     }
+
+
+# ------------------------------------------------------- group-aware training
+#: the "balanced" variant of a group-aware arm: cell-balanced batches, early stopping on Fair_Metric
+BALANCED = {"group_sampling": "balanced", "scoring": "fair_metric"}
+DRO_STEP_SIZES = (0.001, 0.01, 0.1)
+GAP_WEIGHTS = (0.3, 1.0, 3.0)
+#: family key, title of its selected-on-validation row
+GROUP_FAMILIES = [
+    ("erm", "ERM"),
+    ("group_dro", "Group DRO"),
+    ("gap_penalty", "gap penalty"),
+]
+
+
+def _group_arms():
+    """(key, title, family, estimator parameters) of every group-aware arm, ERM plain first."""
+    configs = [("erm", "ERM", "erm", {})]
+    configs += [(f"group_dro_{eta:g}", f"Group DRO, dro_step_size={eta:g}", "group_dro",
+                 {"fairness": "group_dro", "dro_step_size": eta}) for eta in DRO_STEP_SIZES]
+    configs += [(f"gap_penalty_{w:g}", f"gap penalty, gap_weight={w:g}", "gap_penalty",
+                 {"fairness": "gap_penalty", "gap_weight": w}) for w in GAP_WEIGHTS]
+    arms = []
+    for key, title, family, params in configs:
+        arms.append((key, title, family, params))
+        arms.append((key + "_balanced", title + " + balanced sampling", family, {**params, **BALANCED}))
+    return arms
+
+
+GROUP_ARMS = _group_arms()
+GROUP_ARM_KEYS = [key for key, *_ in GROUP_ARMS]
+#: per-seed fields of every group-aware arm
+GROUP_SEED_FIELDS = ("accuracy", "accuracy_women", "accuracy_men", "fair_metric", "fair_metric_ci",
+                     "accuracy_ci", "worst_cell_accuracy", "worst_cell", "positive_rate", "train_seconds",
+                     "epochs_run", "seconds_per_epoch", "seconds_per_epoch_vs_erm", "n_train_images",
+                     "validation_accuracy", "validation_fair_metric", "epoch_seconds", "median_epoch_seconds",
+                     "median_epoch_vs_erm")
+GROUP_SUMMARY_FIELDS = ("accuracy", "accuracy_women", "accuracy_men", "fair_metric", "worst_cell_accuracy",
+                        "positive_rate", "train_seconds", "epochs_run", "seconds_per_epoch",
+                        "seconds_per_epoch_vs_erm", "median_epoch_seconds", "median_epoch_vs_erm",
+                        "validation_fair_metric")
+#: the target of group-aware training: Fair_Metric gain, accuracy loss and cost per epoch against ERM
+TARGET = {"fair_metric_gain": 0.03, "accuracy_loss": 0.02, "cost_ratio": 1.15}
+#: the arguments that fix the data, the split, the network and the bootstrap: a merge needs them equal
+PROTOCOL_ARGUMENTS = ("n_samples", "image_size", "epochs", "seeds", "filters", "dense_units", "batch_size",
+                      "n_boot", "run_eagerly", "data_seed", "quick")
+
+
+def _group_weights(clf):
+    """Group DRO's final q as {"women, class 0": weight, ...} (or {"women": ...} per gender)."""
+    weights = {}
+    for index, value in clf.group_weights_.items():
+        group, label = index if isinstance(index, tuple) else (index, None)
+        name = GENDERS.get(int(group), str(group))
+        weights[name if label is None else f"{name}, class {label}"] = float(value)
+    return weights
+
+
+def _epoch_timer():
+    """A Keras callback that keeps the wall seconds of every epoch (training and its validation pass)."""
+    import keras
+
+    class EpochTimer(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.seconds = []
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self._start = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.seconds.append(time.perf_counter() - self._start)
+
+    return EpochTimer()
+
+
+def run_group_seed(args, faces, seed, log, partial=None):
+    """Every group-aware arm on one seed's split (the split and bootstrap of :func:`run_seed`)."""
+    from skface import FaceCNNClassifier
+    from skface.metrics import fair_metric
+
+    X, y, gender = faces.images, faces.target, faces.gender
+    train, val, test = split_indices(y, gender, seed)
+    boot = bootstrap_indices(len(test), args.n_boot, seed)
+    X_tr, y_tr, g_tr = X[train], y[train], gender[train]
+    X_val, y_val, g_val = X[val], y[val], gender[val]
+    X_te, y_te, g_te = X[test], y[test], gender[test]
+
+    records, replicates = {}, {}
+    for key, title, family, params in GROUP_ARMS:
+        clf = FaceCNNClassifier(
+            image_size=args.image_size, epochs=args.epochs, random_state=seed,
+            filters=tuple(args.filters), dense_units=args.dense_units, batch_size=args.batch_size,
+            run_eagerly=args.run_eagerly, callbacks=[timer := _epoch_timer()], **params,
+        )
+        start = time.perf_counter()
+        clf.fit(X_tr, y_tr, sensitive_features=g_tr)
+        seconds = time.perf_counter() - start
+        rec, fair_rep, acc_rep = evaluate(y_te, clf.predict(X_te), g_te, boot)
+        val_pred = clf.predict(X_val)
+        epochs = len(clf.history_.get("loss", []))
+        rec.update(seed=seed, family=family, train_seconds=float(seconds), epochs_run=epochs,
+                   seconds_per_epoch=float(seconds / epochs), n_train_images=len(train),
+                   validation_accuracy=float(np.mean(val_pred == y_val)),
+                   validation_fair_metric=float(fair_metric(y_val, val_pred, sensitive_features=g_val)))
+        # the first epoch also traces the graph; the median of the later ones is the steady cost
+        rec["epoch_seconds"] = [float(v) for v in timer.seconds]
+        rec["median_epoch_seconds"] = float(np.median(timer.seconds[1:] or timer.seconds))
+        erm = records.get("erm", rec)
+        rec["seconds_per_epoch_vs_erm"] = rec["seconds_per_epoch"] / erm["seconds_per_epoch"]
+        rec["median_epoch_vs_erm"] = rec["median_epoch_seconds"] / erm["median_epoch_seconds"]
+        if params.get("fairness") == "group_dro":
+            rec["group_weights"] = _group_weights(clf)
+        records[key], replicates[key] = rec, (fair_rep, acc_rep)
+        log(f"  seed {seed} {key:28s} acc {rec['accuracy']:.3f}  Fair_Metric {rec['fair_metric']:.3f}  "
+            f"val Fair_Metric {rec['validation_fair_metric']:.3f}  worst cell {rec['worst_cell_accuracy']:.3f}  "
+            f"positive rate {rec['positive_rate']:.3f}  {seconds:.1f} s, {epochs} epochs "
+            f"({rec['seconds_per_epoch_vs_erm']:.2f}x ERM per epoch, median epoch {rec['median_epoch_vs_erm']:.2f}x)")
+        if partial is not None:  # what finished survives a crash or an interrupted run
+            with open(partial, "a") as f:
+                f.write(json.dumps({"key": key, **rec}) + "\n")
+        del clf
+
+    # per family, the config with the best Fair_Metric on the validation split no network trained on
+    selected = {}
+    for family, _ in GROUP_FAMILIES:
+        keys = [key for key, _, fam, _ in GROUP_ARMS if fam == family]
+        best = max(keys, key=lambda k: records[k]["validation_fair_metric"])  # first of ties: fixed order
+        selected[family] = {**records[best], "selected": best}
+        replicates["selected_" + family] = replicates[best]
+    return records, selected, replicates
+
+
+def _summary(rows, reps, erm_reps, fields):
+    fair_mean = np.mean([r[0] for r in reps], axis=0)
+    acc_mean = np.mean([r[1] for r in reps], axis=0)
+    erm_fair = np.mean([r[0] for r in erm_reps], axis=0)
+    erm_acc = np.mean([r[1] for r in erm_reps], axis=0)
+    entry = {field: _mean_std([r[field] for r in rows]) for field in fields}
+    entry["fair_metric_ci"] = _ci(fair_mean)
+    entry["accuracy_ci"] = _ci(acc_mean)
+    # paired: the same test resamples for every arm of a seed
+    entry["fair_metric_minus_erm_ci"] = _ci(fair_mean - erm_fair)
+    entry["accuracy_minus_erm_ci"] = _ci(acc_mean - erm_acc)
+    return entry
+
+
+def run_group_aware(args, log=print, partial=None):
+    """The group-aware arms on every seed: the ``group_aware`` section of the JSON."""
+    from skface.datasets import make_faces
+
+    machine = machine_info()
+    log(f"group-aware training: make_faces({args.n_samples}, image_size={args.image_size}, "
+        f"random_state={args.data_seed})")
+    faces = make_faces(args.n_samples, image_size=args.image_size, random_state=args.data_seed)
+    start = time.perf_counter()
+    per_seed, selected, replicates = {}, {}, {}
+    for seed in range(args.seeds):
+        per_seed[seed], selected[seed], replicates[seed] = run_group_seed(args, faces, seed, log, partial)
+    wall = time.perf_counter() - start
+    machine["load_average_end"] = list(os.getloadavg())
+    seeds = list(per_seed)
+    erm_reps = [replicates[s]["erm"] for s in seeds]
+    arms = []
+    for key, title, family, params in GROUP_ARMS:
+        rows = [per_seed[s][key] for s in seeds]
+        arms.append({"key": key, "title": title, "family": family, "parameters": params, "seeds": rows,
+                     "summary": _summary(rows, [replicates[s][key] for s in seeds], erm_reps,
+                                         GROUP_SUMMARY_FIELDS)})
+    chosen = []
+    for family, title in GROUP_FAMILIES:
+        rows = [selected[s][family] for s in seeds]
+        chosen.append({"key": "selected_" + family, "family": family,
+                       "title": f"{title}, selected on validation",
+                       "seeds": rows, "summary": _summary(rows, [replicates[s]["selected_" + family] for s in seeds],
+                                                          erm_reps, GROUP_SUMMARY_FIELDS)})
+    return {
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "machine": machine,
+        "arguments": _arguments(args),
+        "wall_seconds": wall,
+        "protocol": (
+            "The data, the per-seed split and the bootstrap resamples of the arms above. Every network gets "
+            "the train part with sensitive_features=gender of its rows, so its own 20 % early-stopping "
+            "hold-out is stratified on class x gender; the plain variant early-stops on the hold-out's "
+            "loss, the balanced one draws every gender x class cell equally often and early-stops on the "
+            "hold-out's Fair_Metric. A family's 'selected on validation' row takes, per seed, the config "
+            "with the best Fair_Metric on the validation split (which no network trains on). The reference "
+            "point is this section's plain ERM network; cost is seconds per epoch (training seconds / "
+            "epochs run) against the same seed's plain ERM."
+        ),
+        "target": TARGET,
+        "arms": arms,
+        "selected": chosen,
+    }
+
+
+def check_protocol(a, b):
+    """Raise ValueError when the arguments ``a`` and ``b`` of two runs differ in data, split or network."""
+    differ = [k for k in PROTOCOL_ARGUMENTS if k in a and a.get(k) != b.get(k)]
+    if differ:
+        raise ValueError(
+            "merge: the group-aware run must use the data, split and network of the JSON it is merged "
+            "into; these arguments differ: " + ", ".join(f"{k} ({a.get(k)!r} there, {b.get(k)!r} here)"
+                                                         for k in differ)
+        )
+
+
+def merge_group_aware(results, group):
+    """``results`` (the mitigation arms' JSON) with ``group`` as its ``group_aware`` section."""
+    check_protocol(results["arguments"], group["arguments"])
+    return {**results, "group_aware": group}
 
 
 # --------------------------------------------------------------- rendering
@@ -427,6 +663,184 @@ def _markdown_table(header, rows):
     return lines
 
 
+GROUP_TABLE_HEADER = ("arm", "accuracy", "women", "men", "Fair_Metric", "Fair_Metric 95 % CI",
+                      "Fair_Metric - ERM, paired 95 % CI", "worst gender x class", "positive rate", "epochs",
+                      "s per epoch", "x ERM per epoch", "x ERM, median epoch")
+
+
+def group_table_rows(results):
+    """The group-aware table: every arm, the selected-on-validation rows, then the baseline."""
+    group = results["group_aware"]
+    rows = []
+    for arm in group["arms"] + group["selected"]:
+        s = arm["summary"]
+        rows.append((arm["title"], _pm(s["accuracy"]), _pm(s["accuracy_women"]), _pm(s["accuracy_men"]),
+                     _pm(s["fair_metric"]), _interval(s["fair_metric_ci"]),
+                     _interval(s["fair_metric_minus_erm_ci"]), _pm(s["worst_cell_accuracy"]),
+                     _pm(s["positive_rate"]), _pm(s["epochs_run"], 1), _pm(s["seconds_per_epoch"], 2),
+                     _pm(s["seconds_per_epoch_vs_erm"], 2), _pm(s["median_epoch_vs_erm"], 2)))
+    b = results["baseline"]["summary"]
+    rows.append(("majority-class baseline", _pm(b["accuracy"]), _pm(b["accuracy_women"]),
+                 _pm(b["accuracy_men"]), _pm(b["fair_metric"]), "", "", "", _pm(b["positive_rate"]), "", "", "",
+                 ""))
+    return rows
+
+
+def target_verdict(summary, erm, target):
+    """(met, Fair_Metric gain, accuracy loss, cost ratio) of one row's summary against ERM's."""
+    gain = summary["fair_metric"]["mean"] - erm["fair_metric"]["mean"]
+    loss = erm["accuracy"]["mean"] - summary["accuracy"]["mean"]
+    cost = summary["seconds_per_epoch_vs_erm"]["mean"]
+    met = gain >= target["fair_metric_gain"] and loss <= target["accuracy_loss"] and cost <= target["cost_ratio"]
+    return met, gain, loss, cost
+
+
+def _gain_text(gain, loss, cost):
+    return (f"Fair_Metric {gain:+.3f} over ERM, accuracy {-loss:+.3f} ({-100 * loss:+.1f} points), "
+            f"{cost:.2f}x ERM's seconds per epoch")
+
+
+def group_findings(results):
+    """Generated sentences on the group-aware arms: the target first, then one per arm."""
+    group = results["group_aware"]
+    target = group["target"]
+    arms = {arm["key"]: arm for arm in group["arms"]}
+    selected = {row["family"]: row for row in group["selected"]}
+    erm = arms["erm"]["summary"]
+    base_acc = results["baseline"]["summary"]["accuracy"]["mean"]
+    goal = (f"Group DRO or the gap penalty raises held-out Fair_Metric over ERM by at least "
+            f"{target['fair_metric_gain']:.2f} at an overall accuracy loss of at most "
+            f"{100 * target['accuracy_loss']:.0f} points, and training costs at most {target['cost_ratio']:.2f}x "
+            "ERM per epoch")
+    first = next(arm for arm in results["arms"] if arm["key"] == "erm")["summary"]
+    lines, met_by, caveats = [], [], []
+    for family, title in GROUP_FAMILIES[1:]:
+        s = selected[family]["summary"]
+        met, gain, loss, cost = target_verdict(s, erm, target)
+        d_lo, d_hi = s["fair_metric_minus_erm_ci"]
+        if met:
+            met_by.append(title)
+            if d_lo <= 0:
+                caveats.append(f"{title}'s paired interval of the Fair_Metric difference to ERM, "
+                               f"{_interval((d_lo, d_hi))}, contains 0: at this size (3 seeds, the test faces) "
+                               "the gain is not distinguishable from no gain")
+            other = s["fair_metric"]["mean"] - first["fair_metric"]["mean"]
+            if other < target["fair_metric_gain"]:
+                caveats.append(f"against the mitigations' ERM above (Fair_Metric {first['fair_metric']['mean']:.3f}) "
+                               f"{title}'s gain is {other:+.3f}, under the target's {target['fair_metric_gain']:.2f}")
+        best = max((a for a in group["arms"] if a["family"] == family),
+                   key=lambda a: a["summary"]["fair_metric"]["mean"])
+        best_met, *best_numbers = target_verdict(best["summary"], erm, target)
+        median = s["median_epoch_vs_erm"]["mean"]
+        lines.append(
+            f"- **{title}, selected on validation**: {_gain_text(gain, loss, cost)} (median epoch after the "
+            f"first: {median:.2f}x; paired interval of the "
+            f"Fair_Metric difference {_interval((d_lo, d_hi))}): the target is {'met' if met else 'NOT met'}. "
+            f"Its single config with the best mean test Fair_Metric, {best['title']} (picked on the test "
+            f"split, so not an honest estimate), has {_gain_text(*best_numbers)}: on its own it "
+            f"{'would meet' if best_met else 'does not meet'} the target"
+            + (" (the selected row can do better than any one config: it picks a config per seed)"
+               if s["fair_metric"]["mean"] > best["summary"]["fair_metric"]["mean"] else "") + "."
+        )
+    verdict = (f"**Target met** by {' and '.join(met_by)}" if met_by else "**Target NOT met**")
+    lines.insert(0, f"- {verdict}: \"{goal}\" (judged on the selected-on-validation rows, means over seeds, "
+                    f"against this section's plain ERM: Fair_Metric {_pm(erm['fair_metric'])}, accuracy "
+                    f"{_pm(erm['accuracy'])})" + ("; but " + "; and ".join(caveats) if caveats else "") + ".")
+    ratios = [r["seconds_per_epoch_vs_erm"] for arm in group["arms"][1:] for r in arm["seeds"]]
+    medians = [r["median_epoch_vs_erm"] for arm in group["arms"][1:] for r in arm["seeds"]]
+    load = group["machine"]
+    lines.append(f"- Cost: over the other arms and seeds, seconds per epoch are {min(ratios):.2f}x to "
+                 f"{max(ratios):.2f}x the same seed's plain ERM (median epoch after the first: {min(medians):.2f}x "
+                 f"to {max(medians):.2f}x). One ratio compares two fits minutes apart, so it also measures how "
+                 f"busy the machine was (load average {load['load_average_start'][0]:.2f} at the start and "
+                 f"{load['load_average_end'][0]:.2f} at the end on {load['cores_available']} cores).")
+    lines.append(f"- This section's plain ERM (Fair_Metric {_pm(erm['fair_metric'])}, accuracy {_pm(erm['accuracy'])}) "
+                 f"is a network of its own, not the mitigations' ERM above (Fair_Metric {_pm(first['fair_metric'])}, "
+                 f"accuracy {_pm(first['accuracy'])}): its early-stopping hold-out is stratified on class x gender "
+                 "instead of class, so it holds out other faces and stops on them.")
+    dro = [r["group_weights"] for arm in group["arms"] if arm["family"] == "group_dro" for r in arm["seeds"]]
+    if dro:
+        values = [v for weights in dro for v in weights.values()]
+        lines.append(f"- Group DRO's final weights q stay between {min(values):.3f} and {max(values):.3f} over "
+                     f"every step size and seed (uniform: {1 / len(dro[0]):.3f}), so here it trains on close to "
+                     "the plain mean of the cells' losses, a cell-balanced loss, rather than on the worst cell's.")
+    for arm in group["arms"]:
+        s = arm["summary"]
+        if arm["key"] == "erm":
+            continue
+        met, gain, loss, cost = target_verdict(s, erm, target)
+        d_lo, d_hi = s["fair_metric_minus_erm_ci"]
+        if d_lo > 0:
+            verdict = "higher than ERM's (the paired interval of the difference is above 0)"
+        elif d_hi < 0:
+            verdict = "LOWER than ERM's (the paired interval of the difference is below 0): it does not help"
+        else:
+            verdict = "not distinguishable from ERM's (the paired interval contains 0): no evidence that it helps"
+        notes = []
+        if s["accuracy_ci"][0] <= base_acc:
+            notes.append(f"its accuracy is NOT above the majority baseline's {base_acc:.3f}")
+        collapsed = [str(r["seed"]) for r in arm["seeds"] if min(r["positive_rate"], 1 - r["positive_rate"]) < 0.01]
+        if collapsed:
+            notes.append(f"on seed {', '.join(collapsed)} it predicts (almost) one class only")
+        lines.append(f"- {arm['title']}: {_gain_text(gain, loss, cost)}; paired interval of the Fair_Metric "
+                     f"difference {_interval((d_lo, d_hi))}, so its Fair_Metric is {verdict}"
+                     + "".join(f"; {note}" for note in notes) + ".")
+    return lines
+
+
+def _machine_line(m, wall_seconds):
+    return (f"{m['cpu_model']}, {m['cores_available']} of {m['cpu_count']} cores available, load average "
+            f"{m['load_average_start'][0]:.2f} at the start and {m['load_average_end'][0]:.2f} at the end; "
+            + ", ".join(f"{k} {v}" for k, v in m["versions"].items()) + f". Wall time {wall_seconds:.0f} s.")
+
+
+def render_group_aware(results):
+    """The "Group-aware training" section of the markdown."""
+    group = results["group_aware"]
+    seeds = len(results["baseline"]["seeds"])
+    out = [
+        "## Group-aware training", "",
+        f"Generated by `python -m benchmarks.fairness --group-aware --merge fairness_benchmark.json` "
+        f"(`make bench-group-training`) on {group['date']}, with the arguments of the run above. "
+        + group["protocol"], "",
+        f"Machine: {_machine_line(group['machine'], group['wall_seconds'])}", "",
+        f"Mean ± standard deviation over {seeds} seeds; intervals are bootstrap 95 % intervals of the "
+        "seed-mean over test faces, the difference to ERM paired on the same resamples. \"balanced sampling\" is "
+        "`group_sampling=\"balanced\", scoring=\"fair_metric\"`; the other arms early-stop on the loss. "
+        "\"x ERM per epoch\" is training seconds / epochs run against the same seed's plain ERM (the "
+        "target's measure); \"x ERM, median epoch\" compares the median epoch after the first (which also "
+        "traces the graph), timed by a Keras callback.", "",
+    ]
+    out += _markdown_table(GROUP_TABLE_HEADER, group_table_rows(results))
+    out += ["", "Configs selected on validation, per seed: "
+            + "; ".join(f"{row['title'].split(',')[0]}: "
+                        + ", ".join(f"seed {r['seed']} `{r['selected']}`" for r in row["seeds"])
+                        for row in group["selected"]) + ".", ""]
+    out += ["### What it shows", ""] + group_findings(results)
+    dro = [arm for arm in group["arms"] if arm["family"] == "group_dro"]
+    if dro:
+        cells = list(dro[0]["seeds"][0]["group_weights"])
+        out += ["", "### Group DRO's final weights", "",
+                "`group_weights_` after the last epoch, mean over seeds (uniform is "
+                f"{1 / len(cells):.2f}).", ""]
+        out += _markdown_table(["arm"] + cells, [
+            [arm["title"]] + [f"{np.mean([r['group_weights'][c] for r in arm['seeds']]):.3f}" for c in cells]
+            for arm in dro])
+    out += ["", "### Group-aware training, every seed", ""]
+    header = ("seed", "arm", "accuracy", "Fair_Metric", "Fair_Metric 95 % CI", "validation Fair_Metric",
+              "worst cell", "positive rate", "epochs", "train s", "x ERM per epoch")
+    rows = []
+    for i in range(seeds):
+        for arm in group["arms"]:
+            r = arm["seeds"][i]
+            rows.append((str(r["seed"]), arm["title"], f"{r['accuracy']:.3f}", f"{r['fair_metric']:.3f}",
+                         _interval(r["fair_metric_ci"]), f"{r['validation_fair_metric']:.3f}",
+                         f"{r['worst_cell_accuracy']:.3f} ({r['worst_cell']})", f"{r['positive_rate']:.3f}",
+                         str(r["epochs_run"]), f"{r['train_seconds']:.1f}", f"{r['seconds_per_epoch_vs_erm']:.2f}"))
+    out += _markdown_table(header, rows)
+    return out
+
+
 def render_markdown(results, figure_name=FIGURE_NAME):
     m, a, d = results["machine"], results["arguments"], results["data"]
     seeds = len(results["baseline"]["seeds"])
@@ -448,9 +862,7 @@ def render_markdown(results, figure_name=FIGURE_NAME):
         "",
         "## Machine",
         "",
-        f"{m['cpu_model']}, {m['cores_available']} of {m['cpu_count']} cores available, load average "
-        f"{m['load_average_start'][0]:.2f} at the start and {m['load_average_end'][0]:.2f} at the end; "
-        + ", ".join(f"{k} {v}" for k, v in m["versions"].items()) + f". Wall time {results['wall_seconds']:.0f} s.",
+        _machine_line(m, results["wall_seconds"]),
         "",
         "## Results",
         "",
@@ -483,7 +895,43 @@ def render_markdown(results, figure_name=FIGURE_NAME):
                      f"{base['worst_cell_accuracy']:.3f} ({base['worst_cell']})",
                      f"{base['positive_rate']:.3f}", "", ""))
     out += _markdown_table(header, rows)
+    if "group_aware" in results:
+        out += [""] + render_group_aware(results)
     return "\n".join(out) + "\n"
+
+
+def _plot_baseline(ax, results):
+    b = results["baseline"]["summary"]
+    ax.errorbar(b["accuracy"]["mean"], b["fair_metric"]["mean"], xerr=b["accuracy"]["std"],
+                yerr=b["fair_metric"]["std"], fmt="kx", markersize=10, capsize=3,
+                label="majority-class baseline")
+    ax.axvline(b["accuracy"]["mean"], color="k", linestyle=":", linewidth=1)
+    ax.set_xlabel("test accuracy")
+    ax.set_ylabel("test Fair_Metric")
+
+
+def _plot_group_aware(ax, results):
+    """Families by colour (shade: strength), balanced sampling hollow, selected on validation as stars."""
+    import matplotlib.pyplot as plt
+
+    group = results["group_aware"]
+    maps = {"erm": plt.cm.Greys, "group_dro": plt.cm.Blues, "gap_penalty": plt.cm.Oranges}
+    for family, cmap in maps.items():
+        members = [arm for arm in group["arms"] if arm["family"] == family]
+        strengths = sorted({arm["key"].removesuffix("_balanced") for arm in members}, key=GROUP_ARM_KEYS.index)
+        for arm in members:
+            s = arm["summary"]
+            level = strengths.index(arm["key"].removesuffix("_balanced"))
+            color = cmap(0.8 if len(strengths) == 1 else 0.45 + 0.5 * level / (len(strengths) - 1))
+            balanced = arm["key"].endswith("_balanced")
+            ax.errorbar(s["accuracy"]["mean"], s["fair_metric"]["mean"], xerr=s["accuracy"]["std"],
+                        yerr=s["fair_metric"]["std"], fmt="s" if balanced else "o", color=color,
+                        markerfacecolor="none" if balanced else color, capsize=3, label=arm["title"])
+    for row in group["selected"]:
+        s = row["summary"]
+        ax.errorbar(s["accuracy"]["mean"], s["fair_metric"]["mean"], xerr=s["accuracy"]["std"],
+                    yerr=s["fair_metric"]["std"], fmt="*", markersize=14, color=maps[row["family"]](0.95),
+                    markeredgecolor="k", capsize=3, label=row["title"])
 
 
 def plot(results, path):
@@ -492,23 +940,34 @@ def plot(results, path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(8, 5.5))
+    group = "group_aware" in results
+    if group:
+        fig, (ax, ax_group) = plt.subplots(1, 2, figsize=(17, 6.5))
+    else:
+        fig, ax = plt.subplots(figsize=(8, 5.5))
     markers = "os^vD<>phX*"
     for i, arm in enumerate(results["arms"]):
         s = arm["summary"]
         ax.errorbar(s["accuracy"]["mean"], s["fair_metric"]["mean"], xerr=s["accuracy"]["std"],
                     yerr=s["fair_metric"]["std"], fmt=markers[i % len(markers)], capsize=3,
                     label=arm["title"])
-    b = results["baseline"]["summary"]
-    ax.errorbar(b["accuracy"]["mean"], b["fair_metric"]["mean"], xerr=b["accuracy"]["std"],
-                yerr=b["fair_metric"]["std"], fmt="kx", markersize=10, capsize=3,
-                label="majority-class baseline")
-    ax.axvline(b["accuracy"]["mean"], color="k", linestyle=":", linewidth=1)
-    ax.set_xlabel("test accuracy")
-    ax.set_ylabel("test Fair_Metric")
+    _plot_baseline(ax, results)
     seeds = len(results["baseline"]["seeds"])
-    ax.set_title(f"Fair_Metric against accuracy (mean ± sd over {seeds} seeds)"
-                 + (" — quick smoke run" if results.get("quick") else ""))
+    quick = " — quick smoke run" if results.get("quick") else ""
+    if group:
+        ax.set_title(f"mitigations (mean ± sd over {seeds} seeds){quick}")
+        _plot_group_aware(ax_group, results)
+        # zoomed on the group-aware arms, which sit close together; the baseline is in the left panel
+        b = results["baseline"]["summary"]
+        ax_group.text(0.02, 0.02, f"majority-class baseline (left panel): accuracy {b['accuracy']['mean']:.3f}, "
+                      f"Fair_Metric {b['fair_metric']['mean']:.3f}", transform=ax_group.transAxes, fontsize=8)
+        ax_group.set_xlabel("test accuracy")
+        ax_group.set_ylabel("test Fair_Metric")
+        ax_group.set_title(f"group-aware training (mean ± sd over {seeds} seeds){quick}")
+        # outside the axes: the group-aware points sit close together
+        ax_group.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    else:
+        ax.set_title(f"Fair_Metric against accuracy (mean ± sd over {seeds} seeds){quick}")
     ax.legend(fontsize=7, loc="best")
     fig.tight_layout()
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
@@ -548,7 +1007,16 @@ def parse_args(argv):
     parser.add_argument("--figure", default=None,
                         help="path of the figure (default OUT/_static/fairness_benchmark.png)")
     parser.add_argument("--render", metavar="JSON", help="only render the markdown and figure from JSON")
+    parser.add_argument("--group-aware", action="store_true",
+                        help="run only the group-aware training arms and merge them into --merge JSON")
+    parser.add_argument("--merge", metavar="JSON",
+                        help="with --group-aware: the JSON of the other arms (same arguments) to add them to")
     args = parser.parse_args(argv)
+    if args.group_aware != bool(args.merge):
+        parser.error("--group-aware and --merge JSON go together: the group-aware arms are merged into the "
+                     "JSON of a run of the other arms")
+    if args.group_aware and args.render:
+        parser.error("--render only renders; it does not run --group-aware")
     for key, value in (QUICK if args.quick else FULL).items():
         if getattr(args, key) is None:
             setattr(args, key, value)
@@ -571,8 +1039,22 @@ def main(argv=None):
             raise SystemExit(f"{args.render} is from a --quick smoke run; render it with --out DIR, not into docs/")
         write_outputs(results, args.out, args.figure)
         return results
-    results = run(args, log=lambda line: print(line, flush=True))
+    log = lambda line: print(line, flush=True)  # noqa: E731
     os.makedirs(args.out, exist_ok=True)
+    if args.group_aware:
+        with open(args.merge) as f:
+            results = json.load(f)
+        try:
+            check_protocol(results["arguments"], _arguments(args))
+        except ValueError as error:
+            raise SystemExit(f"--merge {args.merge}: {error}") from None
+        partial = os.path.join(args.out, "group_aware_partial.jsonl")
+        open(partial, "w").close()
+        results = merge_group_aware(results, run_group_aware(args, log, partial))
+        os.remove(partial)
+    else:
+        results = run(args, log)
+        results = merge_group_aware(results, run_group_aware(args, log))
     with open(os.path.join(args.out, JSON_NAME), "w") as f:
         json.dump(results, f, indent=1)
         f.write("\n")
