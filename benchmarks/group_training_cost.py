@@ -42,7 +42,7 @@ ARMS = [
     ("erm_balanced", {"group_sampling": "balanced"}),
     ("group_dro_balanced", {"fairness": "group_dro", "group_sampling": "balanced"}),
 ]
-FULL = dict(n_samples=3000, image_size=64, epochs=3, rounds=3, filters=(32, 64, 128), dense_units=512)
+FULL = dict(n_samples=3000, image_size=64, epochs=4, rounds=5, filters=(32, 64, 128), dense_units=512)
 QUICK = dict(n_samples=96, image_size=16, epochs=2, rounds=2, filters=(2,), dense_units=4)
 
 
