@@ -45,7 +45,8 @@ templates_path = ["_templates"]
 # included in performance.rst, not a page of its own; default_learns.md
 # (benchmarks/default_learns.py) likewise in training.rst, and
 # group_training_cost.md (benchmarks/group_training_cost.py) in fair_training.rst.
-exclude_patterns = ["_build", "gpu_keras_jax.md", "default_learns.md", "group_training_cost.md", "generated/*.examples", "auto_examples/*.ipynb",
+exclude_patterns = ["_build", "gpu_keras_jax.md", "default_learns.md", "group_training_cost.md",
+                    "generated/*.examples", "auto_examples/*.ipynb",
                     "auto_examples/*.py", "auto_examples/*.zip", "auto_examples/*.md5",
                     "auto_examples/*.json", "sg_execution_times.rst"]
 
