@@ -112,6 +112,13 @@ def _two_group_fair(correct, women):
     return (acc_w + acc_m) / 2 - 2 * np.abs(acc_w - acc_m)
 
 
+def seed_split(faces, seed, n_boot):
+    """One seed's (images, labels, genders) of train, validation and test, and its test resamples."""
+    X, y, gender = faces.images, faces.target, faces.gender
+    parts = split_indices(y, gender, seed)
+    return (*((X[i], y[i], gender[i]) for i in parts), bootstrap_indices(len(parts[2]), n_boot, seed))
+
+
 def bootstrap_indices(n, n_boot, seed):
     """The test resamples of one seed, shared by every arm (paired comparisons)."""
     return np.random.default_rng([seed, 20221]).integers(0, n, size=(n_boot, n))
@@ -224,12 +231,7 @@ def run_seed(args, faces, seed, log):
     from skface.fairness import FairThresholdClassifier, balance_groups, group_sample_weight
     from skface.metrics import fair_metric
 
-    X, y, gender = faces.images, faces.target, faces.gender
-    train, val, test = split_indices(y, gender, seed)
-    boot = bootstrap_indices(len(test), args.n_boot, seed)
-    X_tr, y_tr, g_tr = X[train], y[train], gender[train]
-    X_val, y_val, g_val = X[val], y[val], gender[val]
-    X_te, y_te, g_te = X[test], y[test], gender[test]
+    (X_tr, y_tr, g_tr), (X_val, y_val, g_val), (X_te, y_te, g_te), boot = seed_split(faces, seed, args.n_boot)
 
     records, replicates = {}, {}
 
@@ -244,7 +246,7 @@ def run_seed(args, faces, seed, log):
 
     # 1. ERM, reused by the post-processing arms
     erm, erm_seconds = _fit(args, seed, X_tr, y_tr)
-    record("erm", erm.predict(X_te), erm, erm_seconds, 0.0, len(train))
+    record("erm", erm.predict(X_te), erm, erm_seconds, 0.0, len(y_tr))
     precision = erm.precision_
 
     # 2-3. sample weights
@@ -254,10 +256,10 @@ def run_seed(args, faces, seed, log):
         ("weights_balanced_cells", group_sample_weight(g_tr, "balanced", y=y_tr)),
     ):
         clf, seconds = _fit(args, seed, X_tr, y_tr, sample_weight=weights)
-        record(key, clf.predict(X_te), clf, seconds, 0.0, len(train))
+        record(key, clf.predict(X_te), clf, seconds, 0.0, len(y_tr))
 
     # 4. undersampling
-    frame = pd.DataFrame({"row": np.arange(len(train)), "gender": g_tr, "label": y_tr})
+    frame = pd.DataFrame({"row": np.arange(len(y_tr)), "gender": g_tr, "label": y_tr})
     for key, column in (("undersample_gender", "gender"), ("undersample_cells", ["gender", "label"])):
         keep = balance_groups(frame, column, random_state=seed)["row"].to_numpy()
         clf, seconds = _fit(args, seed, X_tr[keep], y_tr[keep])
@@ -267,7 +269,7 @@ def run_seed(args, faces, seed, log):
     start = time.perf_counter()
     fair = FairThresholdClassifier(erm, prefit=True).fit(X_val, y_val, sensitive_features=g_val)
     post = time.perf_counter() - start
-    record("fair_threshold", fair.predict(X_te, sensitive_features=g_te), erm, erm_seconds, post, len(train))
+    record("fair_threshold", fair.predict(X_te, sensitive_features=g_te), erm, erm_seconds, post, len(y_tr))
 
     # 6. fairlearn's post-processing and reduction
     for key, constraints in (("threshold_optimizer_dp", "demographic_parity"),
@@ -278,7 +280,7 @@ def run_seed(args, faces, seed, log):
         optimizer.fit(X_val, y_val, sensitive_features=g_val)
         post = time.perf_counter() - start
         y_pred = optimizer.predict(X_te, sensitive_features=g_te, random_state=seed)
-        record(key, np.asarray(y_pred), erm, erm_seconds, post, len(train))
+        record(key, np.asarray(y_pred), erm, erm_seconds, post, len(y_tr))
 
     start = time.perf_counter()
     features = keras.Model(erm.model_.inputs, erm.model_.get_layer("dropout").output)
@@ -295,7 +297,7 @@ def run_seed(args, faces, seed, log):
         reduction.fit(scaler.transform(F_val), y_val, sensitive_features=g_val)
         post = time.perf_counter() - start
         y_pred = reduction.predict(scaler.transform(F_te), random_state=seed)
-    record("expgrad_features", np.asarray(y_pred), erm, erm_seconds, post, len(train))
+    record("expgrad_features", np.asarray(y_pred), erm, erm_seconds, post, len(y_tr))
 
     # the majority-class baseline: always the majority training label
     majority = int(np.bincount(y_tr).argmax())
@@ -303,7 +305,7 @@ def run_seed(args, faces, seed, log):
     base, _, _ = evaluate(y_te, base_pred, g_te, boot)
     base["majority_label"] = majority
     assert abs(base["fair_metric"] - fair_metric(y_te, base_pred, sensitive_features=g_te)) < 1e-12
-    split = {"seed": seed, "n_train": len(train), "n_validation": len(val), "n_test": len(test),
+    split = {"seed": seed, "n_train": len(y_tr), "n_validation": len(y_val), "n_test": len(y_te),
              "test_positive_rate": float(y_te.mean()), "test_women_share": float(np.mean(g_te == -1))}
     return records, replicates, base, split, precision
 
@@ -433,7 +435,7 @@ def _group_weights(clf):
     return weights
 
 
-def _epoch_timer():
+def epoch_timer():
     """A Keras callback that keeps the wall seconds of every epoch (training and its validation pass)."""
     import keras
 
@@ -456,19 +458,14 @@ def run_group_seed(args, faces, seed, log, partial=None):
     from skface import FaceCNNClassifier
     from skface.metrics import fair_metric
 
-    X, y, gender = faces.images, faces.target, faces.gender
-    train, val, test = split_indices(y, gender, seed)
-    boot = bootstrap_indices(len(test), args.n_boot, seed)
-    X_tr, y_tr, g_tr = X[train], y[train], gender[train]
-    X_val, y_val, g_val = X[val], y[val], gender[val]
-    X_te, y_te, g_te = X[test], y[test], gender[test]
+    (X_tr, y_tr, g_tr), (X_val, y_val, g_val), (X_te, y_te, g_te), boot = seed_split(faces, seed, args.n_boot)
 
     records, replicates = {}, {}
     for key, title, family, params in GROUP_ARMS:
         clf = FaceCNNClassifier(
             image_size=args.image_size, epochs=args.epochs, random_state=seed,
             filters=tuple(args.filters), dense_units=args.dense_units, batch_size=args.batch_size,
-            run_eagerly=args.run_eagerly, callbacks=[timer := _epoch_timer()], **params,
+            run_eagerly=args.run_eagerly, callbacks=[timer := epoch_timer()], **params,
         )
         start = time.perf_counter()
         clf.fit(X_tr, y_tr, sensitive_features=g_tr)
@@ -477,7 +474,7 @@ def run_group_seed(args, faces, seed, log, partial=None):
         val_pred = clf.predict(X_val)
         epochs = len(clf.history_.get("loss", []))
         rec.update(seed=seed, family=family, train_seconds=float(seconds), epochs_run=epochs,
-                   seconds_per_epoch=float(seconds / epochs), n_train_images=len(train),
+                   seconds_per_epoch=float(seconds / epochs), n_train_images=len(y_tr),
                    validation_accuracy=float(np.mean(val_pred == y_val)),
                    validation_fair_metric=float(fair_metric(y_val, val_pred, sensitive_features=g_val)))
         # the first epoch also traces the graph; the median of the later ones is the steady cost

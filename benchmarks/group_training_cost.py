@@ -11,7 +11,8 @@ every epoch, with its validation pass), fit with the gender as
 ``sensitive_features``. The arms are timed per epoch by a callback, in rounds:
 each round fits every arm once, in a new random order, so a change of the
 machine's load over the run falls on every arm alike. The first epoch of each
-fit (which traces the training step) is left out. The reported cost of an arm
+fit (which traces the training step) is left out; the timer is the fairness
+benchmark's. The reported cost of an arm
 is the median, over rounds, of its median epoch time divided by the ERM fit's
 of the same round; the spread is over rounds. On a shared machine only these
 same-round ratios mean anything, not the seconds.
@@ -46,24 +47,8 @@ FULL = dict(n_samples=3000, image_size=64, epochs=4, rounds=5, filters=(32, 64, 
 QUICK = dict(n_samples=96, image_size=16, epochs=2, rounds=2, filters=(2,), dense_units=4)
 
 
-def _epoch_timer():
-    import keras
-
-    class EpochTimer(keras.callbacks.Callback):
-        def on_train_begin(self, logs=None):
-            self.seconds = []
-
-        def on_epoch_begin(self, epoch, logs=None):
-            self._start = time.perf_counter()
-
-        def on_epoch_end(self, epoch, logs=None):
-            self.seconds.append(time.perf_counter() - self._start)
-
-    return EpochTimer()
-
-
 def run(args, log=print):
-    from benchmarks.fairness import machine_info
+    from benchmarks.fairness import epoch_timer, machine_info
     from skface import FaceCNNClassifier
     from skface.datasets import make_faces
 
@@ -78,7 +63,7 @@ def run(args, log=print):
         medians = {}
         for i in rng.permutation(len(ARMS)):
             key, extra = ARMS[i]
-            timer = _epoch_timer()
+            timer = epoch_timer()
             clf = FaceCNNClassifier(
                 image_size=args.image_size, epochs=args.epochs, filters=tuple(args.filters),
                 dense_units=args.dense_units, min_images=10**9, random_state=round_, callbacks=[timer], **extra,

@@ -822,7 +822,7 @@ class FaceCNNClassifier(KerasClassifier):
             raise AttributeError(
                 "group_weights_ exists after a fit with fairness='group_dro' and sensitive groups."
             )
-        names = _groups.dro_names([str(g) for g in groups.tolist()], self.classes_, self.dro_groups)
+        names = _groups.dro_names(_groups.group_names(groups), self.classes_, self.dro_groups)
         keys = [_groups.weight_key(name) for name in names]
         if not all(self.history_.get(key) for key in keys):
             raise AttributeError(

@@ -122,10 +122,6 @@ class GroupMetrics(keras.metrics.Metric):
         out[WORST_GROUP_KEY] = worst
         return out
 
-    def reset_state(self):
-        self.correct.assign(tf.zeros_like(self.correct))
-        self.total.assign(tf.zeros_like(self.total))
-
 
 class GroupObjective:
     """What a :class:`~skface._model.FaceNetwork` trains on when the labels carry groups.

@@ -63,7 +63,7 @@ class FitGroups:
         return len(self.values)
 
     def names(self):
-        return [str(v) for v in self.values.tolist()]
+        return group_names(self.values)
 
     def cells(self, y_bin):
         """Group x class cell of every sample: ``2 * group + class``."""
@@ -73,13 +73,16 @@ class FitGroups:
         return FitGroups(self.values, self.codes[keep])
 
 
-def cell_names(group_names, classes):
-    return [f"{g}, {c}" for g in group_names for c in classes.tolist()]
+def group_names(values):
+    """The names of sensitive groups, in the order of ``values``."""
+    return [str(v) for v in np.asarray(values).tolist()]
 
 
-def dro_names(group_names, classes, dro_groups):
-    """Names of Group DRO's groups, in the order of its weights q."""
-    return cell_names(group_names, classes) if dro_groups == "sensitive_x_class" else list(group_names)
+def dro_names(names, classes, dro_groups):
+    """Names of Group DRO's groups (from the sensitive groups' ``names``), in the order of its weights q."""
+    if dro_groups == "sensitive_x_class":
+        return [f"{g}, {c}" for g in names for c in classes.tolist()]
+    return list(names)
 
 
 def weights_series(values, weights, classes, dro_groups):
