@@ -309,9 +309,19 @@ def _draw_head(d, f):
 
 def _draw_hair_top(d, f):
     """Hair on top of the head: a cap, a fringe or temples, a parting."""
-    if f["hair_length"] == "bald":
-        return
     cx, cy, fw, fh, vol = f.cx, f.cy, f.fw, f.fh, f.vol
+    if f["hair_length"] == "bald":
+        # hair is left at the sides and the back (the horseshoe of most bald
+        # men), so a light scalp is not read as blond hair
+        for side in (-1, 1):
+            edge = f.left if side == -1 else f.right
+            inner = edge - side * fw * 0.13
+            d.ellipse(
+                (min(edge, inner) - fw * 0.03, cy - fh * 0.3, max(edge, inner) + fw * 0.03,
+                 cy + fh * 0.06),
+                fill=f.hair_t,
+            )
+        return
     hairline = f.top + fh * f["_hairline"]
     cap_top = f.top - vol
     d.chord(
@@ -410,7 +420,7 @@ def _frame_colour_and_width(f, style):
     """Colour and line width of an eyeglasses frame of ``style``."""
     S = f.S
     if style == "thin":
-        return _rgb(f["_metal"]), max(1, round(S * 0.017))
+        return _rgb(f["_metal"]), max(1, round(S * 0.024))
     if style == "thick":
         t = f["_tortoise"]
         colour = (int(30 + 60 * t), int(20 + 30 * t), int(10 + 10 * t))  # tortoiseshell
@@ -595,7 +605,7 @@ def make_faces(
     female_fraction=0.59,
     blond_rate=(0.24, 0.02),
     eyeglasses_rate=(0.025, 0.12),
-    label_noise=0.05,
+    label_noise=0.03,
     random_state=None,
 ):
     """Generate synthetic face images for the "blond hair or eyeglasses" task.
