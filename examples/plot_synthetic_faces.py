@@ -6,7 +6,7 @@ Synthetic faces and their attributes
 CelebA in the "blond hair OR eyeglasses" task. Each face comes with its
 attributes: gender, hair colour on a continuum from black to platinum,
 eyeglasses style, facial hair, pose and lighting. The label is blond hair or
-eyeglasses, after 5 % label noise.
+eyeglasses, after 3 % label noise.
 
 This example draws a grid of faces, one row per kind: neither blond nor
 eyeglasses, blond, eyeglasses, and hair near the blond threshold, where light

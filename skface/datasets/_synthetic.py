@@ -67,9 +67,9 @@ _FACIAL_HAIR = (
     ("goatee", 0.0, 0.06),
 )
 _GLASSES_STYLES = (
-    ("thin", 0.20),
-    ("thick", 0.25),
-    ("dark", 0.25),
+    ("thin", 0.10),
+    ("thick", 0.30),
+    ("dark", 0.30),
     ("coloured", 0.15),
     ("sunglasses", 0.15),
 )
@@ -130,10 +130,10 @@ def _sample_attributes(n, rng, female_fraction, blond_rate, eyeglasses_rate):
     # most of the faces near the blond threshold are women's, which makes the
     # task harder for women (the reference CNN was less accurate on women).
     non_blond = BLOND_THRESHOLD * np.where(
-        is_woman, rng.beta(2.4, 1.15, n), rng.beta(1.5, 1.9, n)
+        is_woman, rng.beta(2.4, 1.25, n), rng.beta(1.5, 1.9, n)
     )
     blond_value = BLOND_THRESHOLD + (1 - BLOND_THRESHOLD) * np.where(
-        is_woman, rng.beta(1.2, 1.6, n), rng.beta(1.3, 1.6, n)
+        is_woman, rng.beta(1.4, 1.6, n), rng.beta(1.3, 1.6, n)
     )
     hair = np.where(blond, blond_value, non_blond)
 
@@ -420,17 +420,18 @@ def _frame_colour_and_width(f, style):
     """Colour and line width of an eyeglasses frame of ``style``."""
     S = f.S
     if style == "thin":
-        return _rgb(f["_metal"]), max(1, round(S * 0.024))
+        # metal reads darker than its colour in photos (edge, shadow)
+        return _rgb(0.7 * f["_metal"]), max(1, round(S * 0.03))
     if style == "thick":
         t = f["_tortoise"]
         colour = (int(30 + 60 * t), int(20 + 30 * t), int(10 + 10 * t))  # tortoiseshell
-        return colour, max(2, round(S * 0.035))
+        return colour, max(2, round(S * 0.05))
     if style == "dark":
-        return (18, 16, 16), max(2, round(S * 0.035))
+        return (18, 16, 16), max(2, round(S * 0.045))
     if style == "coloured":
         c = f["_frame_rgb"].astype(float)
-        c = (c - c.min()) / max(np.ptp(c), 1.0) * 180  # saturated, darker than skin
-        return _rgb(c), max(2, round(S * 0.03))
+        c = (c - c.min()) / max(np.ptp(c), 1.0) * 150  # saturated, darker than skin
+        return _rgb(c), max(2, round(S * 0.04))
     return (20, 20, 22), max(2, round(S * 0.022))  # sunglasses
 
 
@@ -443,8 +444,9 @@ def _draw_eyeglasses(d, f):
     rectangular = f["lens_shape"] == "rectangular"
     lw, lh = fw * 0.3, fw * (0.19 if rectangular else 0.22)
     colour, width = _frame_colour_and_width(f, style)
-    # tiny images: keep the frame thinner than the lens (Pillow requires it)
-    width = max(1, min(width, int(lh / 4)))
+    # keep the frame inside the lens on small images (Pillow needs it
+    # thinner than the lens's half height; 40 % leaves the lens open)
+    width = max(1, min(width, int(lh / 2.5)))
     fill = _rgb(f["_lens_tint"]) if style == "sunglasses" else None
     boxes = []
     for side in (-1, 1):
@@ -632,7 +634,7 @@ def make_faces(
         Probability of blond hair for (women, men); one number for both.
     eyeglasses_rate : float or (float, float), default=(0.025, 0.12)
         Probability of eyeglasses for (women, men); one number for both.
-    label_noise : float, default=0.05
+    label_noise : float, default=0.03
         Expected share of flipped labels, in [0, 0.5]. The flips are split
         evenly between the two classes, so the positive rate of each gender
         is the same with and without noise.
