@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.skface-installed
 
-.PHONY: demo test docs bench bench-fairness bench-group-training bench-group-cost lint clean
+.PHONY: demo test docs bench bench-fairness bench-group-training bench-group-cost bench-synthetic-task lint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,12 @@ bench-fairness: $(STAMP)
 # writes docs/group_training_cost.md and .json (about 10 minutes on 2 cores)
 bench-group-cost: $(STAMP)
 	$(PY) -m benchmarks.group_training_cost
+
+# How learnable make_faces is for the default network at 32, 64 and 80 px, 3 seeds:
+# writes benchmarks/results/synthetic_task.json and docs/synthetic_task.md (about
+# 25 minutes on 2 cores)
+bench-synthetic-task: $(STAMP)
+	$(PY) -m benchmarks.measure_synthetic_task
 
 # Only the group-aware training arms (ERM, Group DRO and the gap penalty, plain and with
 # balanced sampling, 14 networks a seed) on the same data and splits, merged into the

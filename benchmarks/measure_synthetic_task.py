@@ -39,7 +39,7 @@ N_SAMPLES = 10_000
 REFERENCE = {"accuracy_women": 0.919, "accuracy_men": 0.968}
 
 
-def run_one(size, seed, n_samples):
+def run_one(size, seed, n_samples, epochs=None):
     from skface import FaceCNNClassifier
     from skface.datasets import make_faces
     from skface.metrics import fair_metric, group_accuracy
@@ -50,6 +50,8 @@ def run_one(size, seed, n_samples):
     # early stopping holds out validation_fraction of what it is given: a
     # quarter of the 80 % is the 20 % validation part
     clf = FaceCNNClassifier(image_size=size, validation_fraction=0.25, random_state=seed)
+    if epochs is not None:  # smoke tests only: the measurement uses the default
+        clf.set_params(epochs=epochs)
     load_start = os.getloadavg()
     start = time.perf_counter()
     clf.fit(faces.images[fit_rows], faces.target[fit_rows])
@@ -91,15 +93,19 @@ def measure(args):
     # keep earlier runs of other sizes or seeds, so that one can be redone alone
     runs = [r for r in previous.get("runs", [])
             if not (r["size"] in args.sizes and r["seed"] in args.seeds)]
+    now = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    old = previous.get("meta", {})
     meta = {
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        # the kept runs are older: the page gives the span of the dates
+        "first_date": old.get("first_date", old.get("date", now)) if runs else now,
+        "date": now,
         "machine": machine_info(),
         "nice": os.nice(0),
         "n_samples": args.n_samples,
     }
     for size in args.sizes:
         for seed in args.seeds:
-            run = run_one(size, seed, args.n_samples)
+            run = run_one(size, seed, args.n_samples, args.epochs)
             runs.append(run)
             print(json.dumps(run), flush=True)
             save({**meta, "loadavg_end": list(os.getloadavg())}, runs)
@@ -128,9 +134,11 @@ def render():
     m = meta["machine"]
     load = ", ".join(f"{x:.1f}" for x in m["load_average_start"])
     out = [
-        f"Written by `python -m benchmarks.measure_synthetic_task` on {meta['date']} "
+        f"Written by `python -m benchmarks.measure_synthetic_task`, runs from "
+        f"{meta.get('first_date', meta['date'])} to {meta['date']} "
         f"(skface {m['versions']['skface']}); raw numbers in `benchmarks/results/synthetic_task.json`. "
-        f"CPU: {m['cpu_model']}, {m['cores_available']} cores, load average {load} at the start, "
+        f"CPU: {m['cpu_model']}, {m['cores_available']} cores, load average {load} at the start "
+        "of the latest run (per run in the JSON), "
         f"niceness {meta['nice']}; precision "
         f"{', '.join(sorted({r['precision'] for r in runs}))} (`precision='auto'`).",
         "",
@@ -180,6 +188,8 @@ def main(argv=None):
     parser.add_argument("--sizes", type=int, nargs="+", default=[32, 64, 80])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--n-samples", type=int, default=N_SAMPLES)
+    parser.add_argument("--epochs", type=int, default=None,
+                        help="cap on the epochs (default: the classifier's default)")
     args = parser.parse_args(argv)
     if not args.render:
         measure(args)

@@ -44,8 +44,10 @@ templates_path = ["_templates"]
 # gpu_keras_jax.md is a table written by benchmarks/gpu_keras_jax.py and
 # included in performance.rst, not a page of its own; default_learns.md
 # (benchmarks/default_learns.py) likewise in training.rst, and
-# group_training_cost.md (benchmarks/group_training_cost.py) in fair_training.rst.
+# group_training_cost.md (benchmarks/group_training_cost.py) in fair_training.rst,
+# synthetic_task.md (benchmarks/measure_synthetic_task.py) in datasets.rst.
 exclude_patterns = ["_build", "gpu_keras_jax.md", "default_learns.md", "group_training_cost.md",
+                    "synthetic_task.md",
                     "generated/*.examples", "auto_examples/*.ipynb",
                     "auto_examples/*.py", "auto_examples/*.zip", "auto_examples/*.md5",
                     "auto_examples/*.json", "sg_execution_times.rst"]

@@ -93,6 +93,29 @@ def test_default_learns_smoke_writes_json_and_markdown(tmp_path, monkeypatch):
     assert "## 64 px: 30 training faces (6 held out" in text and "| after (min_images=32,000) | 0 |" in text
 
 
+@pytest.mark.usefixtures("eager_functions")
+def test_measure_synthetic_task_renders_its_json(tmp_path, monkeypatch):
+    from benchmarks import measure_synthetic_task as task
+
+    monkeypatch.setattr(task, "JSON_PATH", str(tmp_path / "synthetic_task.json"))
+    monkeypatch.setattr(task, "MD_PATH", str(tmp_path / "synthetic_task.md"))
+    args = ["--sizes", "16", "--n-samples", "60", "--epochs", "1", "--seeds"]
+    task.main([*args, "0"])
+    first = json.loads((tmp_path / "synthetic_task.json").read_text())["runs"]
+    # a later run of another seed adds its row and keeps the earlier ones
+    task.main([*args, "1"])
+    runs = json.loads((tmp_path / "synthetic_task.json").read_text())["runs"]
+    assert [(r["size"], r["seed"], r["n_fit"], r["n_test"]) for r in runs] == [(16, 0, 48, 12), (16, 1, 48, 12)]
+    assert runs[0] == first[0]
+    text = (tmp_path / "synthetic_task.md").read_text()
+    for r in runs:
+        assert r["epochs_run"] == 1 and 0.0 <= r["clean_accuracy"] <= 1.0
+        row = (f"| 16 px | {r['seed']} | 1 | {r['accuracy']:.3f} | {r['accuracy_women']:.3f} | "
+               f"{r['accuracy_men']:.3f} | {r['accuracy_men'] - r['accuracy_women']:+.3f} |")
+        assert row in text
+    assert "| 16 px | " in text.split("Mean ± standard deviation")[1]
+
+
 def test_group_training_cost_quick_run_renders_its_json(tmp_path, eager_functions):
     from benchmarks import group_training_cost
 
