@@ -29,6 +29,7 @@ import time
 
 import numpy as np
 
+from benchmarks.default_learns import scored_fit
 from benchmarks.fairness import machine_info, split_indices
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -42,7 +43,7 @@ REFERENCE = {"accuracy_women": 0.919, "accuracy_men": 0.968}
 def run_one(size, seed, n_samples, epochs=None):
     from skface import FaceCNNClassifier
     from skface.datasets import make_faces
-    from skface.metrics import fair_metric, group_accuracy
+    from skface.metrics import group_accuracy
 
     faces = make_faces(n_samples, image_size=size, random_state=seed)
     train, val, test = split_indices(faces.target, faces.gender, seed)
@@ -59,7 +60,6 @@ def run_one(size, seed, n_samples, epochs=None):
 
     pred = clf.predict(faces.images[test])
     y, clean, g = faces.target[test], faces.target_clean[test], faces.gender[test]
-    noisy = group_accuracy(y, pred, sensitive_features=g)
     against_clean = group_accuracy(clean, pred, sensitive_features=g)
     return {
         "size": size,
@@ -68,20 +68,11 @@ def run_one(size, seed, n_samples, epochs=None):
         "n_test": int(len(test)),
         "epochs_run": len(clf.history_["loss"]),
         "accuracy": float(np.mean(pred == y)),
-        "accuracy_women": float(noisy.loc[-1]),
-        "accuracy_men": float(noisy.loc[1]),
-        "fair_metric": float(fair_metric(y, pred, sensitive_features=g)),
+        **scored_fit(clf, y, pred, g, seconds, load_start),
         "clean_accuracy": float(np.mean(pred == clean)),
         "clean_accuracy_women": float(against_clean.loc[-1]),
         "clean_accuracy_men": float(against_clean.loc[1]),
         "flipped_share": float(np.mean(y != clean)),
-        "predicted_positive_rate": float(np.mean(pred == 1)),
-        "true_positive_rate": float(np.mean(y == 1)),
-        "majority_accuracy": float(max(np.mean(y == 1), np.mean(y == 0))),
-        "train_seconds": seconds,
-        "precision": clf.precision_,
-        "loadavg_start": list(load_start),
-        "loadavg_end": list(os.getloadavg()),
     }
 
 
