@@ -174,8 +174,11 @@ def _backbone(x, *, name, weights, trainable, dtype):
             include_top=False, weights=weights, input_shape=tuple(x.shape[1:]), pooling="avg"
         )
     base.trainable = trainable
-    # a frozen backbone keeps its batch-norm statistics (inference mode)
-    return base(x, training=False if not trainable else None)
+    # A frozen backbone keeps its batch-norm statistics because its layers are
+    # not trainable (Keras 3 runs a non-trainable BatchNormalization in
+    # inference mode); a training=False passed here would be overridden by
+    # the outer model's training flag.
+    return base(x)
 
 
 def _head(x, *, dense_units, dropout, dtype, seeds):

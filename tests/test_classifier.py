@@ -411,12 +411,19 @@ def test_backbones_build_without_downloading(backbone):
 
 
 @pytest.mark.slow  # MobileNetV2, even eagerly at 32 px
-def test_backbone_trains_end_to_end(toy):
+def test_frozen_backbone_trains_its_head_only(toy):
     X, y = toy
     # run_eagerly: tracing MobileNetV2's graph costs more than 3 eager steps
     clf = FaceCNNClassifier(
-        image_size=32, backbone="mobilenet_v2", dense_units=8, epochs=1, run_eagerly=True, random_state=0
-    ).fit(X, y)
+        image_size=32, backbone="mobilenet_v2", dense_units=8, epochs=1, warm_start=True, run_eagerly=True,
+        random_state=0,
+    ).initialize(X, y)
+    base = next(layer for layer in clf.model_.layers if isinstance(layer, keras.Model))
+    before, head = base.get_weights(), clf.model_.get_layer("output").get_weights()
+    clf.fit(X, y)
+    # batch-norm moving statistics included, although fit runs in training mode
+    assert all(np.array_equal(b, a) for b, a in zip(before, base.get_weights()))
+    assert not all(np.array_equal(b, a) for b, a in zip(head, clf.model_.get_layer("output").get_weights()))
     assert clf.predict_proba(X).shape == (len(X), 2)
 
 
