@@ -755,12 +755,19 @@ def group_findings(results):
                  f"is a network of its own, not the mitigations' ERM above (Fair_Metric {_pm(first['fair_metric'])}, "
                  f"accuracy {_pm(first['accuracy'])}): its early-stopping hold-out is stratified on class x gender "
                  "instead of class, so it holds out other faces and stops on them.")
-    dro = [r["group_weights"] for arm in group["arms"] if arm["family"] == "group_dro" for r in arm["seeds"]]
+    dro = [(arm["title"], r["seed"], cell, q) for arm in group["arms"] if arm["family"] == "group_dro"
+           for r in arm["seeds"] for cell, q in r["group_weights"].items()]
     if dro:
-        values = [v for weights in dro for v in weights.values()]
-        lines.append(f"- Group DRO's final weights q stay between {min(values):.3f} and {max(values):.3f} over "
-                     f"every step size and seed (uniform: {1 / len(dro[0]):.3f}), so here it trains on close to "
-                     "the plain mean of the cells' losses, a cell-balanced loss, rather than on the worst cell's.")
+        uniform = 1 / len({cell for _, _, cell, _ in dro})
+        low, high = min(q for *_, q in dro), max(dro, key=lambda row: row[3])
+        spread = (f"- Group DRO's final weights q stay between {low:.3f} and {high[3]:.3f} over every step size "
+                  f"and seed (uniform: {uniform:.3f})")
+        if high[3] <= 1.2 * uniform and low >= 0.8 * uniform:  # within 20 % of uniform
+            lines.append(spread + ", so here it trains on close to the plain mean of the cells' losses, a "
+                         "cell-balanced loss, rather than on the worst cell's.")
+        else:
+            lines.append(spread + f": the largest is {high[2]}'s with {high[0]} on seed {high[1]}, so there it "
+                         "trains mostly on that cell's loss.")
     for arm in group["arms"]:
         s = arm["summary"]
         if arm["key"] == "erm":

@@ -311,6 +311,16 @@ def test_group_findings_follow_the_numbers(quick):
     assert "LOWER than ERM's" in line and "it does not help" in line
     assert "NOT above the majority baseline" in line and "on seed 1 it predicts (almost) one class only" in line
 
+    dro = [arm for arm in group["arms"] if arm["family"] == "group_dro"]
+    cells = list(dro[0]["seeds"][0]["group_weights"])
+    for r in (r for arm in dro for r in arm["seeds"]):
+        r["group_weights"] = dict.fromkeys(cells, 1 / len(cells))
+    line = next(line for line in fb.group_findings(results) if "final weights q" in line)
+    assert "close to the plain mean of the cells' losses" in line
+    dro[0]["seeds"][0]["group_weights"] = {cell: 0.7 if i == 1 else 0.1 for i, cell in enumerate(cells)}
+    line = next(line for line in fb.group_findings(results) if "final weights q" in line)
+    assert f"the largest is {cells[1]}'s with {dro[0]['title']} on seed 0" in line
+
 
 def test_group_aware_merge(quick, tmp_path):
     out, results = quick
