@@ -156,6 +156,16 @@ def test_render_reproduces_markdown_and_figure(quick, tmp_path):
     assert (out / "_static" / fb.FIGURE_NAME).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_docs_page_is_rendered_from_its_json(tmp_path):
+    """docs/fairness_benchmark.md is what --render makes of docs/fairness_benchmark.json, to the byte."""
+    docs = ROOT / "docs"
+    figure = tmp_path / "figure.png"
+    fb.main(["--render", str(docs / fb.JSON_NAME), "--out", str(tmp_path), "--figure", str(figure)])
+    page = (docs / fb.MD_NAME).read_text().replace("_static/" + fb.FIGURE_NAME, "_static/figure.png")
+    assert (tmp_path / fb.MD_NAME).read_text() == page
+    assert json.loads((docs / fb.JSON_NAME).read_text())["quick"] is False
+
+
 def test_findings_follow_the_numbers(quick):
     _, results = quick
     results = copy.deepcopy(results)
