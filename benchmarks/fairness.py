@@ -759,14 +759,15 @@ def group_findings(results):
            for r in arm["seeds"] for cell, q in r["group_weights"].items()]
     if dro:
         uniform = 1 / len({cell for _, _, cell, _ in dro})
-        low, high = min(q for *_, q in dro), max(dro, key=lambda row: row[3])
-        spread = (f"- Group DRO's final weights q stay between {low:.3f} and {high[3]:.3f} over every step size "
+        low = min(q for *_, q in dro)
+        top_title, top_seed, top_cell, high = max(dro, key=lambda row: row[-1])
+        spread = (f"- Group DRO's final weights q stay between {low:.3f} and {high:.3f} over every step size "
                   f"and seed (uniform: {uniform:.3f})")
-        if high[3] <= 1.2 * uniform and low >= 0.8 * uniform:  # within 20 % of uniform
+        if 0.8 * uniform <= low and high <= 1.2 * uniform:
             lines.append(spread + ", so here it trains on close to the plain mean of the cells' losses, a "
                          "cell-balanced loss, rather than on the worst cell's.")
         else:
-            lines.append(spread + f": the largest is {high[2]}'s with {high[0]} on seed {high[1]}, so there it "
+            lines.append(spread + f": the largest is {top_cell}'s with {top_title} on seed {top_seed}, so there it "
                          "trains mostly on that cell's loss.")
     for arm in group["arms"]:
         s = arm["summary"]

@@ -41,6 +41,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.ticker import MaxNLocator
+from sklearn.dummy import DummyClassifier
 from sklearn.model_selection import train_test_split
 
 from skface import FaceCNNClassifier
@@ -113,9 +114,8 @@ def row(y_pred, model=None, name=None):
 
 
 predictions = {name: model.predict(X[test]) for name, model in models.items()}
-majority = np.bincount(y[train]).argmax()
 rows = {name: row(predictions[name], models[name], name) for name in models}
-rows["majority class"] = row(np.full(len(test), majority))
+rows["majority class"] = row(DummyClassifier(strategy="most_frequent").fit(X[train], y[train]).predict(X[test]))
 table = pd.DataFrame(rows).T
 print(table.round(3).to_string())
 print(f"test faces: {np.mean(y_test == 1):.1%} positive")

@@ -15,6 +15,7 @@ import tempfile
 
 import matplotlib.pyplot as plt
 import numpy as np
+from sklearn.dummy import DummyClassifier
 from sklearn.model_selection import train_test_split
 
 import skface
@@ -66,10 +67,11 @@ proba = clf.predict_proba(faces.images[idx_test])[:, 1]
 y_pred = clf.predict(faces.images[idx_test])
 wrong = idx_test[y_pred != faces.target[idx_test]]
 p_wrong = proba[y_pred != faces.target[idx_test]]
-majority = np.bincount(faces.target[idx_train]).argmax()
+majority = DummyClassifier(strategy="most_frequent").fit(faces.images[idx_train], faces.target[idx_train])
 print(f"{len(wrong)} of {len(idx_test)} test faces misclassified: accuracy "
       f"{np.mean(y_pred == faces.target[idx_test]):.3f}, against "
-      f"{np.mean(faces.target[idx_test] == majority):.3f} for always predicting {majority}")
+      f"{majority.score(faces.images[idx_test], faces.target[idx_test]):.3f} for always predicting "
+      f"{majority.predict(faces.images[idx_test][:1])[0]}")
 
 
 def describe(i):
