@@ -5,7 +5,9 @@ each face drawn part by part at twice its size, halved, lit and noised;
 ``make_faces`` returns it, ``write_faces`` writes it in the reference layout.
 """
 
+import numbers
 import os
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -22,6 +24,10 @@ __all__ = ["make_faces", "write_faces"]
 # threshold, so light brown and dark blond look alike (as in CelebA, where
 # annotators disagree on them).
 BLOND_THRESHOLD = 0.70
+# Label noise weight of a face far from the threshold or with eyeglasses,
+# relative to one exactly at it: CelebA's blond labels are what its
+# annotators disagree on, its eyeglasses labels are nearly clean.
+_NOISE_FLOOR = 0.02
 _HAIR_STOPS = np.array([0.0, 0.15, 0.30, 0.45, 0.60, 0.70, 0.80, 0.90, 1.0])
 _HAIR_RGB = np.array(
     [
@@ -554,19 +560,71 @@ def _finish(images, a, rng, start):
     images[...] = x.astype(np.uint8)
 
 
-def _noisy_labels(rng, clean, is_woman, blond_rate, eyeglasses_rate, label_noise):
-    """Flip labels, splitting the flips evenly between the two classes.
+def _water_fill(weights, total, cap=0.5):
+    """Probabilities ``min(cap, s * weights)`` summing to ``total``.
 
-    The expected share of flipped labels is ``label_noise`` and the positive
-    rate of each gender stays what it was before the noise.
+    ``weights`` are positive; ``total`` is at most ``cap * len(weights)``.
+    The faces with the largest weights saturate first, and ``s`` only grows
+    with ``total``, so a lower total gives lower probabilities face by face.
     """
-    flip_prob = np.zeros(clean.shape[0])
-    for mask, g in ((is_woman, 0), (~is_woman, 1)):
-        pi = 1 - (1 - blond_rate[g]) * (1 - eyeglasses_rate[g])
-        p_pos = min(1.0, label_noise / (2 * pi)) if pi > 0 else 0.0
-        p_neg = min(1.0, label_noise / (2 * (1 - pi))) if pi < 1 else 0.0
-        flip_prob[mask] = np.where(clean[mask] == 1, p_pos, p_neg)
-    flips = rng.random(clean.shape[0]) < flip_prob
+    if total <= 0 or weights.size == 0:
+        return np.zeros_like(weights, dtype=float)
+    order = np.sort(weights)[::-1]
+    # tails[k]: the weight of the faces left once the k largest saturate
+    tails = np.cumsum(order[::-1])[::-1]
+    k = np.arange(order.size)
+    scale = (total - cap * k) / tails
+    fits = scale * order <= cap
+    return np.minimum(cap, scale[np.argmax(fits)] * weights)
+
+
+def _noisy_labels(rng, clean, is_woman, hair, glasses, label_noise, width):
+    """Flip labels where annotators would disagree, keeping each gender's positives.
+
+    Each face gets a weight: ``_NOISE_FLOOR`` plus, for a face without
+    eyeglasses, a bump ``exp(-((hair - BLOND_THRESHOLD) / width) ** 2)``
+    (light brown and dark blond, where CelebA's annotators disagree; ``width``
+    None gives every face the same weight). The ``label_noise * n`` expected
+    flips are shared between the genders in proportion to their weight, and
+    within a gender half are positives flipped to 0 and half negatives
+    flipped to 1, each in proportion to the face's weight, at most 0.5 per face.
+    A gender whose rarer class cannot take its half at that cap gives the rest
+    to the other gender, so the expected number of flips is ``label_noise * n``
+    unless no gender can take more (then a warning says how many).
+    """
+    n = clean.shape[0]
+    weight = np.ones(n)
+    if width is not None:
+        bump = np.exp(-(((hair - BLOND_THRESHOLD) / width) ** 2))
+        weight = _NOISE_FLOOR + np.where(glasses, 0.0, bump)
+    cells = [
+        [mask & (clean == 1), mask & (clean == 0)] for mask in (is_woman, ~is_woman)
+    ]
+    # flips per direction for each gender, shared by weight, then capped
+    capacity = np.array([0.5 * min(pos.sum(), neg.sum()) for pos, neg in cells])
+    share = np.array([weight[pos | neg].sum() for pos, neg in cells]) * (capacity > 0)
+    per_direction = np.zeros(2)
+    left = label_noise * n / 2
+    while left > 1e-9 and share.sum() > 0:
+        extra = left * share / share.sum()
+        per_direction = np.minimum(capacity, per_direction + extra)
+        left = label_noise * n / 2 - per_direction.sum()
+        share = share * (per_direction < capacity)
+    wanted, possible = label_noise * n, 2 * per_direction.sum()
+    if wanted - possible > 1:
+        warnings.warn(
+            f"label_noise={label_noise:g} asks for {wanted:.0f} flipped labels of "
+            f"{n}, but keeping each gender's positive rate with at most a 0.5 "
+            f"chance per face allows {possible:.0f}: about {possible / n:.3f} of "
+            "the labels are flipped.",
+            UserWarning,
+            stacklevel=3,
+        )
+    flip_prob = np.zeros(n)
+    for (pos, neg), flips in zip(cells, per_direction):
+        for cell in (pos, neg):
+            flip_prob[cell] = _water_fill(weight[cell], flips)
+    flips = rng.random(n) < flip_prob
     return np.where(flips, 1 - clean, clean)
 
 
@@ -583,7 +641,7 @@ a rare positive class, gender-dependent base rates and noisy labels.
     female_fraction: {ff}
     blond_rate     : {br} (women, men)
     eyeglasses_rate: {er} (women, men)
-    label_noise    : {ln}
+    label_noise    : {ln} (width {lw} around the blond threshold)
 
 target       : 1 when the (noisy) label says blond hair or eyeglasses, else 0.
 target_clean : the same label before label noise.
@@ -595,8 +653,9 @@ attributes   : hair_color (0 black .. 1 platinum; blond when >= {thr}),
                scale, shift_x, shift_y (fractions of the image), brightness,
                light_angle, light_strength, contrast, blur, noise.
 
-Light brown and dark blond hair look alike and most such faces are women's,
-so the task is harder for women than for men, as for CelebA.
+Light brown and dark blond hair look alike, most such faces are women's and
+most flipped labels are theirs, so the task is harder for women than for
+men, as for CelebA.
 """
 
 
@@ -608,6 +667,7 @@ def make_faces(
     blond_rate=(0.24, 0.02),
     eyeglasses_rate=(0.025, 0.12),
     label_noise=0.03,
+    label_noise_width=0.06,
     random_state=None,
 ):
     """Generate synthetic face images for the "blond hair or eyeglasses" task.
@@ -618,9 +678,10 @@ def make_faces(
     frames or sunglasses), maybe a beard or moustache (men), a background, and
     random lighting, pose (shift, rotation, scale), blur and noise. The label
     is 1 when the face has blond hair or eyeglasses, then flipped for a share
-    ``label_noise`` of the faces. The defaults reproduce the statistics of
-    CelebA: about 59 % women, about 21 % positives, blond hair mostly on
-    women and eyeglasses mostly on men.
+    ``label_noise`` of the faces, mostly those whose hair colour is near the
+    blond threshold. The defaults reproduce the statistics of CelebA: about
+    59 % women, about 21 % positives, blond hair mostly on women and
+    eyeglasses mostly on men, and noisier labels for women than for men.
 
     Parameters
     ----------
@@ -635,9 +696,18 @@ def make_faces(
     eyeglasses_rate : float or (float, float), default=(0.025, 0.12)
         Probability of eyeglasses for (women, men); one number for both.
     label_noise : float, default=0.03
-        Expected share of flipped labels, in [0, 0.5]. The flips are split
-        evenly between the two classes, so the positive rate of each gender
-        is the same with and without noise.
+        Expected share of flipped labels, in [0, 0.5]. Within each gender the
+        flips are split evenly between the two classes, so the positive rate
+        of each gender is the same with and without noise. That caps the
+        share near the positive rate (about 0.21 at the default rates): a
+        larger value warns and flips as many as the cap allows.
+    label_noise_width : float or None, default=0.06
+        Where the flips go. A face's chance of a flip is proportional to
+        ``0.02 + exp(-((hair_color - 0.70) / label_noise_width) ** 2)``, the
+        second term only for faces without eyeglasses, at most 0.5 per face:
+        the noise sits on light brown and dark blond hair, as annotators'
+        disagreement does on CelebA, and so mostly on women. A number in
+        (0, 1]; None gives every face of a gender and class the same chance.
     random_state : int, RandomState instance, Generator or None, default=None
         Seed or generator; the same seed gives the same faces and labels.
 
@@ -682,12 +752,23 @@ def make_faces(
     blond_rate = check_rate_pair(blond_rate, "blond_rate")
     eyeglasses_rate = check_rate_pair(eyeglasses_rate, "eyeglasses_rate")
     label_noise = check_probability(label_noise, "label_noise", high=0.5)
+    if label_noise_width is not None and (
+        isinstance(label_noise_width, (bool, np.bool_))
+        or not isinstance(label_noise_width, numbers.Real)
+        or not 0.0 < label_noise_width <= 1.0
+    ):
+        raise ValueError(
+            "label_noise_width must be None or a number in (0, 1], "
+            f"got {label_noise_width!r}."
+        )
     rng = _make_rng(random_state)
 
     a = _sample_attributes(n, rng, female_fraction, blond_rate, eyeglasses_rate)
     is_woman = a["gender"] == -1
     clean = (a["blond"] | a["eyeglasses"]).astype(int)
-    target = _noisy_labels(rng, clean, is_woman, blond_rate, eyeglasses_rate, label_noise)
+    target = _noisy_labels(
+        rng, clean, is_woman, a["hair_color"], a["eyeglasses"], label_noise, label_noise_width
+    )
 
     # Draw at twice the size and halve: cheap anti-aliasing, and thin frames
     # become faint one-pixel lines as in real low-resolution photos.
@@ -742,6 +823,7 @@ def make_faces(
         br=blond_rate,
         er=eyeglasses_rate,
         ln=label_noise,
+        lw=label_noise_width,
         thr=BLOND_THRESHOLD,
     )
     return Bunch(
