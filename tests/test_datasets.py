@@ -126,6 +126,56 @@ def test_make_faces_label_noise_only_changes_which_labels_flip():
     assert not (flipped_low & ~flipped_high).any()
 
 
+@pytest.fixture(scope="module")
+def many_labels():
+    # labels only: tiny images, enough faces near the threshold to count
+    return make_faces(20_000, image_size=8, random_state=5)
+
+
+def test_make_faces_label_noise_sits_near_the_blond_threshold(many_labels):
+    a = many_labels.attributes
+    flipped = many_labels.target != many_labels.target_clean
+    women = many_labels.gender == -1
+    near = ((a["hair_color"] - 0.7).abs() < 0.05).to_numpy() & (a["eyeglasses"] == 0).to_numpy()
+    assert flipped.mean() == pytest.approx(0.03, abs=0.004)
+    # ambiguous hair is where annotators disagree: its labels flip far more
+    assert flipped[near].mean() > 10 * flipped[~near].mean()
+    assert flipped[near].mean() < 0.5
+    # and most of it is women's, so their labels are noisier
+    assert flipped[women].mean() > 2 * flipped[~women].mean()
+    # half of each gender's flips go each way: its positive rate is kept
+    for group in (women, ~women):
+        y, clean = many_labels.target[group], many_labels.target_clean[group]
+        to_one, to_zero = np.sum((y == 1) & (clean == 0)), np.sum((y == 0) & (clean == 1))
+        assert abs(to_one - to_zero) < 4 * np.sqrt(to_one + to_zero)
+
+
+def test_make_faces_label_noise_width_none_spreads_the_noise():
+    faces = make_faces(20_000, image_size=8, label_noise_width=None, random_state=5)
+    flipped = faces.target != faces.target_clean
+    women = faces.gender == -1
+    near = ((faces.attributes["hair_color"] - 0.7).abs() < 0.05).to_numpy()
+    assert flipped.mean() == pytest.approx(0.03, abs=0.004)
+    assert flipped[women].mean() == pytest.approx(flipped[~women].mean(), abs=0.008)
+    assert flipped[near].mean() == pytest.approx(flipped[~near].mean(), abs=0.015)
+    # the same faces: the width only moves which labels flip
+    default = make_faces(20_000, image_size=8, random_state=5)
+    assert faces.attributes.equals(default.attributes)
+    assert np.array_equal(faces.target_clean, default.target_clean)
+
+
+def test_make_faces_warns_when_label_noise_cannot_keep_positive_rates():
+    # at most half of each gender's rarer class can flip: about 0.21 here
+    with pytest.warns(UserWarning, match=r"label_noise=0.4 asks for 1600 flipped labels of 4000"):
+        faces = make_faces(4000, image_size=8, label_noise=0.4, random_state=0)
+    flipped = (faces.target != faces.target_clean).mean()
+    assert 0.17 < flipped < 0.25
+    for group in (faces.gender == -1, faces.gender == 1):
+        assert faces.target[group].mean() == pytest.approx(
+            faces.target_clean[group].mean(), abs=0.03
+        )
+
+
 def test_make_faces_bald_heads_keep_hair_at_the_sides():
     # a light scalp alone would look blond: bald heads keep their hair colour
     # at the sides, above the ears
@@ -239,6 +289,24 @@ def test_make_faces_images_vary():
             {"label_noise": 0.7},
             ValueError,
             re.escape("label_noise must be a number in [0, 0.5], got 0.7."),
+        ),
+        (
+            {"label_noise_width": 0},
+            ValueError,
+            re.escape("label_noise_width must be None or a number in (0, 1], got 0."),
+        ),
+        (
+            {"label_noise_width": float("nan")},
+            ValueError,
+            re.escape("label_noise_width must be None or a number in (0, 1], got nan."),
+        ),
+        (
+            {"label_noise_width": "wide"},
+            TypeError,
+            re.escape(
+                "label_noise_width must be None or a number in (0, 1], "
+                "got 'wide' of type str."
+            ),
         ),
         ({"random_state": "seed"}, ValueError, "cannot be used to seed"),
     ],

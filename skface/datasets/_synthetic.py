@@ -752,15 +752,18 @@ def make_faces(
     blond_rate = check_rate_pair(blond_rate, "blond_rate")
     eyeglasses_rate = check_rate_pair(eyeglasses_rate, "eyeglasses_rate")
     label_noise = check_probability(label_noise, "label_noise", high=0.5)
-    if label_noise_width is not None and (
-        isinstance(label_noise_width, (bool, np.bool_))
-        or not isinstance(label_noise_width, numbers.Real)
-        or not 0.0 < label_noise_width <= 1.0
-    ):
-        raise ValueError(
-            "label_noise_width must be None or a number in (0, 1], "
-            f"got {label_noise_width!r}."
-        )
+    if label_noise_width is not None:
+        accepted = "label_noise_width must be None or a number in (0, 1]"
+        if isinstance(label_noise_width, (bool, np.bool_)) or not isinstance(
+            label_noise_width, numbers.Real
+        ):
+            raise TypeError(
+                f"{accepted}, got {label_noise_width!r} of type "
+                f"{type(label_noise_width).__name__}."
+            )
+        if not 0.0 < label_noise_width <= 1.0:  # also rejects NaN
+            raise ValueError(f"{accepted}, got {label_noise_width!r}.")
+        label_noise_width = float(label_noise_width)
     rng = _make_rng(random_state)
 
     a = _sample_attributes(n, rng, female_fraction, blond_rate, eyeglasses_rate)
