@@ -129,7 +129,7 @@ def test_make_faces_label_noise_only_changes_which_labels_flip():
 @pytest.fixture(scope="module")
 def many_labels():
     # labels only: tiny images, enough faces near the threshold to count
-    return make_faces(20_000, image_size=8, random_state=5)
+    return make_faces(10_000, image_size=8, random_state=5)
 
 
 def test_make_faces_label_noise_sits_near_the_blond_threshold(many_labels):
@@ -137,7 +137,7 @@ def test_make_faces_label_noise_sits_near_the_blond_threshold(many_labels):
     flipped = many_labels.target != many_labels.target_clean
     women = many_labels.gender == -1
     near = ((a["hair_color"] - 0.7).abs() < 0.05).to_numpy() & (a["eyeglasses"] == 0).to_numpy()
-    assert flipped.mean() == pytest.approx(0.03, abs=0.004)
+    assert flipped.mean() == pytest.approx(0.03, abs=0.006)
     # ambiguous hair is where annotators disagree: its labels flip far more
     assert flipped[near].mean() > 10 * flipped[~near].mean()
     assert flipped[near].mean() < 0.5
@@ -150,18 +150,17 @@ def test_make_faces_label_noise_sits_near_the_blond_threshold(many_labels):
         assert abs(to_one - to_zero) < 4 * np.sqrt(to_one + to_zero)
 
 
-def test_make_faces_label_noise_width_none_spreads_the_noise():
-    faces = make_faces(20_000, image_size=8, label_noise_width=None, random_state=5)
+def test_make_faces_label_noise_width_none_spreads_the_noise(many_labels):
+    faces = make_faces(10_000, image_size=8, label_noise_width=None, random_state=5)
     flipped = faces.target != faces.target_clean
     women = faces.gender == -1
     near = ((faces.attributes["hair_color"] - 0.7).abs() < 0.05).to_numpy()
-    assert flipped.mean() == pytest.approx(0.03, abs=0.004)
+    assert flipped.mean() == pytest.approx(0.03, abs=0.006)
     assert flipped[women].mean() == pytest.approx(flipped[~women].mean(), abs=0.008)
     assert flipped[near].mean() == pytest.approx(flipped[~near].mean(), abs=0.015)
     # the same faces: the width only moves which labels flip
-    default = make_faces(20_000, image_size=8, random_state=5)
-    assert faces.attributes.equals(default.attributes)
-    assert np.array_equal(faces.target_clean, default.target_clean)
+    assert faces.attributes.equals(many_labels.attributes)
+    assert np.array_equal(faces.target_clean, many_labels.target_clean)
 
 
 def test_make_faces_warns_when_label_noise_cannot_keep_positive_rates():
