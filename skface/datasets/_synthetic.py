@@ -560,22 +560,32 @@ def _finish(images, a, rng, start):
     images[...] = x.astype(np.uint8)
 
 
-def _water_fill(weights, total, cap=0.5):
-    """Probabilities ``min(cap, s * weights)`` summing to ``total``.
+def _water_fill(weights, total, cap):
+    """Amounts ``min(cap, s * weights)`` summing to ``total``, or every cap if less.
 
-    ``weights`` are positive; ``total`` is at most ``cap * len(weights)``.
-    The faces with the largest weights saturate first, and ``s`` only grows
-    with ``total``, so a lower total gives lower probabilities face by face.
+    ``cap`` is one number or one per item; items of weight 0 get 0. The items
+    whose cap is reached at the smallest ``s`` saturate first, and ``s`` only
+    grows with ``total``, so a lower total gives lower amounts item by item.
     """
-    if total <= 0 or weights.size == 0:
-        return np.zeros_like(weights, dtype=float)
-    order = np.sort(weights)[::-1]
-    # tails[k]: the weight of the faces left once the k largest saturate
-    tails = np.cumsum(order[::-1])[::-1]
-    k = np.arange(order.size)
-    scale = (total - cap * k) / tails
-    fits = scale * order <= cap
-    return np.minimum(cap, scale[np.argmax(fits)] * weights)
+    weights = np.asarray(weights, dtype=float)
+    cap = np.broadcast_to(np.asarray(cap, dtype=float), weights.shape)
+    amounts = np.zeros_like(weights)
+    live = weights > 0
+    if total <= 0 or not live.any():
+        return amounts
+    if total >= cap[live].sum():
+        amounts[live] = cap[live]
+        return amounts
+    w, c = weights[live], cap[live]
+    order = np.argsort(c / w, kind="stable")
+    w, c = w[order], c[order]
+    # with the first k items saturated, the rest share what is left by weight
+    saturated = np.concatenate([[0.0], np.cumsum(c)[:-1]])
+    rest = np.cumsum(w[::-1])[::-1]
+    scale = (total - saturated) / rest
+    k = np.argmax(scale * w <= c)
+    amounts[live] = np.minimum(cap[live], scale[k] * weights[live])
+    return amounts
 
 
 def _noisy_labels(rng, clean, is_woman, hair, glasses, label_noise, width):
@@ -590,7 +600,8 @@ def _noisy_labels(rng, clean, is_woman, hair, glasses, label_noise, width):
     flipped to 1, each in proportion to the face's weight, at most 0.5 per face.
     A gender whose rarer class cannot take its half at that cap gives the rest
     to the other gender, so the expected number of flips is ``label_noise * n``
-    unless no gender can take more (then a warning says how many).
+    unless no gender can take more (then a warning says how many). Both
+    sharings, between genders and between faces, are the same water filling.
     """
     n = clean.shape[0]
     weight = np.ones(n)
@@ -600,16 +611,10 @@ def _noisy_labels(rng, clean, is_woman, hair, glasses, label_noise, width):
     cells = [
         [mask & (clean == 1), mask & (clean == 0)] for mask in (is_woman, ~is_woman)
     ]
-    # flips per direction for each gender, shared by weight, then capped
-    capacity = np.array([0.5 * min(pos.sum(), neg.sum()) for pos, neg in cells])
-    share = np.array([weight[pos | neg].sum() for pos, neg in cells]) * (capacity > 0)
-    per_direction = np.zeros(2)
-    left = label_noise * n / 2
-    while left > 1e-9 and share.sum() > 0:
-        extra = left * share / share.sum()
-        per_direction = np.minimum(capacity, per_direction + extra)
-        left = label_noise * n / 2 - per_direction.sum()
-        share = share * (per_direction < capacity)
+    # flips per direction for each gender: shared by weight, capped by half its rarer class
+    capacity = [0.5 * min(pos.sum(), neg.sum()) for pos, neg in cells]
+    share = [weight[pos | neg].sum() for pos, neg in cells]
+    per_direction = _water_fill(share, label_noise * n / 2, capacity)
     wanted, possible = label_noise * n, 2 * per_direction.sum()
     if wanted - possible > 1:
         warnings.warn(
@@ -623,7 +628,7 @@ def _noisy_labels(rng, clean, is_woman, hair, glasses, label_noise, width):
     flip_prob = np.zeros(n)
     for (pos, neg), flips in zip(cells, per_direction):
         for cell in (pos, neg):
-            flip_prob[cell] = _water_fill(weight[cell], flips)
+            flip_prob[cell] = _water_fill(weight[cell], flips, 0.5)
     flips = rng.random(n) < flip_prob
     return np.where(flips, 1 - clean, clean)
 
