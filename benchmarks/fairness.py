@@ -2,7 +2,8 @@
 
     python -m benchmarks.fairness                  # the full run: writes docs/fairness_benchmark.{json,md}
                                                    # and docs/_static/fairness_benchmark.png
-    python -m benchmarks.fairness --quick --out /tmp/fb  # smoke run (tiny data and network, seconds)
+    python -m benchmarks.fairness --quick --out /tmp/fb  # smoke run (tiny data and network, one strength
+                                                   # per group-aware family; about a minute)
     python -m benchmarks.fairness --render docs/fairness_benchmark.json  # markdown + figure from the JSON
     python -m benchmarks.fairness --group-aware --merge docs/fairness_benchmark.json  # make bench-group-training:
                                                    # only the group-aware arms, added to that JSON's run
@@ -31,8 +32,9 @@ Group-aware training (the ``group_aware`` section of the JSON, its own
 section of the page and panel of the figure): on the same data, splits and
 bootstrap resamples, networks given ``sensitive_features=gender`` of their
 training rows (so their early-stopping hold-out is stratified on class x
-gender): ERM, Group DRO (``dro_step_size`` 0.001, 0.01, 0.1) and the gap
-penalty (``gap_weight`` 0.3, 1, 3), each plain and with
+gender): ERM, Group DRO (``dro_step_size`` 0.001, 0.01, 0.1, or
+``--dro-step-sizes``) and the gap penalty (``gap_weight`` 0.3, 1, 3, or
+``--gap-weights``), each plain and with
 ``group_sampling="balanced", scoring="fair_metric"``; per family, the config
 with the best Fair_Metric on the validation split is reported as "selected on
 validation". Cost is seconds per epoch against the same seed's plain ERM. A
@@ -63,9 +65,12 @@ REFERENCE_WEIGHTS = {-1: 1.0, 1: 0.1}
 GENDERS = {-1: "women", 1: "men"}
 
 FULL = dict(n_samples=10_000, image_size=64, epochs=10, seeds=3, filters=(32, 64, 128),
-            dense_units=512, batch_size=32, n_boot=1000, run_eagerly=False, expgrad_max_iter=50)
+            dense_units=512, batch_size=32, n_boot=1000, run_eagerly=False, expgrad_max_iter=50,
+            dro_step_sizes=(0.001, 0.01, 0.1), gap_weights=(0.3, 1.0, 3.0))
+#: the smoke run checks the code paths, so one strength per group-aware family is enough
 QUICK = dict(n_samples=400, image_size=16, epochs=1, seeds=2, filters=(4, 8),
-             dense_units=16, batch_size=32, n_boot=200, run_eagerly=True, expgrad_max_iter=5)
+             dense_units=16, batch_size=32, n_boot=200, run_eagerly=True, expgrad_max_iter=5,
+             dro_step_sizes=(0.01,), gap_weights=(1.0,))
 
 #: key, title, what it does, its cost beyond training the network
 ARMS = [
@@ -382,8 +387,6 @@ def run(args, log=print):
 # ------------------------------------------------------- group-aware training
 #: the "balanced" variant of a group-aware arm: cell-balanced batches, early stopping on Fair_Metric
 BALANCED = {"group_sampling": "balanced", "scoring": "fair_metric"}
-DRO_STEP_SIZES = (0.001, 0.01, 0.1)
-GAP_WEIGHTS = (0.3, 1.0, 3.0)
 #: family key, title of its selected-on-validation row
 GROUP_FAMILIES = [
     ("erm", "ERM"),
@@ -392,13 +395,13 @@ GROUP_FAMILIES = [
 ]
 
 
-def _group_arms():
+def group_arms(dro_step_sizes, gap_weights):
     """(key, title, family, estimator parameters) of every group-aware arm, ERM plain first."""
     configs = [("erm", "ERM", "erm", {})]
     configs += [(f"group_dro_{eta:g}", f"Group DRO, dro_step_size={eta:g}", "group_dro",
-                 {"fairness": "group_dro", "dro_step_size": eta}) for eta in DRO_STEP_SIZES]
+                 {"fairness": "group_dro", "dro_step_size": eta}) for eta in dro_step_sizes]
     configs += [(f"gap_penalty_{w:g}", f"gap penalty, gap_weight={w:g}", "gap_penalty",
-                 {"fairness": "gap_penalty", "gap_weight": w}) for w in GAP_WEIGHTS]
+                 {"fairness": "gap_penalty", "gap_weight": w}) for w in gap_weights]
     arms = []
     for key, title, family, params in configs:
         arms.append((key, title, family, params))
@@ -406,8 +409,6 @@ def _group_arms():
     return arms
 
 
-GROUP_ARMS = _group_arms()
-GROUP_ARM_KEYS = [key for key, *_ in GROUP_ARMS]
 #: per-seed fields of every group-aware arm
 GROUP_SEED_FIELDS = ("accuracy", "accuracy_women", "accuracy_men", "fair_metric", "fair_metric_ci",
                      "accuracy_ci", "worst_cell_accuracy", "worst_cell", "positive_rate", "train_seconds",
@@ -460,8 +461,9 @@ def run_group_seed(args, faces, seed, log, partial=None):
 
     (X_tr, y_tr, g_tr), (X_val, y_val, g_val), (X_te, y_te, g_te), boot = seed_split(faces, seed, args.n_boot)
 
+    arms = group_arms(args.dro_step_sizes, args.gap_weights)
     records, replicates = {}, {}
-    for key, title, family, params in GROUP_ARMS:
+    for key, title, family, params in arms:
         clf = FaceCNNClassifier(
             image_size=args.image_size, epochs=args.epochs, random_state=seed,
             filters=tuple(args.filters), dense_units=args.dense_units, batch_size=args.batch_size,
@@ -498,7 +500,7 @@ def run_group_seed(args, faces, seed, log, partial=None):
     # per family, the config with the best Fair_Metric on the validation split no network trained on
     selected = {}
     for family, _ in GROUP_FAMILIES:
-        keys = [key for key, _, fam, _ in GROUP_ARMS if fam == family]
+        keys = [key for key, _, fam, _ in arms if fam == family]
         best = max(keys, key=lambda k: records[k]["validation_fair_metric"])  # first of ties: fixed order
         selected[family] = {**records[best], "selected": best}
         replicates["selected_" + family] = replicates[best]
@@ -536,7 +538,7 @@ def run_group_aware(args, log=print, partial=None):
     seeds = list(per_seed)
     erm_reps = [replicates[s]["erm"] for s in seeds]
     arms = []
-    for key, title, family, params in GROUP_ARMS:
+    for key, title, family, params in group_arms(args.dro_step_sizes, args.gap_weights):
         rows = [per_seed[s][key] for s in seeds]
         arms.append({"key": key, "title": title, "family": family, "parameters": params, "seeds": rows,
                      "summary": _summary(rows, [replicates[s][key] for s in seeds], erm_reps,
@@ -923,7 +925,7 @@ def _plot_group_aware(ax, results):
     maps = {"erm": plt.cm.Greys, "group_dro": plt.cm.Blues, "gap_penalty": plt.cm.Oranges}
     for family, cmap in maps.items():
         members = [arm for arm in group["arms"] if arm["family"] == family]
-        strengths = sorted({arm["key"].removesuffix("_balanced") for arm in members}, key=GROUP_ARM_KEYS.index)
+        strengths = list(dict.fromkeys(arm["key"].removesuffix("_balanced") for arm in members))
         for arm in members:
             s = arm["summary"]
             level = strengths.index(arm["key"].removesuffix("_balanced"))
@@ -992,10 +994,18 @@ def _filters(text):
     return tuple(int(v) for v in text.split(","))
 
 
+def _strengths(text):
+    values = tuple(float(v) for v in text.split(","))
+    if not values or min(values) <= 0:
+        raise argparse.ArgumentTypeError(f"expected comma-separated positive numbers, got {text!r}")
+    return values
+
+
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true",
-                        help="smoke run: 400 faces at 16 px, 1 epoch, 2 seeds, a tiny network")
+                        help="smoke run: 400 faces at 16 px, 1 epoch, 2 seeds, a tiny network, "
+                             "one strength per group-aware family")
     parser.add_argument("--n-samples", type=int)
     parser.add_argument("--image-size", type=int)
     parser.add_argument("--epochs", type=int)
@@ -1006,6 +1016,10 @@ def parse_args(argv):
     parser.add_argument("--n-boot", type=int, help="bootstrap resamples of the test faces")
     parser.add_argument("--expgrad-max-iter", type=int,
                         help="ExponentiatedGradient's max_iter (fairlearn's default, 50)")
+    parser.add_argument("--dro-step-sizes", type=_strengths,
+                        help="Group DRO arms' dro_step_size values, comma-separated (default 0.001,0.01,0.1)")
+    parser.add_argument("--gap-weights", type=_strengths,
+                        help="gap penalty arms' gap_weight values, comma-separated (default 0.3,1,3)")
     parser.add_argument("--run-eagerly", action=argparse.BooleanOptionalAction, default=None)
     parser.add_argument("--data-seed", type=int, default=0)
     parser.add_argument("--out", default=None, help="folder of the JSON and markdown (default docs/)")

@@ -201,8 +201,10 @@ def test_group_aware_json_has_every_arm_seed_and_field(quick):
             "versions"} <= set(group["machine"])
     assert group["wall_seconds"] > 0 and group["date"] and group["target"] == fb.TARGET
     assert group["arguments"] == results["arguments"]
-    assert [arm["key"] for arm in group["arms"]] == fb.GROUP_ARM_KEYS
-    assert len(fb.GROUP_ARM_KEYS) == 14 and fb.GROUP_ARM_KEYS[0] == "erm"
+    assert [arm["key"] for arm in group["arms"]] == [
+        "erm", "erm_balanced", "group_dro_0.01", "group_dro_0.01_balanced", "gap_penalty_1",
+        "gap_penalty_1_balanced"]
+    assert group["arguments"]["dro_step_sizes"] == [0.01] and group["arguments"]["gap_weights"] == [1.0]
     arms = {arm["key"]: arm for arm in group["arms"]}
     for arm in group["arms"]:
         assert [r["seed"] for r in arm["seeds"]] == [0, 1]
@@ -241,6 +243,20 @@ def test_group_aware_json_has_every_arm_seed_and_field(quick):
             assert chosen["seeds"][i]["validation_fair_metric"] == best
             assert {k: v for k, v in r.items() if k != "selected"} == chosen["seeds"][i]
         assert row["summary"]["fair_metric"]["mean"] == pytest.approx(np.mean([r["fair_metric"] for r in row["seeds"]]))
+
+
+def test_full_run_grid_is_three_strengths_per_family_plain_and_balanced():
+    args = fb.parse_args([])
+    keys = [key for key, *_ in fb.group_arms(args.dro_step_sizes, args.gap_weights)]
+    assert len(keys) == 14 and keys[:2] == ["erm", "erm_balanced"]
+    assert keys[2::2] == ["group_dro_0.001", "group_dro_0.01", "group_dro_0.1",
+                          "gap_penalty_0.3", "gap_penalty_1", "gap_penalty_3"]
+    assert all(b == a + "_balanced" for a, b in zip(keys[::2], keys[1::2]))
+    docs = json.loads((ROOT / "docs" / fb.JSON_NAME).read_text())
+    assert [arm["key"] for arm in docs["group_aware"]["arms"]] == keys
+    assert fb.parse_args(["--gap-weights", "0.5,2", "--out", "/tmp/x"]).gap_weights == (0.5, 2.0)
+    with pytest.raises(SystemExit):
+        fb.parse_args(["--dro-step-sizes", "0,0.1", "--out", "/tmp/x"])
 
 
 def test_group_aware_markdown_matches_json(quick):
