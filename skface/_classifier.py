@@ -105,7 +105,10 @@ class FaceCNNClassifier(KerasClassifier):
         Weights of the backbone. "imagenet" downloads them through Keras on
         first use; a path loads a local weights file.
     trainable_backbone : bool, default=False
-        Train the backbone too; frozen by default (batch-norm in inference mode).
+        Train the backbone too; frozen by default (batch-norm in inference
+        mode). Fine-tuning pretrained ``backbone_weights`` trains every layer
+        but batch-norm, which keeps the weights' statistics in inference mode;
+        a backbone with random weights (``None``) trains its batch-norm too.
     filters : sequence of int, default=(32, 64, 128)
         Filters of the small CNN's convolution blocks.
     dense_units : int, default=512

@@ -177,7 +177,15 @@ def _backbone(x, *, name, weights, trainable, dtype):
     # A frozen backbone keeps its batch-norm statistics because its layers are
     # not trainable (Keras 3 runs a non-trainable BatchNormalization in
     # inference mode); a training=False passed here would be overridden by
-    # the outer model's training flag.
+    # the outer model's training flag. Fine-tuning pretrained weights freezes
+    # the batch-norm layers alone, as Keras's transfer-learning guide advises:
+    # in training mode they would replace the statistics the weights were
+    # learned with by those of small face batches, and undo what the weights
+    # know in the first steps. Random weights have no such statistics to keep.
+    if trainable and weights is not None:
+        for layer in base.layers:
+            if isinstance(layer, layers.BatchNormalization):
+                layer.trainable = False
     return base(x)
 
 
