@@ -124,9 +124,11 @@ def render():
     meta, runs = data["meta"], data["runs"]
     m = meta["machine"]
     load = ", ".join(f"{x:.1f}" for x in m["load_average_start"])
+    first = meta.get("first_date", meta["date"])
+    # one invocation made every run when the page kept no older ones
+    when = f"runs started {first}" if first == meta["date"] else f"runs from {first} to {meta['date']}"
     out = [
-        f"Written by `python -m benchmarks.measure_synthetic_task`, runs from "
-        f"{meta.get('first_date', meta['date'])} to {meta['date']} "
+        f"Written by `python -m benchmarks.measure_synthetic_task`, {when} "
         f"(skface {m['versions']['skface']}); raw numbers in `benchmarks/results/synthetic_task.json`. "
         f"CPU: {m['cpu_model']}, {m['cores_available']} cores, load average {load} at the start "
         "of the latest run (per run in the JSON), "
