@@ -4,6 +4,7 @@ import contextlib
 import html.parser
 import io
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -771,8 +772,15 @@ def test_demo(demo, capsys):
         expected = np.percentile(replicates, [2.5, 97.5])
         assert rows[name][-1] == pytest.approx(tuple(expected), abs=5e-4)
         assert rows[name][3] == pytest.approx(fair_metric(y_true, y_pred, sensitive_features=gender), abs=5e-4)
-    verdict = next(line for line in printed.splitlines() if line.startswith("On these 16 test faces, "))
-    assert "unweighted's [" in verdict and "Group DRO [" in verdict and verdict.endswith(".")
+    verdict = next(line for line in printed.splitlines() if line.startswith("On these 16 test faces "))
+    assert "minus unweighted's on the same resamples" in verdict and verdict.endswith(".")
+    # one paired interval for each mitigation, none for the reference
+    named = re.findall(r"(weighted \+ thresholds|weighted|Group DRO|unweighted) \[([-+]\d\.\d{3}), ([-+]\d\.\d{3})\]",
+                       verdict)
+    assert sorted(name for name, *_ in named) == ["Group DRO", "weighted", "weighted + thresholds"]
+    assert all(float(low) <= float(high) for _, low, high in named)
+    assert "report.html" in printed and verdict in html.unescape(
+        open(os.path.join(out, "report.html"), encoding="utf-8").read())
     assert "  1 epoch, " in printed  # not "1 epochs"
     predictions = pd.read_csv(os.path.join(out, "predictions.csv"))
     test = pd.read_csv(os.path.join(out, "faces", "test.csv"))
@@ -799,28 +807,30 @@ def test_demo(demo, capsys):
     assert "each gender&#x27;s accuracy and Fair_Metric on the hold-out" in text
 
 
+HEAD = "On these 300 test faces (95% intervals of each Fair_Metric minus ref's on the same resamples), "
+
+
 @pytest.mark.parametrize(
-    "intervals, expected",
+    "differences, expected",
     [
-        ({"a": (0.60, 0.75), "b": (0.50, 0.54)},
-         "On these 300 test faces, no mitigation is shown to raise Fair_Metric above ref's [0.550, 0.700]: the "
-         "interval of a [0.600, 0.750] overlaps ref's; the interval of b [0.500, 0.540] lies below it."),
-        ({"a": (0.71, 0.80), "b": (0.72, 0.90), "c": (0.40, 0.69)},
-         "On these 300 test faces, a and b raise Fair_Metric above ref's [0.550, 0.700] (95% intervals "
-         "[0.710, 0.800], [0.720, 0.900], no overlap): the interval of c [0.400, 0.690] overlaps ref's."),
-        ({"a": (0.56, 0.69), "b": (0.30, 0.70)},
-         "On these 300 test faces, no mitigation is shown to raise Fair_Metric above ref's [0.550, 0.700]: the "
-         "intervals of a [0.560, 0.690] and b [0.300, 0.700] overlap ref's."),
+        ({"a": (-0.02, 0.05), "b": (-0.10, -0.01)},
+         HEAD + "no mitigation is shown to raise Fair_Metric above ref's: a [-0.020, +0.050] is not shown to differ "
+         "from it; b [-0.100, -0.010] lowers it."),
+        ({"a": (0.01, 0.08), "b": (0.002, 0.2), "c": (-0.1, 0.0)},
+         HEAD + "a [+0.010, +0.080] and b [+0.002, +0.200] raise Fair_Metric above ref's: c [-0.100, +0.000] is not "
+         "shown to differ from it."),
+        ({"a": (-0.03, 0.01), "b": (-0.3, 0.2)},
+         HEAD + "no mitigation is shown to raise Fair_Metric above ref's: a [-0.030, +0.010] and b [-0.300, +0.200] "
+         "are not shown to differ from it."),
+        ({"a": (0.01, 0.03)}, HEAD + "a [+0.010, +0.030] raises Fair_Metric above ref's."),
     ],
 )
-def test_the_demo_verdict_follows_the_intervals(intervals, expected):
+def test_the_demo_verdict_follows_the_paired_intervals(differences, expected):
     from skface.cli._html_report import ModelResult
 
-    def result(name, interval):
-        return ModelResult(name, np.zeros(1), None, fair_metric_ci=interval)
-
-    mitigations = [result(name, interval) for name, interval in intervals.items()]
-    assert _commands.mitigation_verdict(result("ref", (0.55, 0.70)), mitigations, 300) == expected
+    mitigations = [ModelResult(name, np.zeros(1), None) for name in differences]
+    reference = ModelResult("ref", np.zeros(1), None)
+    assert _commands.mitigation_verdict(reference, mitigations, list(differences.values()), 300) == expected
 
 
 def test_bootstrap_fair_metric_is_the_percentiles_of_fair_metric():
@@ -837,6 +847,12 @@ def test_bootstrap_fair_metric_is_the_percentiles_of_fair_metric():
         replicates = [fair_metric(y[d], y_pred[d], sensitive_features=groups[d]) for d in draws]
         assert interval == pytest.approx(tuple(np.percentile(replicates, [2.5, 97.5])), abs=1e-9)
     assert intervals[0][0] < intervals[0][1]
+    # paired: the percentiles of the difference on each resample, 0 for the reference itself
+    paired = bootstrap_fair_metric(y, predictions, groups, n_resamples=300, random_state=7, reference=0)
+    differences = [fair_metric(y[d], predictions[1][d], sensitive_features=groups[d])
+                   - fair_metric(y[d], predictions[0][d], sensitive_features=groups[d]) for d in draws]
+    assert paired[1] == pytest.approx(tuple(np.percentile(differences, [2.5, 97.5])), abs=1e-9)
+    assert paired[0] == (0.0, 0.0)
 
 
 

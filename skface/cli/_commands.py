@@ -167,41 +167,32 @@ def _compare_with_baseline(results, baseline):
 BOOTSTRAP_RESAMPLES = 1000
 
 
-def _intervals_of(results):
-    """``the interval of A [..]`` or ``the intervals of A [..] and B [..]``."""
-    from ._html_report import interval_text
-
-    names = [f"{r.name} {interval_text(r.fair_metric_ci)}" for r in results]
-    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-    return f"the interval{'' if len(names) == 1 else 's'} of {listed}"
+def _listed(names):
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def mitigation_verdict(reference, mitigations, n_test):
-    """One sentence from the Fair_Metric intervals: whether each mitigation raises
-    Fair_Metric above ``reference``'s (its interval lies above), is not shown to
-    (the intervals overlap), or lowers it (its interval lies below)."""
-    from ._html_report import interval_text
-
-    low, high = reference.fair_metric_ci
-    above = [r for r in mitigations if r.fair_metric_ci[0] > high]
-    below = [r for r in mitigations if r.fair_metric_ci[1] < low]
-    overlap = [r for r in mitigations if r not in above and r not in below]
-    ref = f"{reference.name}'s {interval_text(reference.fair_metric_ci)}"
+def mitigation_verdict(reference, mitigations, differences, n_test):
+    """One sentence from the paired 95 % intervals ``differences`` of each
+    mitigation's Fair_Metric minus ``reference``'s (on the same resamples):
+    whether it raises Fair_Metric (the interval lies above 0), is not shown to
+    differ (it holds 0) or lowers it (it lies below 0)."""
+    verdicts = {"above": [], "same": [], "below": []}
+    for result, (low, high) in zip(mitigations, differences, strict=True):
+        key = "above" if low > 0 else "below" if high < 0 else "same"
+        verdicts[key].append(f"{result.name} [{low:+.3f}, {high:+.3f}]")
+    above, same, below = verdicts["above"], verdicts["same"], verdicts["below"]
+    ref = reference.name
     if above:
-        names = [r.name for r in above]
-        listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-        verb, plural = ("raises", "") if len(above) == 1 else ("raise", "s")
-        head = (f"{listed} {verb} Fair_Metric above {ref} (95% interval{plural} "
-                f"{', '.join(interval_text(r.fair_metric_ci) for r in above)}, no overlap)")
+        head = f"{_listed(above)} {'raises' if len(above) == 1 else 'raise'} Fair_Metric above {ref}'s"
     else:
-        head = f"no mitigation is shown to raise Fair_Metric above {ref}"
+        head = f"no mitigation is shown to raise Fair_Metric above {ref}'s"
     clauses = []
-    if overlap:
-        clauses.append(f"{_intervals_of(overlap)} {'overlaps' if len(overlap) == 1 else 'overlap'} "
-                       f"{reference.name}'s")
+    if same:
+        clauses.append(f"{_listed(same)} {'is' if len(same) == 1 else 'are'} not shown to differ from it")
     if below:
-        clauses.append(f"{_intervals_of(below)} {'lies' if len(below) == 1 else 'lie'} below it")
-    return f"On these {n_test} test faces, {head}" + (": " + "; ".join(clauses) if clauses else "") + "."
+        clauses.append(f"{_listed(below)} {'lowers' if len(below) == 1 else 'lower'} it")
+    return (f"On these {n_test} test faces (95% intervals of each Fair_Metric minus {ref}'s on the same "
+            f"resamples), {head}" + (": " + "; ".join(clauses) if clauses else "") + ".")
 
 
 def run_demo(args):
@@ -295,10 +286,12 @@ def run_demo(args):
         "validation split to maximise Fair_Metric",
     ))
     baseline = majority_baseline(y_test)
-    intervals = bootstrap_fair_metric(y_test, [r.y_pred for r in (*results, baseline)], g_test,
-                                      n_resamples=BOOTSTRAP_RESAMPLES, random_state=args.random_state)
+    bootstrap = dict(n_resamples=BOOTSTRAP_RESAMPLES, random_state=args.random_state)
+    intervals = bootstrap_fair_metric(y_test, [r.y_pred for r in (*results, baseline)], g_test, **bootstrap)
     for result, interval in zip((*results, baseline), intervals):
         result.fair_metric_ci = interval
+    # each mitigation against the unweighted model, on the same resamples
+    differences = bootstrap_fair_metric(y_test, [r.y_pred for r in results], g_test, reference=0, **bootstrap)[1:]
 
     predictions = pd.DataFrame({"filename": names[test], "label": results[-1].y_pred.astype(int)})
     pred_path = _atomic.write_csv(predictions, os.path.join(out, "predictions.csv"))
@@ -326,16 +319,19 @@ def run_demo(args):
         "Fair_Metric 95% interval": (f"percentiles 2.5 and 97.5 over {BOOTSTRAP_RESAMPLES} bootstrap resamples of "
                                      f"the {len(test)} test faces (seed {args.random_state}), the same for every "
                                      "model"),
+        "mitigations against unweighted": ("the same percentiles of each model's Fair_Metric minus unweighted's on "
+                                           "each resample (a paired interval of the difference)"),
         "precision": weighted.precision_,
         "random_state": args.random_state,
     }
+    verdict = mitigation_verdict(results[0], results[1:], differences, len(test))
     _say("")
     report = write_report(
         out,
         title="skface demo: fairness on synthetic faces",
         intro=(f"{args.n_samples} synthetic faces (skface.datasets.make_faces): label +1 = blond hair "
                "or eyeglasses (class 1 in the CSVs), gender -1 = woman, 1 = man. Four models "
-               f"evaluated on the {len(test)} test faces, next to the majority-class baseline."),
+               f"evaluated on the {len(test)} test faces, next to the majority-class baseline. {verdict}"),
         y_true=y_test,
         sensitive_features=g_test,
         results=results,
@@ -350,7 +346,7 @@ def run_demo(args):
     _say(f"Test split ({len(test)} faces):")
     _say(_format_table(table))
     _say("")
-    _say(mitigation_verdict(results[0], results[1:], len(test)))
+    _say(verdict)
     _compare_with_baseline(results, baseline)
     _say(f"predictions: {os.path.relpath(pred_path)} (weighted + thresholds, test faces; labels -1/1)")
     _say(f"model:       {os.path.relpath(model_path)} (weighted)")

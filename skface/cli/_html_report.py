@@ -78,12 +78,18 @@ def majority_baseline(y_true):
     )
 
 
-def bootstrap_fair_metric(y_true, predictions, groups, *, n_resamples=1000, random_state=0, level=0.95):
+def bootstrap_fair_metric(y_true, predictions, groups, *, n_resamples=1000, random_state=0, level=0.95,
+                          reference=None):
     """Percentile intervals of Fair_Metric over resamples of the evaluated faces.
 
     Every prediction in ``predictions`` is scored on the same resamples
     (:func:`skface.metrics.fair_metric_bootstrap`), so the intervals of two
     models differ by the models, not by the draws.
+
+    ``reference``, the index of one prediction, gives instead the interval of
+    each prediction's Fair_Metric minus the reference's on the same resamples:
+    the paired interval of the difference. Two models that err on mostly the
+    same faces can differ beyond doubt while their own intervals overlap.
 
     Returns
     -------
@@ -95,6 +101,8 @@ def bootstrap_fair_metric(y_true, predictions, groups, *, n_resamples=1000, rand
     replicates = fair_metric_bootstrap(
         y_true, np.asarray(predictions), sensitive_features=groups, n_resamples=n_resamples, random_state=random_state
     )
+    if reference is not None:
+        replicates = replicates - replicates[reference]
     tail = 100 * (1 - level) / 2
     low, high = np.nanpercentile(replicates, [tail, 100 - tail], axis=-1)
     return [(float(lo), float(hi)) for lo, hi in zip(low, high)]
@@ -463,8 +471,10 @@ def write_report(
     below = [r.name for r in results if float(r.frame.overall["accuracy"]) <= floor]
     if any(r.fair_metric_ci is not None for r in (*results, baseline)):
         parts.append('<p class="note">Fair_Metric 95% interval: the 2.5th and 97.5th percentiles of Fair_Metric '
-                     "over bootstrap resamples of the evaluated faces, the same resamples for every model; two "
-                     "models whose intervals overlap are not shown to differ.</p>")
+                     "over bootstrap resamples of the evaluated faces, the same resamples for every model. An "
+                     "interval wholly above another's shows a difference; overlapping intervals do not show that "
+                     "there is none: the interval of the difference on the same resamples (paired, as "
+                     "<code>skface demo</code> prints it) is the test.</p>")
     if best is not None:
         parts.append(f'<p class="note">In bold: the best Fair_Metric among the models more accurate than '
                      f'the majority-class baseline ({floor:.3f}).</p>')
