@@ -454,14 +454,14 @@ def epoch_timer():
     return EpochTimer()
 
 
-def run_group_seed(args, faces, seed, log, partial=None):
-    """Every group-aware arm on one seed's split (the split and bootstrap of :func:`run_seed`)."""
+def run_group_seed(args, arms, faces, seed, log, partial=None):
+    """Every arm of ``arms`` (:func:`group_arms`) on one seed's split (the split and bootstrap of
+    :func:`run_seed`)."""
     from skface import FaceCNNClassifier
     from skface.metrics import fair_metric
 
     (X_tr, y_tr, g_tr), (X_val, y_val, g_val), (X_te, y_te, g_te), boot = seed_split(faces, seed, args.n_boot)
 
-    arms = group_arms(args.dro_step_sizes, args.gap_weights)
     records, replicates = {}, {}
     for key, title, family, params in arms:
         clf = FaceCNNClassifier(
@@ -529,16 +529,17 @@ def run_group_aware(args, log=print, partial=None):
     log(f"group-aware training: make_faces({args.n_samples}, image_size={args.image_size}, "
         f"random_state={args.data_seed})")
     faces = make_faces(args.n_samples, image_size=args.image_size, random_state=args.data_seed)
+    grid = group_arms(args.dro_step_sizes, args.gap_weights)
     start = time.perf_counter()
     per_seed, selected, replicates = {}, {}, {}
     for seed in range(args.seeds):
-        per_seed[seed], selected[seed], replicates[seed] = run_group_seed(args, faces, seed, log, partial)
+        per_seed[seed], selected[seed], replicates[seed] = run_group_seed(args, grid, faces, seed, log, partial)
     wall = time.perf_counter() - start
     machine["load_average_end"] = list(os.getloadavg())
     seeds = list(per_seed)
     erm_reps = [replicates[s]["erm"] for s in seeds]
     arms = []
-    for key, title, family, params in group_arms(args.dro_step_sizes, args.gap_weights):
+    for key, title, family, params in grid:
         rows = [per_seed[s][key] for s in seeds]
         arms.append({"key": key, "title": title, "family": family, "parameters": params, "seeds": rows,
                      "summary": _summary(rows, [replicates[s][key] for s in seeds], erm_reps,

@@ -101,17 +101,17 @@ def test_measure_synthetic_task_renders_its_json(tmp_path, monkeypatch):
     monkeypatch.setattr(task, "MD_PATH", str(tmp_path / "synthetic_task.md"))
     args = ["--sizes", "16", "--n-samples", "60", "--epochs", "1", "--seeds"]
     task.main([*args, "0"])
-    first = json.loads((tmp_path / "synthetic_task.json").read_text())["runs"]
-    date = json.loads((tmp_path / "synthetic_task.json").read_text())["meta"]["date"]
+    first = json.loads((tmp_path / "synthetic_task.json").read_text())
+    date = first["meta"]["date"]
     assert f"runs started {date} (skface" in (tmp_path / "synthetic_task.md").read_text()
     # a later run of another seed adds its row and keeps the earlier ones
     task.main([*args, "1"])
-    runs = json.loads((tmp_path / "synthetic_task.json").read_text())["runs"]
+    later = json.loads((tmp_path / "synthetic_task.json").read_text())
+    runs = later["runs"]
     assert [(r["size"], r["seed"], r["n_fit"], r["n_test"]) for r in runs] == [(16, 0, 48, 12), (16, 1, 48, 12)]
-    assert runs[0] == first[0]
+    assert runs[0] == first["runs"][0]
     text = (tmp_path / "synthetic_task.md").read_text()
-    later = json.loads((tmp_path / "synthetic_task.json").read_text())["meta"]
-    assert later["first_date"] == date and f"runs from {date} to {later['date']} (skface" in text
+    assert later["meta"]["first_date"] == date and f"runs from {date} to {later['meta']['date']} (skface" in text
     for r in runs:
         assert r["epochs_run"] == 1 and 0.0 <= r["clean_accuracy"] <= 1.0
         row = (f"| 16 px | {r['seed']} | 1 | {r['accuracy']:.3f} | {r['accuracy_women']:.3f} | "
