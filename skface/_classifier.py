@@ -996,26 +996,28 @@ class FaceCNNClassifier(KerasClassifier):
 
 
 def load(path, *, verbose=0):
-    """Load a :class:`~skface.FaceCNNClassifier` saved with ``save``.
+    """Load a skface estimator saved with ``save``.
 
-    The network is loaded in Keras safe mode: a file whose model would run
-    arbitrary code (a ``Lambda`` layer) is refused. Pickle files, by contrast,
-    run whatever code they hold when loaded: unpickle estimators only from
-    sources you trust.
+    Reads what :meth:`FaceCNNClassifier.save` and
+    :meth:`skface.fairness.FairThresholdClassifier.save` write (and
+    checkpoints). The networks are loaded in Keras safe mode: a file whose
+    model would run arbitrary code (a ``Lambda`` layer) is refused. Pickle
+    files, by contrast, run whatever code they hold when loaded: unpickle
+    estimators only from sources you trust.
 
     Parameters
     ----------
     path : str or os.PathLike
-        A ``.keras`` file written by ``FaceCNNClassifier.save`` (or a
-        checkpoint written with ``checkpoint_dir``).
+        A ``.keras`` file written by ``save`` (or a checkpoint written with
+        ``checkpoint_dir``).
     verbose : int, default=0
-        The loaded estimator's ``verbose``: the file's own value (how it was
+        The loaded estimators' ``verbose``: the file's own value (how it was
         trained) is not what a later ``predict`` should print.
 
     Returns
     -------
-    FaceCNNClassifier
-        Fitted, ready to ``predict``.
+    FaceCNNClassifier or FairThresholdClassifier
+        Fitted, ready to ``predict``: the class that saved the file.
 
     Examples
     --------
@@ -1029,8 +1031,23 @@ def load(path, *, verbose=0):
     >>> np.allclose(load(path).predict_proba(X), clf.predict_proba(X))
     True
     """
-    estimator = _serialization.read_estimator(path, FaceCNNClassifier, verbose=verbose)
+    estimator, state = _serialization.read_estimator(path, FaceCNNClassifier, verbose=verbose)
     # a file saved without the optimizer holds an uncompiled network; compiled,
     # it predicts exactly as it did before saving (same Keras graph settings)
     estimator._ensure_compiled_model()
-    return estimator
+    wrapper = state.get("wrapper")
+    if wrapper is None:
+        return estimator
+    from .fairness._threshold import FairThresholdClassifier
+
+    if wrapper.get("class") != FairThresholdClassifier.__name__:
+        raise ValueError(
+            f"{os.fspath(path)!r} holds a {wrapper.get('class')!r}, which this skface "
+            f"{_serialization.__version__} cannot read (it reads FaceCNNClassifier and "
+            "FairThresholdClassifier files): it was written by a newer skface."
+        )
+    group_estimator = None
+    if wrapper.get("group_estimator"):
+        with _serialization.read_member(path, wrapper["group_estimator"]) as member:
+            group_estimator = load(member, verbose=verbose)
+    return FairThresholdClassifier._from_saved(estimator, group_estimator, wrapper)

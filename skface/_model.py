@@ -5,7 +5,9 @@ float32 sigmoid unit, whatever the compute precision of the layers before it.
 """
 
 import contextlib
+import os
 import random
+import tempfile
 
 import keras
 from keras import layers, ops
@@ -67,6 +69,22 @@ class FaceNetwork(keras.Model):
         super().__init__(*args, **kwargs)
         object.__setattr__(self, "_group_objective", None)
 
+    # scikeras makes every keras.Model pickle through its own pack_keras_model,
+    # which registers the model's class again under an empty package name
+    # (its registry check compares a class with registered names): the class
+    # is then saved as '>FaceNetwork', a name no other process knows, and
+    # unpickling needs skface's classes registered although nothing imports
+    # skface on the way. These two methods keep the registered name, and name
+    # a loader in this module, so that unpickling imports it (and registers
+    # the classes) first.
+    def __reduce__(self):
+        return _network_from_bytes, (_network_bytes(self),)
+
+    def __deepcopy__(self, memo):
+        copy = _network_from_bytes(_network_bytes(self))
+        memo[id(self)] = copy
+        return copy
+
     def attach(self, objective):
         """Train on ``objective`` from now on (None: the plain loss); retraces."""
         object.__setattr__(self, "_group_objective", objective)
@@ -101,6 +119,24 @@ class FaceNetwork(keras.Model):
         label, cell = objective.split(y)
         objective.metric.update_state(label, cell, y_pred, sample_weight)
         return super().compute_metrics(x, label, y_pred, sample_weight)
+
+
+def _network_bytes(network):
+    """The ``.keras`` file of ``network`` (compiled state included), as bytes."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "network.keras")
+        network.save(path)
+        with open(path, "rb") as handle:
+            return handle.read()
+
+
+def _network_from_bytes(data):
+    """The network saved by :func:`_network_bytes` (pickle's loader)."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "network.keras")
+        with open(path, "wb") as handle:
+            handle.write(data)
+        return keras.saving.load_model(path, compile=True)
 
 
 @contextlib.contextmanager

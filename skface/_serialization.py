@@ -96,12 +96,14 @@ def _dtype_name(array):
     return array.dtype.str if array.dtype != object else "O"
 
 
-def write_model_file(model, state, path, *, include_optimizer=True):
+def write_model_file(model, state, path, *, include_optimizer=True, members=None):
     """Write ``model`` and ``state`` to one ``.keras`` file, atomically: a
     crash leaves the previous file intact.
 
     ``include_optimizer=False`` leaves out the optimizer's variables (Adam's
     two moments double the file), which only resuming training needs.
+    ``members`` maps more archive member names to their bytes (a second
+    estimator's own file, for a meta-estimator).
     """
     with atomic_path(path, suffix=".keras") as tmp:
         if include_optimizer or model.optimizer is None:
@@ -110,6 +112,8 @@ def write_model_file(model, state, path, *, include_optimizer=True):
             _save_without_optimizer(model, tmp)
         with zipfile.ZipFile(tmp, "a") as archive:
             archive.writestr(MEMBER, json.dumps(state, indent=1))
+            for name, data in (members or {}).items():
+                archive.writestr(name, data)
 
 
 def _save_without_optimizer(model, path):
@@ -144,14 +148,25 @@ def json_params(estimator):
     return params, skipped
 
 
-def save_estimator(estimator, path, *, include_optimizer=False):
-    """Write ``estimator`` to ``path`` atomically; see :meth:`FaceCNNClassifier.save`."""
-    from sklearn.utils.validation import check_is_fitted
-
-    check_is_fitted(estimator)
+def check_model_path(path):
+    """``path`` as a string, refused unless it ends in ``.keras``."""
     path = os.fspath(path)
     if not path.endswith(".keras"):
         raise ValueError(f"path={path!r} must end in '.keras' (Keras's model file format).")
+    return path
+
+
+def save_estimator(estimator, path, *, include_optimizer=False, wrapper=None, members=None):
+    """Write ``estimator`` to ``path`` atomically; see :meth:`FaceCNNClassifier.save`.
+
+    A meta-estimator around it (``FairThresholdClassifier``) saves through
+    here too: ``wrapper`` is its JSON state, kept in ``skface.json`` beside
+    the network's, and ``members`` the files of any further estimators.
+    """
+    from sklearn.utils.validation import check_is_fitted
+
+    check_is_fitted(estimator)
+    path = check_model_path(path)
     params, skipped = json_params(estimator)
     if skipped:
         warnings.warn(
@@ -161,8 +176,41 @@ def save_estimator(estimator, path, *, include_optimizer=False):
             stacklevel=3,
         )
     state = estimator_state(estimator, params)
-    write_model_file(estimator.model_, state, path, include_optimizer=include_optimizer)
+    if wrapper is not None:
+        state["wrapper"] = wrapper
+    write_model_file(estimator.model_, state, path, include_optimizer=include_optimizer, members=members)
     return path
+
+
+def estimator_file_bytes(estimator):
+    """The file ``estimator.save`` writes, as bytes (a member of another file)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = estimator.save(os.path.join(folder, "member.keras"))
+        with open(path, "rb") as handle:
+            return handle.read()
+
+
+def read_member(path, name):
+    """Member ``name`` of the skface file ``path``, written to a temporary
+    ``.keras`` file; yields its path (a context manager)."""
+    import contextlib
+    import tempfile
+
+    @contextlib.contextmanager
+    def member():
+        with zipfile.ZipFile(path) as archive:
+            if name not in archive.namelist():
+                raise ValueError(f"{path!r} is damaged: its member {name!r} is missing.")
+            data = archive.read(name)
+        with tempfile.TemporaryDirectory() as folder:
+            inner = os.path.join(folder, name)
+            with open(inner, "wb") as handle:
+                handle.write(data)
+            yield inner
+
+    return member()
 
 
 def read_estimator(path, estimator_class, **params):
@@ -171,7 +219,7 @@ def read_estimator(path, estimator_class, **params):
     model, state = read_model_file(path)
     estimator = estimator_class(**{**from_json(state["params"]), **params})
     restore_state(estimator, model, state)
-    return estimator
+    return estimator, state
 
 
 def restore_state(estimator, model, state):

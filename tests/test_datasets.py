@@ -679,3 +679,99 @@ def test_load_celeba_on_missing_keep(tmp_path):
     assert len(load_celeba(root, on_missing="keep")) == 6
     with pytest.raises(ValueError, match=re.escape("on_missing='drop' is not accepted")):
         load_celeba(root, on_missing="drop")
+
+
+# ---------------------------------------------------------------- UTKFace
+
+
+def _utk_folder(root, names, *, empty=()):
+    root.mkdir(exist_ok=True)
+    for name in names:
+        path = root / name
+        if name in empty:
+            path.write_bytes(b"")
+        else:
+            Image.new("RGB", (20, 20), (120, 90, 60)).save(path, "JPEG")
+    return root
+
+
+UTK_NAMES = [
+    "25_1_0_20170109150557335.jpg.chip.jpg",  # woman, White
+    "61_0_1_20170110122638823.jpg.chip.jpg",  # man, Black
+    "40_1_2_20170110215648859.jpg.chip.jpg",  # woman, Asian, exactly the class threshold
+    "7_0_3_20170110215648860.jpg.chip.jpg",  # a child
+    "33_0_4_20170116174525126.jpg",  # an in-the-wild name
+]
+
+
+def test_load_utkface_labels_from_names(tmp_path):
+    from skface.datasets import load_utkface
+
+    root = _utk_folder(tmp_path / "utk", UTK_NAMES)
+    (root / "notes.txt").write_text("not an image")  # ignored: not a JPEG
+    frame = load_utkface(root)
+    assert list(frame.columns) == ["filename", "age", "gender", "race", "race_name", "class"]
+    # sorted by file name, adults only (min_age=18), class = age >= 40
+    assert frame["age"].tolist() == [25, 33, 40, 61]
+    assert frame["gender"].tolist() == [-1, 1, -1, 1]  # UTKFace 1 (female) -> -1
+    assert frame["race_name"].tolist() == ["White", "Others", "Asian", "Black"]
+    assert frame["class"].tolist() == [0, 0, 1, 1]
+    assert all(os.path.isabs(p) and os.path.isfile(p) for p in frame["filename"])
+    everyone = load_utkface(root, min_age=None, target_age=None)
+    assert len(everyone) == 5 and "class" not in everyone.columns
+    assert load_utkface(root, min_age=30, max_age=45)["age"].tolist() == [33, 40]
+    assert load_utkface(root, target_age=30)["class"].tolist() == [0, 1, 1, 1]
+
+
+def test_load_utkface_names_without_labels(tmp_path):
+    from skface.datasets import load_utkface
+
+    broken = ["39_1_20170116174525125.jpg.chip.jpg", "55_0_0_20170116232725357jpg.chip.jpg"]
+    root = _utk_folder(tmp_path / "utk", UTK_NAMES + broken)
+    with pytest.warns(UserWarning, match=re.escape(
+            "2 of the 7 JPEG files under") ) as record:
+        frame = load_utkface(root)
+    assert "39_1_20170116174525125.jpg.chip.jpg" in str(record[0].message)
+    assert "they are left out" in str(record[0].message)
+    assert len(frame) == 4
+    with pytest.raises(ValueError, match="have names without the three labels .* pass on_unparsed='warn'"):
+        load_utkface(root, on_unparsed="raise")
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"on_unparsed": "skip"}, ValueError, "on_unparsed='skip' is not accepted; accepted: ['warn', 'raise']."),
+        ({"on_missing": "drop"}, ValueError, "on_missing='drop' is not accepted; accepted: ['raise', 'keep']."),
+        ({"target_age": 40.5}, ValueError, "target_age=40.5 is not accepted; accepted: None or an int >= 0."),
+        ({"min_age": -1}, ValueError, "min_age=-1 is not accepted; accepted: None or an int >= 0."),
+        ({"min_age": 50, "max_age": 20}, ValueError, "min_age=50 is above max_age=20"),
+        ({"min_age": 90}, ValueError, "none of the 5 faces under"),
+    ],
+)
+def test_load_utkface_argument_errors(tmp_path, kwargs, error, match):
+    from skface.datasets import load_utkface
+
+    root = _utk_folder(tmp_path / "utk", UTK_NAMES)
+    with pytest.raises(error, match=re.escape(match)):
+        load_utkface(root, **kwargs)
+
+
+def test_load_utkface_missing_folder_and_images(tmp_path):
+    from skface.datasets import load_utkface
+
+    with pytest.raises(FileNotFoundError, match="does not exist or is not a folder. UTKFace is not downloaded"):
+        load_utkface(tmp_path / "nowhere")
+    root = _utk_folder(tmp_path / "other", ["holiday.jpg"])
+    with pytest.raises(FileNotFoundError, match=r"no UTKFace image under root .* such as \['holiday.jpg'\]"):
+        load_utkface(root)
+
+
+def test_load_utkface_empty_files(tmp_path):
+    from skface.datasets import load_utkface
+
+    root = _utk_folder(tmp_path / "utk", UTK_NAMES, empty={UTK_NAMES[1]})
+    with pytest.raises(ValueError, match=r"1 of the 4 image files are empty \(0 bytes\)"):
+        load_utkface(root)
+    kept = load_utkface(root, on_missing="keep")
+    assert len(kept) == 4  # left to a reader that skips unreadable files, such as on_bad_image="skip"

@@ -410,6 +410,113 @@ def test_threshold_classifier_errors(tabular, make, call, error, message):
         call(make(), X, y, gender)
 
 
+# ------------------------------------------- thresholds on inferred groups
+
+
+class ColumnGroups(ClassifierMixin, BaseEstimator):
+    """A 'group classifier' that reads the group from the second column of X."""
+
+    def fit(self, X, y):
+        self.classes_ = np.unique(y)
+        return self
+
+    def predict(self, X):
+        return np.asarray(X)[:, 1].astype(int)
+
+
+def brute_force_inferred(scores, y, assigned, groups):
+    """Best Fair_Metric over the true groups of every pair of thresholds of the
+    assigned groups (scores are multiples of 0.1)."""
+    grid = np.arange(-0.05, 1.06, 0.1)
+    best = -np.inf
+    for pair in itertools.product(grid, repeat=2):
+        t = np.where(assigned == 0, pair[0], pair[1])
+        correct = (scores > t) == y
+        best = max(best, fair_metric_from_accuracies([correct[groups == g].mean() for g in (0, 1)]))
+    return best
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_inferred_group_thresholds_are_the_exact_optimum(seed):
+    rng = np.random.RandomState(seed)
+    n = 40 + 10 * seed
+    groups = rng.randint(0, 2, n)
+    groups[:2] = [0, 1]
+    y = rng.randint(0, 2, n)
+    scores = np.clip(np.round(0.5 + (y - 0.5) * rng.uniform(0, 0.8, n) + 0.15 * groups
+                              + rng.normal(0, 0.2, n), 1), 0, 1)
+    # the group classifier is wrong on a fifth of the samples
+    assigned = np.where(rng.rand(n) < 0.2, 1 - groups, groups)
+    X = np.column_stack([scores, assigned])
+    clf = FairThresholdClassifier(FixedScores().fit(X, y), prefit=True, group_estimator=ColumnGroups())
+    clf.fit(X, y, sensitive_features=groups)
+    assert clf.best_score_ == pytest.approx(brute_force_inferred(scores, y, assigned, groups), abs=1e-12)
+    # predict without groups applies the assigned groups' thresholds; Fair_Metric
+    # with the true groups is what the search maximised
+    predicted = clf.predict(X)
+    assert fair_metric(y, predicted, sensitive_features=groups) == pytest.approx(clf.best_score_, abs=1e-12)
+    assert clf.group_accuracy_.to_dict() == pytest.approx(
+        {g: accuracy_score(y[groups == g], predicted[groups == g]) for g in (0, 1)}
+    )
+    expected = np.where(scores > np.where(assigned == 0, clf.thresholds_[0], clf.thresholds_[1]), 1, 0)
+    np.testing.assert_array_equal(predicted, expected)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_right_group_estimator_gives_the_true_group_optimum(seed):
+    """A group estimator that is always right changes nothing, with 2 or 3
+    groups (the coordinate ascent of 3 groups included)."""
+    rng = np.random.RandomState(seed)
+    n_groups = 2 + seed % 2
+    n = 60
+    groups = rng.randint(0, n_groups, n)
+    groups[:n_groups] = np.arange(n_groups)
+    y = rng.randint(0, 2, n)
+    scores = np.clip(np.round(0.5 + (y - 0.5) * rng.uniform(0, 0.8, n) + 0.1 * groups
+                              + rng.normal(0, 0.2, n), 1), 0, 1)
+    X = np.column_stack([scores, groups])
+    true = FairThresholdClassifier(FixedScores().fit(X, y), prefit=True).fit(X, y, sensitive_features=groups)
+    inferred = FairThresholdClassifier(FixedScores().fit(X, y), prefit=True, group_estimator=ColumnGroups())
+    inferred.fit(X, y, sensitive_features=groups)
+    if n_groups == 2:
+        assert inferred.best_score_ == pytest.approx(true.best_score_, abs=1e-12)
+    else:  # a local optimum, never below where it starts: every threshold closest to 0.5
+        start = fair_metric(y, np.where(scores > 0.5, 1, 0), sensitive_features=groups)
+        assert true.best_score_ + 1e-12 >= inferred.best_score_ >= start - 1e-12
+    np.testing.assert_array_equal(inferred.predict(X), inferred.predict(X, sensitive_features=groups))
+
+
+def test_group_estimator_is_fitted_on_the_training_split(tabular):
+    X, y, gender = tabular
+    clf = FairThresholdClassifier(LogisticRegression(), group_estimator=LogisticRegression(), random_state=0)
+    clf.fit(X, y, sensitive_features=gender)
+    assert clf.groups_at_predict_ == "inferred"
+    assert set(clf.thresholds_) == {-1, 1}
+    assert clf.group_estimator_ is not clf.group_estimator
+    np.testing.assert_array_equal(clf.group_estimator_.classes_, [-1, 1])
+    # given groups still win over inferred ones
+    forced = clf.predict(X, sensitive_features=np.full(len(y), -1))
+    np.testing.assert_array_equal(forced, (clf.predict_proba(X)[:, 1] > clf.thresholds_[-1]).astype(int))
+    plain = FairThresholdClassifier(LogisticRegression(), random_state=0).fit(X, y, sensitive_features=gender)
+    assert plain.groups_at_predict_ == "given"
+    with pytest.raises(ValueError, match="or group_estimator= to infer them from X"):
+        plain.predict(X)
+
+
+def test_group_estimator_with_other_groups_is_refused(tabular):
+    X, y, gender = tabular
+
+    class Wrong(ColumnGroups):
+        def predict(self, X):
+            return np.full(len(X), 7)
+
+    clf = FairThresholdClassifier(LogisticRegression(), group_estimator=Wrong(), random_state=0)
+    with pytest.raises(ValueError, match=re.escape(
+            "group_estimator_ inferred groups [7] in fit, but the thresholds are for the groups [-1, 1] of "
+            "sensitive_features")):
+        clf.fit(X, y, sensitive_features=gender)
+
+
 # ------------------------------------------------------- report and plot
 
 

@@ -96,6 +96,105 @@ def _fair_optimum(curves):
 
 
 
+def _fair_metric_of(accuracies):
+    """Fair_Metric of per-group accuracies, along the first axis."""
+    return accuracies.mean(axis=0) - 2 * (accuracies.max(axis=0) - accuracies.min(axis=0))
+
+
+def _correct_counts(scores, positive, true_codes, n_true):
+    """Correct predictions of every candidate threshold of one assigned group,
+    split by true group.
+
+    Returns ``(counts, thresholds)``: ``counts[g, k]`` is how many samples of
+    true group ``g`` candidate ``k`` labels correctly.
+    """
+    unique, inverse = np.unique(scores, return_inverse=True)
+    counts = np.empty((n_true, unique.size + 1))
+    for g in range(n_true):
+        mine = true_codes == g
+        n_pos = np.bincount(inverse[mine], weights=positive[mine], minlength=unique.size)
+        n_neg = np.bincount(inverse[mine], minlength=unique.size) - n_pos
+        counts[g] = np.concatenate([[0.0], np.cumsum(n_neg)]) + (
+            n_pos.sum() - np.concatenate([[0.0], np.cumsum(n_pos)])
+        )
+    return counts, _threshold_candidates(unique)
+
+
+#: rows of the pair grid scored at once (memory: this x candidates x groups)
+_CHUNK = 256
+
+
+def _inferred_optimum(scores, positive, assigned, true_codes, n_groups):
+    """The thresholds of the assigned (inferred) groups that maximise
+    Fair_Metric over the true groups.
+
+    A sample gets its assigned group's threshold, but counts in its true
+    group's accuracy, so one group's threshold moves every group's accuracy.
+    With two groups every pair of candidates is scored (exact, chunked);
+    with more, coordinate ascent from the thresholds that would be best if
+    the assignment were right, each step exact for one group (a local
+    optimum). Among equally good choices, the thresholds closest to 0.5 win.
+    Returns ``(best_value, thresholds, true_group_accuracies)``.
+    """
+    size = np.bincount(true_codes, minlength=n_groups).astype(float)
+    tables = []
+    for h in range(n_groups):
+        mine = assigned == h
+        if mine.any():
+            tables.append(_correct_counts(scores[mine], positive[mine], true_codes[mine], n_groups))
+        else:  # a group no sample was assigned to: its threshold changes nothing here
+            tables.append((np.zeros((n_groups, 1)), np.array([0.5])))
+
+    def accuracies(choice):
+        return sum(tables[h][0][:, k] for h, k in enumerate(choice)) / size
+
+    if n_groups == 2:
+        (c0, t0), (c1, t1) = tables
+        best, best_key, choice = -np.inf, np.inf, (0, 0)
+        distance1 = np.abs(t1 - 0.5)
+        for start in range(0, c0.shape[1], _CHUNK):
+            rows = slice(start, start + _CHUNK)
+            acc = (c0[:, rows, None] + c1[:, None, :]) / size[:, None, None]
+            values = _fair_metric_of(acc)
+            top = values.max()
+            if top < best - 1e-12:
+                continue
+            key = np.abs(t0[rows] - 0.5)[:, None] + distance1[None, :]
+            key = np.where(values >= top - 1e-12, key, np.inf)
+            i, j = np.unravel_index(np.argmin(key), key.shape)
+            if top > best + 1e-12 or (abs(top - best) <= 1e-12 and key[i, j] < best_key):
+                best, best_key, choice = top, key[i, j], (start + i, j)
+    else:
+        choice = [int(np.argmin(np.abs(t - 0.5))) for _, t in tables]
+        for _ in range(100):
+            changed = False
+            for h, (counts, thresholds) in enumerate(tables):
+                rest = accuracies(choice) - counts[:, choice[h]] / size
+                values = _fair_metric_of(rest[:, None] + counts / size[:, None])
+                options = np.flatnonzero(values >= values.max() - 1e-12)
+                pick = int(options[np.argmin(np.abs(thresholds[options] - 0.5))])
+                if pick != choice[h] and values[pick] > values[choice[h]] + 1e-12:
+                    choice[h], changed = pick, True
+            if not changed:
+                break
+    acc = accuracies(choice)
+    thresholds = [float(tables[h][1][k]) for h, k in enumerate(choice)]
+    return float(_fair_metric_of(acc)), thresholds, acc
+
+
+def _saveable(estimator, name):
+    """The skface estimator inside ``estimator`` (unwrapping a FrozenEstimator),
+    or a TypeError saying why it cannot be saved in a skface file."""
+    inner = getattr(estimator, "estimator", None) if type(estimator).__name__ == "FrozenEstimator" else estimator
+    if not (hasattr(inner, "save") and hasattr(inner, "model_") and type(inner).__module__.startswith("skface.")):
+        raise TypeError(
+            f"save writes skface's own model files, so {name} must be a fitted "
+            f"FaceCNNClassifier; got {type(inner).__name__}. Save other estimators "
+            "with joblib.dump (or pickle)."
+        )
+    return inner
+
+
 def _takes_groups(estimator):
     """Whether ``estimator.fit`` takes ``sensitive_features`` and does not read
     its groups from a column of X itself (``sensitive_column``)."""
@@ -139,6 +238,18 @@ class FairThresholdClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator
         classifier.
     random_state : int, RandomState instance or None, default=None
         Seed of the validation split.
+    group_estimator : classifier or None, default=None
+        A classifier of the groups from X (e.g. a ``FaceCNNClassifier``
+        trained on the gender labels), for predicting without the groups.
+        Cloned and fitted on the training split, with the true groups as its
+        labels (on all the data given to ``fit`` when ``prefit``; wrap a
+        fitted one in :class:`sklearn.frozen.FrozenEstimator` to use it as
+        it is). The thresholds are then tuned for the groups it infers on
+        the tuning data, while Fair_Metric is scored with the true groups,
+        so its mistakes are accounted for; ``predict`` without
+        ``sensitive_features`` uses the groups it infers. With two groups
+        the search over threshold pairs is exact; with more it is a
+        coordinate ascent (a local optimum).
 
     Attributes
     ----------
@@ -152,7 +263,9 @@ class FairThresholdClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator
     best_score_ : float
         Fair_Metric of the tuned thresholds on the tuning data.
     group_accuracy_ : pandas.Series
-        Accuracy per group on the tuning data with the tuned thresholds.
+        Accuracy per (true) group on the tuning data with the tuned thresholds.
+    group_estimator_ : estimator object
+        The fitted ``group_estimator`` (only when one is given).
 
     Notes
     -----
@@ -195,6 +308,7 @@ class FairThresholdClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "sensitive_column": [Hashable, None],
         "random_state": ["random_state"],
+        "group_estimator": [None, HasMethods(["fit", "predict"])],
     }
 
     def __init__(
@@ -205,23 +319,30 @@ class FairThresholdClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator
         validation_fraction=0.2,
         sensitive_column=None,
         random_state=None,
+        group_estimator=None,
     ):
         self.estimator = estimator
         self.prefit = prefit
         self.validation_fraction = validation_fraction
         self.sensitive_column = sensitive_column
         self.random_state = random_state
+        self.group_estimator = group_estimator
 
-    def _groups(self, X, sensitive_features, method):
-        """The groups of X's samples, from the column or the argument."""
+    def _groups(self, X, sensitive_features, method, *, inferable=False):
+        """The groups of X's samples, from the column or the argument; None
+        when neither has them and ``inferable`` (a fitted group estimator
+        will infer them)."""
         column = self.sensitive_column
+        has_column = isinstance(X, pd.DataFrame) and column is not None and column in X.columns
+        if inferable and sensitive_features is None and not has_column:
+            return None
         if column is None:
             if sensitive_features is None:
                 raise ValueError(
                     f"FairThresholdClassifier.{method} needs the group of every "
                     f"sample: pass sensitive_features=groups, or set "
                     "sensitive_column='gender' to read them from a column of a "
-                    "DataFrame X."
+                    "DataFrame X, or group_estimator= to infer them from X."
                 )
             groups = check_groups(sensitive_features)
         else:
@@ -230,7 +351,7 @@ class FairThresholdClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator
                     f"sensitive_column={column!r} reads the groups from X, but "
                     f"sensitive_features were passed to {method} as well; use one."
                 )
-            if not isinstance(X, pd.DataFrame) or column not in X.columns:
+            if not has_column:
                 shown = (
                     f"the columns are {list(X.columns)}"
                     if isinstance(X, pd.DataFrame)
@@ -310,6 +431,7 @@ class FairThresholdClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator
             check_is_fitted(self.estimator)
             self.estimator_ = self.estimator
             X_val, y_val, groups_val = X, y, groups
+            train = None
         else:
             train, val = self._split(X, y, groups)
             train_params = _check_method_params(X, estimator_fit_params, indices=train)
@@ -337,23 +459,53 @@ class FairThresholdClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator
         scores = np.asarray(self.estimator_.predict_proba(X_val))[:, 1]
         positive = (y_val == self.classes_[1]).astype(float)
         codes, uniques = pd.factorize(groups_val, sort=True)
+        names = [u.item() if isinstance(u, np.generic) else u for u in uniques]
 
-        curves = [
-            _group_accuracy_curve(scores[codes == g], positive[codes == g])
-            for g in range(len(uniques))
-        ]
-        self.best_score_, targets = _fair_optimum([acc for acc, _ in curves])
-        self.thresholds_ = {}
-        accuracies = {}
-        for g, ((acc, thresholds), target) in enumerate(zip(curves, targets)):
-            options = np.flatnonzero(acc == target)
-            pick = options[np.argmin(np.abs(thresholds[options] - 0.5))]
-            group = uniques[g].item() if isinstance(uniques[g], np.generic) else uniques[g]
-            self.thresholds_[group] = float(thresholds[pick])
-            accuracies[group] = float(acc[pick])
-        self.group_accuracy_ = pd.Series(accuracies, name="accuracy")
+        if self.group_estimator is None:
+            self.__dict__.pop("group_estimator_", None)
+            self.best_score_, thresholds, accuracies = self._tune_on_true_groups(scores, positive, codes)
+        else:
+            X_groups = X if train is None else _safe_indexing(X, train)
+            g_train = groups if train is None else groups.iloc[train]
+            self.group_estimator_ = clone(self.group_estimator).fit(X_groups, g_train.to_numpy())
+            assigned = self._infer(X_val, names, method="fit")
+            assigned_codes = pd.Index(uniques).get_indexer(assigned)
+            self.best_score_, thresholds, accuracies = _inferred_optimum(
+                scores, positive, assigned_codes, codes, len(names)
+            )
+        self.thresholds_ = dict(zip(names, map(float, thresholds)))
+        self.group_accuracy_ = pd.Series(dict(zip(names, map(float, accuracies))), name="accuracy")
         self.group_accuracy_.index.name = groups.name
         return self
+
+    @staticmethod
+    def _tune_on_true_groups(scores, positive, codes):
+        """The exact search when every sample's threshold is its own group's."""
+        curves = [
+            _group_accuracy_curve(scores[codes == g], positive[codes == g])
+            for g in range(codes.max() + 1)
+        ]
+        best, targets = _fair_optimum([acc for acc, _ in curves])
+        thresholds, accuracies = [], []
+        for (acc, candidates), target in zip(curves, targets):
+            options = np.flatnonzero(acc == target)
+            pick = options[np.argmin(np.abs(candidates[options] - 0.5))]
+            thresholds.append(candidates[pick])
+            accuracies.append(acc[pick])
+        return best, thresholds, accuracies
+
+    def _infer(self, X, known, *, method):
+        """The groups ``group_estimator_`` infers for X, checked against
+        ``known``, the groups the thresholds are for."""
+        inferred = pd.Series(np.asarray(self.group_estimator_.predict(X)))
+        unknown = sorted(set(pd.unique(inferred)) - set(known), key=repr)
+        if unknown:
+            raise ValueError(
+                f"group_estimator_ inferred groups {show_items(unknown)} in {method}, but the "
+                f"thresholds are for the groups {show_items(known)} of sensitive_features; "
+                "train the group estimator on the same group labels."
+            )
+        return inferred
 
     def predict_proba(self, X):
         """Class probabilities of the wrapped estimator, unchanged.
@@ -380,7 +532,8 @@ class FairThresholdClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator
             Samples.
         sensitive_features : array-like of shape (n_samples,), default=None
             Group of every sample, from the groups seen in ``fit``; required
-            unless ``sensitive_column`` is set.
+            unless ``sensitive_column`` is set or a ``group_estimator`` was
+            given, whose inferred groups are used when neither has them.
 
         Returns
         -------
@@ -388,16 +541,27 @@ class FairThresholdClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator
             Labels from ``classes_``.
         """
         check_is_fitted(self)
-        groups = self._groups(X, sensitive_features, "predict")
+        groups = self._prediction_groups(X, sensitive_features)
+        return self._decide(np.asarray(self.predict_proba(X))[:, 1], groups)
+
+    def _prediction_groups(self, X, sensitive_features):
+        """The groups whose thresholds ``predict`` applies: given, or inferred."""
+        inferable = hasattr(self, "group_estimator_")
+        groups = self._groups(X, sensitive_features, "predict", inferable=inferable)
+        if groups is None:
+            return self._infer(X, list(self.thresholds_), method="predict")
         unknown = sorted(set(pd.unique(groups)) - set(self.thresholds_), key=repr)
         if unknown:
             raise ValueError(
                 f"sensitive_features has groups {show_items(unknown)} that were not seen "
                 f"in fit; the thresholds are for {show_items(self.thresholds_)}."
             )
-        thresholds = groups.map(self.thresholds_).to_numpy(dtype=float)
-        scores = np.asarray(self.predict_proba(X))[:, 1]
-        return self.classes_[(scores > thresholds).astype(int)]
+        return groups
+
+    def _decide(self, scores, groups):
+        """Labels of the probabilities of class 1 ``scores`` under each group's threshold."""
+        thresholds = pd.Series(np.asarray(groups)).map(self.thresholds_).to_numpy(dtype=float)
+        return self.classes_[(np.asarray(scores) > thresholds).astype(int)]
 
     def score(self, X, y, *, sensitive_features=None, sample_weight=None):
         """Accuracy of ``predict`` (as for any scikit-learn classifier).
@@ -422,6 +586,79 @@ class FairThresholdClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator
         """
         y_pred = self.predict(X, sensitive_features=sensitive_features)
         return accuracy_score(y, y_pred, sample_weight=sample_weight)
+
+    # ----------------------------------------------------------- persistence
+    def save(self, path):
+        """Save to one ``.keras`` file: the network, the thresholds and, with a
+        ``group_estimator``, its network too. Load it with :func:`skface.load`
+        (Keras safe mode: no pickle, no arbitrary code).
+
+        Both estimators must be skface's (``FaceCNNClassifier``, possibly in
+        a :class:`~sklearn.frozen.FrozenEstimator`); pickle or joblib other
+        ones.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            Ends in ``.keras``; written atomically.
+
+        Returns
+        -------
+        path : str
+        """
+        from .. import _serialization
+
+        check_is_fitted(self)
+        path = _serialization.check_model_path(path)
+        estimator = _saveable(self.estimator_, "estimator_")
+        params, _ = _serialization.json_params(self)
+        params.pop("estimator", None)
+        params.pop("group_estimator", None)
+        state = {
+            "class": type(self).__name__,
+            "params": params,
+            "groups": _serialization.to_json(list(self.thresholds_)),
+            "thresholds": list(self.thresholds_.values()),
+            "group_accuracy": self.group_accuracy_.tolist(),
+            "group_name": _serialization.to_json(self.group_accuracy_.index.name),
+            "best_score": self.best_score_,
+        }
+        members = {}
+        if hasattr(self, "group_estimator_"):
+            group_estimator = _saveable(self.group_estimator_, "group_estimator_")
+            state["group_estimator"] = "group_estimator.keras"
+            members["group_estimator.keras"] = _serialization.estimator_file_bytes(group_estimator)
+        return _serialization.save_estimator(estimator, path, wrapper=state, members=members)
+
+    @classmethod
+    def _from_saved(cls, estimator, group_estimator, state):
+        """The classifier :meth:`save` wrote, around its loaded estimators."""
+        from .._serialization import from_json
+
+        params = from_json(state["params"])
+        self = cls(
+            estimator if params.get("prefit") else clone(estimator),
+            group_estimator=None if group_estimator is None else clone(group_estimator),
+            **params,
+        )
+        self.estimator_ = estimator
+        self.classes_ = np.asarray(estimator.classes_)
+        groups = from_json(state["groups"])
+        self.thresholds_ = dict(zip(groups, state["thresholds"]))
+        self.group_accuracy_ = pd.Series(dict(zip(groups, state["group_accuracy"])), name="accuracy")
+        self.group_accuracy_.index.name = from_json(state["group_name"])
+        self.best_score_ = state["best_score"]
+        if group_estimator is not None:
+            self.group_estimator_ = group_estimator
+        return self
+
+    @property
+    def groups_at_predict_(self):
+        """What ``predict`` needs to know of each sample's group: ``"given"``
+        (``sensitive_features`` or ``sensitive_column``) or ``"inferred"``
+        (by ``group_estimator_`` when they are not given)."""
+        check_is_fitted(self)
+        return "inferred" if hasattr(self, "group_estimator_") else "given"
 
     def get_metadata_routing(self):
         """Metadata routing of this object.
