@@ -33,6 +33,13 @@ def _version(name):
         return None
 
 
+def mean_std_text(values):
+    """``"mean ± standard deviation"`` of per-seed values (0 spread for one)."""
+    values = np.asarray(values, dtype=float)
+    spread = values.std(ddof=1) if values.size > 1 else 0.0
+    return f"{values.mean():.3f} ± {spread:.3f}"
+
+
 def machine_info():
     import tensorflow as tf
 

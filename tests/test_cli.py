@@ -574,6 +574,104 @@ def test_train_reports_weights_and_balance(model):
     assert "Saved the model to" in out
 
 
+# ------------------------------------------------------- per-group thresholds
+@pytest.fixture(scope="module")
+def threshold_models(data, tmp_path_factory):
+    """'train --thresholds', with and without --infer-groups: model path -> train output."""
+    folder = tmp_path_factory.mktemp("thresholds")
+    made = {}
+    for name, extra in (("given", []), ("inferred", ["--infer-groups"])):
+        path = str(folder / f"{name}.keras")
+        printed = io.StringIO()
+        with contextlib.redirect_stdout(printed):
+            assert main(["train", "--csv", data, "--thresholds", *extra, *TINY, "--model", path]) == 0
+        made[name] = (path, printed.getvalue())
+    return made
+
+
+def test_train_thresholds_saves_one_model_with_them(threshold_models, data):
+    from skface import load
+    from skface.fairness import FairThresholdClassifier
+
+    path, printed = threshold_models["given"]
+    clf = load(path)
+    assert isinstance(clf, FairThresholdClassifier) and set(clf.thresholds_) == {-1, 1}
+    assert "the network trains on 80% of the images, the thresholds are chosen on the other 20%" in printed
+    assert "Thresholds chosen on 20% of the images: Fair_Metric" in printed
+    assert f"Saved the model to {path}: per-group thresholds (-1: " in printed
+    assert "needs each image's group at prediction time" in printed
+    path, printed = threshold_models["inferred"]
+    clf = load(path)
+    assert clf.groups_at_predict_ == "inferred"
+    assert "for the groups a second network infers from the images" in printed
+    assert "needs no group at prediction time" in printed
+
+
+def test_predict_applies_per_group_thresholds(threshold_models, data, tmp_path):
+    from skface import load
+
+    frame = pd.read_csv(data)
+    paths = [os.path.join(os.path.dirname(data), f) for f in frame["filename"]]
+    for name in ("given", "inferred"):
+        path, _ = threshold_models[name]
+        out = tmp_path / f"{name}.csv"
+        assert main(["predict", "--model", path, "--csv", data, "--sensitive-column", "gender",
+                     "--output", str(out)]) == 0
+        clf = load(path)
+        expected = np.where(clf.predict(paths, sensitive_features=frame["gender"]) == 1, 1, -1)
+        assert pd.read_csv(out)["label"].tolist() == expected.tolist()
+    # a model that infers the groups needs no column
+    path, _ = threshold_models["inferred"]
+    out = tmp_path / "no_column.csv"
+    assert main(["predict", "--model", path, "--images", os.path.dirname(data), "--output", str(out)]) == 0
+    written = pd.read_csv(out)
+    images = [os.path.join(os.path.dirname(data), f) for f in written["filename"]]
+    assert written["label"].tolist() == np.where(load(path).predict(images) == 1, 1, -1).tolist()
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--images", "{dir}"], "applies per-group thresholds and needs each image's group: give --csv (a folder "
+                                "given with --images has no columns) with a column of the groups"),
+        (["--csv", "{csv}", "--sensitive-column", "age"], "--sensitive-column 'age' is not a column of {csv}; its "
+                                                          "columns are ['filename', 'gender', 'class']."),
+        (["--csv", "{csv}", "--sensitive-column", "gender", "--threshold", "0.3"],
+         "--threshold replaces one threshold, but {model} applies one per group"),
+        (["--images", "{dir}", "--sensitive-column", "gender"],
+         "--sensitive-column reads a column of --csv; a folder given with --images has no columns."),
+    ],
+)
+def test_predict_per_group_errors(threshold_models, data, tmp_path, capsys, argv, message):
+    path, _ = threshold_models["given"]
+    fill = dict(dir=os.path.dirname(data), csv=data, model=path)
+    argv = [a.format(**fill) for a in argv]
+    assert main(["predict", "--model", path, *argv, "--output", str(tmp_path / "p.csv")]) == 1
+    assert message.format(**fill) in _error_line(capsys)
+
+
+def test_train_thresholds_needs_groups_and_infer_groups_needs_thresholds(data, tmp_path, capsys):
+    frame = pd.read_csv(data).drop(columns="gender")
+    csv = tmp_path / "no_gender.csv"
+    frame.to_csv(csv, index=False)
+    for f in frame["filename"]:
+        shutil.copy(os.path.join(os.path.dirname(data), f), tmp_path / f)
+    assert main(["train", "--csv", str(csv), "--thresholds", *TINY, "--model", str(tmp_path / "m.keras")]) == 1
+    assert "--thresholds chooses one threshold per group, but" in _error_line(capsys)
+    assert main(["train", "--csv", data, "--infer-groups", *TINY, "--model", str(tmp_path / "m.keras")]) == 2
+    assert "argument --infer-groups: only with --thresholds" in capsys.readouterr().err
+
+
+def test_evaluate_a_thresholds_model(threshold_models, data, tmp_path, capsys):
+    path, _ = threshold_models["given"]
+    report = tmp_path / "report"
+    assert main(["evaluate", "--model", path, "--csv", data, "--report", str(report)]) == 0
+    printed = capsys.readouterr().out
+    assert "per-group thresholds (-1: " in printed
+    text = html.unescape(open(report / "report.html", encoding="utf-8").read())
+    assert "needs each image's group at prediction time" in text
+
+
 # ---------------------------------------------------------------------- predict
 def test_predict_images_folder(model, data, tmp_path):
     from skface import load
@@ -805,6 +903,31 @@ def test_demo(demo, capsys):
     assert f"<td>[{rows['Group DRO'][-1][0]:.3f}, {rows['Group DRO'][-1][1]:.3f}]</td>" in summary
     # the models were given the gender: their training curves show each gender's validation accuracy
     assert "each gender&#x27;s accuracy and Fair_Metric on the hold-out" in text
+
+
+def test_predict_with_the_demo_model_reproduces_its_predictions(demo, tmp_path):
+    """The demo saves the model that wrote predictions.csv (weighted + per-gender
+    thresholds); 'skface predict' with it, in a new process, writes the same labels."""
+    out, argv = demo
+    if not os.path.isfile(os.path.join(out, "predictions.csv")):
+        with contextlib.redirect_stdout(io.StringIO()):
+            assert main(argv) == 0
+    written = tmp_path / "again.csv"
+    command = [sys.executable, "-m", "skface", "predict", "--model", os.path.join(out, "model.keras"),
+               "--csv", os.path.join(out, "faces", "test.csv"), "--sensitive-column", "gender",
+               "--output", str(written)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+    assert done.returncode == 0, done.stderr
+    assert "per-group thresholds (-1: " in done.stdout and "needs each image's group" in done.stdout
+    assert "groups from column 'gender'" in done.stdout
+    pd.testing.assert_frame_equal(pd.read_csv(written), pd.read_csv(os.path.join(out, "predictions.csv")))
+    # without the column the model refuses, naming what it needs
+    done = subprocess.run(command[:-4] + ["--output", str(written)], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+    assert done.returncode == 1
+    assert ("applies per-group thresholds and needs each image's group: give --csv with a column of the "
+            "groups and name it with --sensitive-column.") in done.stderr
 
 
 HEAD = "On these 300 test faces (95% intervals of each Fair_Metric minus ref's on the same resamples), "

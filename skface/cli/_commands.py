@@ -77,9 +77,41 @@ def _load_model(path):
     import_tensorflow()
     from .. import load
 
-    clf = load(path)
-    clf.set_params(verbose=0)  # no Keras progress lines for prediction
-    return clf
+    return load(path, verbose=0)  # no Keras progress lines for prediction
+
+
+def _groups_needed(clf):
+    """What a loaded model needs of each image's group to predict: None (one
+    threshold for all), "given" or "inferred" (per-group thresholds)."""
+    return clf.groups_at_predict_ if hasattr(clf, "thresholds_") else None
+
+
+def _network(clf):
+    """The FaceCNNClassifier that gives a loaded model's probabilities."""
+    return clf.estimator_ if hasattr(clf, "thresholds_") else clf
+
+
+def describe_decision(clf, threshold=None):
+    """How a loaded model turns probabilities into labels, and which groups it needs, in a sentence."""
+    needs = _groups_needed(clf)
+    if needs is None:
+        threshold = clf.threshold if threshold is None else threshold
+        return f"label 1 where P(label 1) > {threshold:g}, for every image; needs no group"
+    shown = ", ".join(f"{g}: {t:.3f}" for g, t in clf.thresholds_.items())
+    if needs == "given":
+        return (f"per-group thresholds ({shown}), label 1 where P(label 1) > its group's; needs each image's "
+                "group at prediction time")
+    return (f"per-group thresholds ({shown}) applied to the groups its second network infers from each image; "
+            "needs no group at prediction time (uses the group when given)")
+
+
+def _decide(clf, proba, groups, threshold):
+    """Labels -1/1 of the probabilities of label 1: per-group thresholds when the model has them."""
+    import numpy as np
+
+    if _groups_needed(clf) is None:
+        return np.where(proba > threshold, 1, -1)
+    return np.where(clf._decide(proba, groups) == clf.classes_[1], 1, -1)
 
 
 def _load_labelled(args, *, on_missing="raise", groups_optional=False):
@@ -136,7 +168,7 @@ def _format_table(table):
 
 def _positive_proba(clf, X, batch_size=None):
     kwargs = {} if batch_size is None else {"batch_size": batch_size}
-    return clf.predict_proba(X, **kwargs)[:, 1]
+    return _network(clf).predict_proba(X, **kwargs)[:, 1]
 
 
 def _check_predictions(proba, threshold, name=None):
@@ -259,12 +291,13 @@ def run_demo(args):
          f"weights of the (gender, label) groups after the last epoch: {dro_weights}")
     for model in (unweighted, weighted, dro):
         model.set_params(verbose=0)  # no progress lines for the predictions below
-    model_path = weighted.save(os.path.join(out, "model.keras"))
 
     _say("\nChoosing per-gender thresholds on the validation split (FairThresholdClassifier) ...")
     fair = FairThresholdClassifier(weighted, prefit=True).fit(X[valid], y[valid], sensitive_features=gender[valid])
     thresholds = ", ".join(f"{g}: {t:.3f}" for g, t in fair.thresholds_.items())
     _say(f"  thresholds {thresholds}")
+    # the model that writes predictions.csv, so that 'skface predict' with it gives the same file
+    model_path = fair.save(os.path.join(out, "model.keras"))
 
     X_test, y_test, g_test = X[test], y[test], gender[test]
     results = []
@@ -316,6 +349,7 @@ def run_demo(args):
         "Group DRO": (f"dro_groups={dro.dro_groups!r}, dro_step_size={dro.dro_step_size:g}, "
                       f"dro_adjustment={dro.dro_adjustment:g}; weights after the last epoch: {dro_weights}"),
         "thresholds (weighted + thresholds)": thresholds,
+        "saved model (model.keras)": f"weighted + thresholds: {describe_decision(fair)}",
         "Fair_Metric 95% interval": (f"percentiles 2.5 and 97.5 over {BOOTSTRAP_RESAMPLES} bootstrap resamples of "
                                      f"the {len(test)} test faces (seed {args.random_state}), the same for every "
                                      "model"),
@@ -349,7 +383,9 @@ def run_demo(args):
     _say(verdict)
     _compare_with_baseline(results, baseline)
     _say(f"predictions: {os.path.relpath(pred_path)} (weighted + thresholds, test faces; labels -1/1)")
-    _say(f"model:       {os.path.relpath(model_path)} (weighted)")
+    _say(f"model:       {os.path.relpath(model_path)} (weighted + thresholds: needs each face's gender, e.g. "
+         f"skface predict --model {os.path.relpath(model_path)} --csv {os.path.relpath(faces_dir)}/test.csv "
+         "--sensitive-column gender)")
     _say(f"report:      {os.path.relpath(report)}")
     _say(f"done in {time.perf_counter() - start:.0f} s")
     return 0
@@ -515,11 +551,26 @@ def run_train(args):
     sensitive_features = groups if len(distinct) >= 2 else None
     if sensitive_features is not None:
         _say(f"  {_describe_group_training(clf)}")
+    model = clf
+    if args.thresholds:
+        if sensitive_features is None:
+            raise CommandError(f"--thresholds chooses one threshold per group, but {source} has "
+                               f"{'one group only' if groups is not None else f'no column {args.sensitive!r}'}; "
+                               "name the column of the groups with --sensitive.")
+        from ..fairness import FairThresholdClassifier
+
+        # the group network: the same options, trained on the groups as labels
+        group_estimator = _estimator(args, image_column=args.image_column) if args.infer_groups else None
+        model = FairThresholdClassifier(clf, random_state=args.random_state, group_estimator=group_estimator)
+        _say(f"  per-group thresholds: the network trains on {1 - model.validation_fraction:.0%} of the images, "
+             f"the thresholds are chosen on the other {model.validation_fraction:.0%}"
+             + (" for the groups a second network infers from the images" if args.infer_groups else ""))
     start = time.perf_counter()
     with warnings.catch_warnings():
         # the estimator's warning names its skipped_images_ attribute; the list follows below instead
         warnings.filterwarnings("ignore", message="on_bad_image='skip': left out", category=UserWarning)
-        clf.fit(frame[[args.image_column]], y, sample_weight=weights, sensitive_features=sensitive_features)
+        model.fit(frame[[args.image_column]], y, sample_weight=weights, sensitive_features=sensitive_features)
+    clf = _network(model)
     skipped = list(getattr(clf, "skipped_images_", []))
     if skipped:
         warn(f"left out {len(skipped)} of the {len(paths)} image files that cannot be read (missing, empty, "
@@ -532,8 +583,11 @@ def run_train(args):
     _say(line + (summary[0] if summary else ""))
     for extra in summary[1:]:
         _say(extra)
-    clf.save(args.model)
-    _say(f"Saved the model to {args.model}")
+    if model is not clf:
+        _say(f"Thresholds chosen on {model.validation_fraction:.0%} of the images: Fair_Metric "
+             f"{model.best_score_:.3f} there")
+    model.save(args.model)
+    _say(f"Saved the model to {args.model}: {describe_decision(model)}")
     return 0
 
 
@@ -565,6 +619,35 @@ def _problem(path):
     return "cannot be decoded"
 
 
+def _prediction_groups(args, clf, frame, needs):
+    """The groups of the CSV's column for a model with per-group thresholds
+    (None: none given, and the model infers them); refused when the model
+    needs them and they are not there."""
+    from .._validation import check_groups, show_items
+
+    if needs is None:
+        if args.sensitive is not None:
+            warn(f"--sensitive-column {args.sensitive!r} is not used: {args.model} applies one threshold to "
+                 "every image.")
+        return None
+    if args.sensitive is None:
+        if needs == "inferred":
+            return None
+        where = "--csv" if frame is not None else "--csv (a folder given with --images has no columns)"
+        raise CommandError(f"{args.model} applies per-group thresholds and needs each image's group: give "
+                           f"{where} with a column of the groups and name it with --sensitive-column.")
+    if args.sensitive not in frame.columns:
+        raise CommandError(f"--sensitive-column {args.sensitive!r} is not a column of {args.csv}; its columns "
+                           f"are {show_items(frame.columns, limit=12)}.")
+    groups = check_groups(frame[args.sensitive], name=f"column {args.sensitive!r} of {args.csv}")
+    unknown = sorted(set(groups.tolist()) - set(clf.thresholds_), key=repr)
+    if unknown:
+        raise CommandError(f"column {args.sensitive!r} of {args.csv} has groups {show_items(unknown)} that "
+                           f"{args.model} has no threshold for; its thresholds are for "
+                           f"{show_items(list(clf.thresholds_))}.")
+    return groups.to_numpy()
+
+
 def unreadable_list_path(output):
     """Where ``predict --on-bad-image skip`` lists the files it could not read."""
     return os.path.splitext(output)[0] + ".unreadable.csv"
@@ -578,7 +661,11 @@ def run_predict(args):
 
     _require_parent(args.output, "--output")
     skip = resolve(args.on_bad_image) == "skip"
+    frame = None
     if args.images is not None:
+        if args.sensitive is not None:
+            raise CommandError("--sensitive-column reads a column of --csv; a folder given with --images has "
+                               "no columns.")
         names, paths = _list_images(args.images)
     else:
         from ..datasets import load_faces
@@ -591,7 +678,12 @@ def run_predict(args):
         names = pd.read_csv(args.csv, usecols=[column])[column].tolist()
     names, paths = np.asarray(names, dtype=object), np.asarray(paths, dtype=object)
     clf = _load_model(args.model)
-    threshold = clf.threshold if args.threshold is None else args.threshold
+    needs = _groups_needed(clf)
+    if needs is not None and args.threshold is not None:
+        raise CommandError(f"--threshold replaces one threshold, but {args.model} applies one per group "
+                           f"({describe_decision(clf)}); leave --threshold out.")
+    groups = _prediction_groups(args, clf, frame, needs)
+    threshold = _network(clf).threshold if args.threshold is None else args.threshold
     bad = np.zeros(len(paths), dtype=bool)
     if skip:
         from .._input import find_unreadable  # TensorFlow is imported by now (_load_model)
@@ -599,9 +691,17 @@ def run_predict(args):
         bad = find_unreadable(paths)
         if bad.all():
             raise CommandError(f"none of the {len(paths)} image files can be read: {show_items(paths)}.")
-    _say(f"Predicting {len(paths) - int(bad.sum())} images with {args.model} (threshold {threshold:g}) ...")
-    proba = _positive_proba(clf, paths[~bad].tolist(), args.batch_size)
-    labels = np.where(proba > threshold, 1, -1)
+    _say(f"Predicting {len(paths) - int(bad.sum())} images with {args.model}: {describe_decision(clf, threshold)}")
+    readable = paths[~bad].tolist()
+    proba = _positive_proba(clf, readable, args.batch_size)
+    if needs is not None:
+        if groups is None:
+            _say("  groups inferred from the images by the model's group network")
+            groups = clf._prediction_groups(readable, None)
+        else:
+            _say(f"  groups from column {args.sensitive!r} of {args.csv}")
+            groups = groups[~bad]
+    labels = _decide(clf, proba, groups, threshold)
     columns = {"filename": names[~bad], "label": labels}
     if args.proba:
         columns["probability"] = np.round(proba, 6)
@@ -642,11 +742,19 @@ def run_evaluate(args):
     frame, y, groups, source = _load_labelled(args)
     _require_both_labels(y, args, source)
     clf = _load_model(args.model)
-    threshold = clf.threshold if args.threshold is None else args.threshold
+    if _groups_needed(clf) is not None and args.threshold is not None:
+        raise CommandError(f"--threshold replaces one threshold, but {args.model} applies one per group "
+                           f"({describe_decision(clf)}); leave --threshold out.")
+    network = _network(clf)
+    threshold = network.threshold if args.threshold is None else args.threshold
     paths = frame[args.image_column].tolist()
-    _say(f"Evaluating {args.model} on {len(paths)} images from {source} (threshold {threshold:g}) ...")
+    decision = describe_decision(clf, threshold)
+    _say(f"Evaluating {args.model} on {len(paths)} images from {source}: {decision} ...")
     proba = _positive_proba(clf, paths)
-    y_pred = np.where(proba > threshold, 1, -1)
+    # a model that infers the groups is scored as it will be used: on the groups it
+    # infers, while Fair_Metric below compares the true ones
+    decided_on = clf._prediction_groups(paths, None) if _groups_needed(clf) == "inferred" else groups
+    y_pred = _decide(clf, proba, decided_on, threshold)
     _check_predictions(proba, threshold)
     audit = fairness_report(y, y_pred, sensitive_features=pd.Series(groups, name=args.sensitive),
                             y_proba=proba, pos_label=1)
@@ -657,22 +765,22 @@ def run_evaluate(args):
     _say(f"Fair_Metric {audit.fair_metric:.3f}")
 
     name = os.path.basename(args.model)
-    result = ModelResult(name, y_pred, proba, dict(clf.history_) or None,
-                         f"threshold {threshold:g}; training curves from the model file")
+    result = ModelResult(name, y_pred, proba, dict(network.history_) or None,
+                         f"{decision}; training curves from the model file")
     baseline = majority_baseline(y)
-    params = clf.get_params()
+    params = network.get_params()
     parameters = {
         "model": os.path.abspath(args.model),
         "data": source,
         "label column": f"{args.label} (0/1 or -1/1 in the file; -1/1 here)",
         "sensitive column": args.sensitive,
-        "threshold": threshold,
+        "decision": decision,
         "image_size": params["image_size"],
         "backbone": params["backbone"],
         "filters": params["filters"],
         "dense_units": params["dense_units"],
-        "epochs run": len(clf.history_.get("loss", [])),
-        "precision": clf.precision_,
+        "epochs run": len(network.history_.get("loss", [])),
+        "precision": network.precision_,
     }
     report = write_report(
         args.report,

@@ -147,7 +147,7 @@ def _add_data_options(parser, *, command):
                         help="CSV column of the binary label, 0/1 or -1/1 (default: %(default)s)")
     groups = ("; train uses it when the CSV has it, and needs it for --weights, --balance and the "
               "group-aware options" if command == "train" else "")
-    parser.add_argument("--sensitive", metavar="NAME",
+    parser.add_argument("--sensitive", "--sensitive-column", dest="sensitive", metavar="NAME",
                         help=f"CSV column of the sensitive attribute (default: {SENSITIVE}, -1 woman, 1 man)"
                              + groups)
 
@@ -171,6 +171,9 @@ def _check_train(parser):
 
     def check(args):
         data(args)
+        if args.infer_groups and not args.thresholds:
+            parser.error("argument --infer-groups: only with --thresholds; without, there are no thresholds "
+                         "to apply to inferred groups")
         for name, wanted in GOES_WITH.items():
             if not _library.given(getattr(args, name)):
                 continue
@@ -282,6 +285,16 @@ def build_parser():
                             "the same command resumes it after the last completed epoch (give "
                             "--random-state too, so that it holds out the same validation images)")
     _add_group_options(train)
+    thresholds = train.add_argument_group("per-group thresholds (FairThresholdClassifier)")
+    thresholds.add_argument("--thresholds", action="store_true",
+                            help="train on 80%% of the images and choose one decision threshold per group on "
+                                 "the other 20%% (maximising Fair_Metric); the saved model applies them, so "
+                                 "'skface predict' needs each image's group (--sensitive-column) unless "
+                                 "--infer-groups")
+    thresholds.add_argument("--infer-groups", action="store_true",
+                            help="with --thresholds: also train a network that infers the group from the "
+                                 "image; the thresholds are chosen for the groups it infers, and the saved "
+                                 "model needs no group column to predict")
     _add_model_options(train)
     train.add_argument("--model", required=True, type=_types.keras_path, metavar="OUT.keras",
                        help="where to save the trained model (a .keras file)")
@@ -315,7 +328,12 @@ def build_parser():
     predict.add_argument("--proba", action="store_true",
                          help="add a column 'probability': the model's probability of label 1")
     predict.add_argument("--threshold", type=_types.probability, metavar="T",
-                         help="label 1 where P(label 1) > T (default: the model's own threshold)")
+                         help="label 1 where P(label 1) > T (default: the model's own threshold; not "
+                              "with a model that has per-group thresholds)")
+    predict.add_argument("--sensitive-column", "--sensitive", dest="sensitive", metavar="NAME",
+                         help="with --csv: the column of each image's group, for a model with per-group "
+                              "thresholds ('skface train --thresholds', the demo's model); a model that "
+                              "infers the groups (--infer-groups) uses it when given")
     predict.add_argument("--batch-size", type=_types.positive_int, metavar="N",
                          help="prediction batch size (default: the estimator's, larger on a GPU)")
     _add_on_bad_image(predict, "writes a row for every readable file, lists the others in "
@@ -336,7 +354,8 @@ def build_parser():
     evaluate.add_argument("--model", required=True, metavar="M.keras", help="a model saved by 'skface train'")
     _add_data_options(evaluate, command="evaluate")
     evaluate.add_argument("--threshold", type=_types.probability, metavar="T",
-                          help="label 1 where P(label 1) > T (default: the model's own threshold)")
+                          help="label 1 where P(label 1) > T (default: the model's own threshold, or its "
+                               "per-group thresholds applied to the --sensitive column)")
     evaluate.add_argument("--report", required=True, metavar="DIR",
                           help="folder for report.html and its figures, created if missing")
     evaluate.set_defaults(run="run_evaluate", check=_check_data(evaluate))

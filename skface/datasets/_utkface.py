@@ -41,7 +41,7 @@ def load_utkface(root, *, target_age=40, min_age=18, max_age=None, on_unparsed="
     name, ``[age]_[gender]_[race]_[date&time].jpg`` (the in-the-wild images)
     or ``...jpg.chip.jpg`` (the aligned and cropped faces, 200 x 200): age 0
     to 116; gender 0 male, 1 female; race 0 White, 1 Black, 2 Asian,
-    3 Indian, 4 Others (:data:`RACES`).
+    3 Indian, 4 Others (the ``race_name`` column).
 
     The default task is the one skface measures on real faces: adults
     (``min_age=18``), class 1 for ``age >= 40`` (CelebA's ``Young``
