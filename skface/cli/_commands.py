@@ -123,7 +123,11 @@ def _load_labelled(args, *, on_missing="raise", groups_optional=False):
     from .._validation import check_columns, check_groups, check_label_column
     from ..datasets import load_celeba, load_faces
 
-    if args.csv is not None:
+    if getattr(args, "utkface", None) is not None:
+        frame = _read_utkface(args.utkface, on_missing=on_missing)
+        source = f"UTKFace at {args.utkface}"
+        args.image_column = "filename"  # load_utkface's column of absolute paths
+    elif args.csv is not None:
         _require_file(args.csv, "--csv")
         _require_dir(args.image_dir, "--image-dir")
         args.image_column = resolve(args.image_column)
@@ -144,6 +148,20 @@ def _load_labelled(args, *, on_missing="raise", groups_optional=False):
         return frame, y, None, source
     groups = check_groups(frame[sensitive], name=f"column {sensitive!r} of {source}")
     return frame, y, groups.to_numpy(), source
+
+
+def _read_utkface(root, *, on_missing="raise"):
+    """UTKFace adults of folder ``root`` (load_utkface's default task), its names without
+    labels left out with one warning line."""
+    from ..datasets import load_utkface
+
+    _require_dir(root, "--utkface")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        frame = load_utkface(root, on_missing=on_missing)
+    for message in caught:
+        warn(str(message.message))
+    return frame
 
 
 def _counts(splits, groups, y, sensitive):
@@ -244,15 +262,32 @@ def run_demo(args):
 
     size = resolve(args.image_size)
     size = size if isinstance(size, int) else size[0]  # the estimator's default is a (height, width) pair
-    _say(f"Generating {args.n_samples} synthetic faces of {size}x{size} pixels ...")
-    faces = make_faces(args.n_samples, image_size=size, random_state=args.random_state)
-    X, gender = faces.images, faces.gender
-    y = np.where(faces.target == 1, 1, -1)  # the reference's -1/1 labels
-    names = np.array([f"face_{i:05d}.png" for i in range(len(y))])
-    for name, image in zip(names, X):
-        # temporary name, then rename: an interrupted demo leaves no half image
-        with _atomic.atomic_path(os.path.join(faces_dir, name), durable=False) as tmp:
-            Image.fromarray(image).save(tmp)
+    if args.utkface is None:
+        _say(f"Generating {args.n_samples} synthetic faces of {size}x{size} pixels ...")
+        faces = make_faces(args.n_samples, image_size=size, random_state=args.random_state)
+        X, gender, target = faces.images, faces.gender, faces.target
+        names = np.array([f"face_{i:05d}.png" for i in range(len(target))])
+        for name, image in zip(names, X):
+            # temporary name, then rename: an interrupted demo leaves no half image
+            with _atomic.atomic_path(os.path.join(faces_dir, name), durable=False) as tmp:
+                Image.fromarray(image).save(tmp)
+        what = (f"{args.n_samples} synthetic faces (skface.datasets.make_faces): label +1 = blond hair "
+                "or eyeglasses (class 1 in the CSVs)")
+    else:
+        frame = _read_utkface(args.utkface)
+        if args.n_samples < len(frame):
+            cells = strata_of(frame["class"].to_numpy(), frame["gender"].to_numpy())
+            _, keep = stratified_split(len(frame), args.n_samples / len(frame),
+                                       strata=(cells, frame["class"].to_numpy()), random_state=args.random_state)
+            frame = frame.iloc[np.sort(keep)].reset_index(drop=True)
+        _say(f"Reading {len(frame)} UTKFace adults from {args.utkface} (class 1: aged 40 or more), resized to "
+             f"{size}x{size} pixels by the estimator ...")
+        # the photographs stay where they are: paths, decoded by the estimator's pipeline
+        X = names = frame["filename"].to_numpy(dtype=object)
+        gender, target = frame["gender"].to_numpy(), frame["class"].to_numpy()
+        what = (f"{len(frame)} UTKFace photographs of adults (skface.datasets.load_utkface): label +1 = aged 40 "
+                "or more (class 1 in the CSVs)")
+    y = np.where(target == 1, 1, -1)  # the reference's -1/1 labels
 
     cells = strata_of(y, gender)
     try:
@@ -265,9 +300,10 @@ def run_demo(args):
     split = np.empty(len(y), dtype=object)
     split[train], split[valid], split[test] = "train", "valid", "test"
     for part, idx in (("train", train), ("valid", valid), ("test", test)):
-        labels = pd.DataFrame({"filename": names[idx], "gender": gender[idx], "class": faces.target[idx]})
+        labels = pd.DataFrame({"filename": names[idx], "gender": gender[idx], "class": target[idx]})
         _atomic.write_csv(labels, os.path.join(faces_dir, f"{part}.csv"))
-    _say(f"  {len(train)} train / {len(valid)} validation / {len(test)} test faces written to "
+    written = "faces and their lists" if args.utkface is None else "lists of the faces"
+    _say(f"  {len(train)} train / {len(valid)} validation / {len(test)} test {written} written to "
          f"{os.path.relpath(faces_dir)}/ (train.csv, valid.csv, test.csv; class 0/1)")
 
     # every model is given the gender of its training faces: the same hold-out, stratified on
@@ -330,7 +366,7 @@ def run_demo(args):
     pred_path = _atomic.write_csv(predictions, os.path.join(out, "predictions.csv"))
 
     parameters = {
-        "n_samples": args.n_samples,
+        "faces": what,
         "image_size": size,
         "split": "60 / 20 / 20 train / validation / test, stratified on class x gender",
         "early stopping": (f"on {weighted.validation_fraction:.0%} of the training split held out by "
@@ -362,9 +398,8 @@ def run_demo(args):
     _say("")
     report = write_report(
         out,
-        title="skface demo: fairness on synthetic faces",
-        intro=(f"{args.n_samples} synthetic faces (skface.datasets.make_faces): label +1 = blond hair "
-               "or eyeglasses (class 1 in the CSVs), gender -1 = woman, 1 = man. Four models "
+        title=f"skface demo: fairness on {'synthetic faces' if args.utkface is None else 'UTKFace photographs'}",
+        intro=(f"{what}, gender -1 = woman, 1 = man. Four models "
                f"evaluated on the {len(test)} test faces, next to the majority-class baseline. {verdict}"),
         y_true=y_test,
         sensitive_features=g_test,
