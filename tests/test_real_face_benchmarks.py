@@ -1,0 +1,105 @@
+"""The benchmarks measured on UTKFace (benchmarks/inferred_groups.py,
+benchmarks/default_learns_real.py): their committed pages render their
+committed JSON, and tiny runs on fake UTKFace files (made here: the tests
+never need the real folder) write both."""
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from skface.datasets import make_faces
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # benchmarks/ is not part of the installed package
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks import default_learns_real, inferred_groups  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def fake_utkface(tmp_path_factory):
+    """240 synthetic faces under UTKFace names: aged 55 where the class is 1, else 25."""
+    faces = make_faces(240, image_size=24, random_state=3)
+    folder = tmp_path_factory.mktemp("utk")
+    for i, (image, target, gender) in enumerate(zip(faces.images, faces.target, faces.gender)):
+        age = 55 if target == 1 else 25
+        utk_gender = 1 if gender == -1 else 0
+        Image.fromarray(image).save(folder / f"{age}_{utk_gender}_{i % 5}_2017011{i:09d}.jpg.chip.jpg", "JPEG")
+    return folder
+
+
+def test_committed_page_is_the_rendering_of_its_json():
+    results = json.loads((ROOT / "docs" / inferred_groups.JSON_NAME).read_text())
+    assert (ROOT / "docs" / inferred_groups.MD_NAME).read_text() == inferred_groups.render(results)
+    for data in results["datasets"].values():
+        assert len(data["seeds"]) == 3
+        for seed in data["seeds"]:
+            assert set(seed["arms"]) == {key for key, _ in inferred_groups.ARMS}
+            assert seed["n_test"] >= 3000
+
+
+@pytest.mark.usefixtures("eager_functions")
+def test_quick_run_measures_both_data_sets(tmp_path, fake_utkface):
+    out = tmp_path / "out"
+    inferred_groups.main(["--quick", "--utkface", str(fake_utkface), "--out", str(out)])
+    results = json.loads((out / inferred_groups.JSON_NAME).read_text())
+    assert set(results["datasets"]) == {"synthetic", "utkface"}
+    assert results["datasets"]["utkface"]["n_faces"] == 240
+    for data in results["datasets"].values():
+        assert len(data["seeds"]) == 2
+        for seed in data["seeds"]:
+            none = seed["arms"]["none"]
+            assert none["paired_vs_none"] == [0.0, 0.0]
+            for arm in seed["arms"].values():
+                assert arm["fair_metric_ci"][0] <= arm["fair_metric_ci"][1]
+                assert 0.0 <= arm["accuracy"] <= 1.0
+            assert set(seed["thresholds"]["inferred_groups"]) == {"-1", "1"}
+            assert 0.0 <= seed["gender_accuracy"]["test"] <= 1.0
+    text = (out / inferred_groups.MD_NAME).read_text()
+    assert text == inferred_groups.render(results)
+    assert "## UTKFace adults, class age >= 40" in text and "| thresholds on inferred groups |" in text
+
+
+def test_stratified_parts_are_disjoint_and_sized():
+    rng = np.random.default_rng(0)
+    y, g = rng.integers(0, 2, 500), rng.choice([-1, 1], 500)
+    parts = inferred_groups.stratified_parts(y, g, [300, 100, 100], seed=0)
+    assert [len(p) for p in parts] == [300, 100, 100]
+    assert len(np.unique(np.concatenate(parts))) == 500
+
+
+def test_default_learns_real_page_is_the_rendering_of_its_json():
+    results = json.loads(Path(default_learns_real.JSON_PATH).read_text())
+    assert Path(default_learns_real.MD_PATH).read_text() == default_learns_real.render(results)
+    defaults = [r for r in results["runs"] if r["label"] == "default"]
+    assert sorted((r["size"], r["seed"]) for r in defaults) == [(64, 0), (64, 1), (64, 2), (80, 0), (80, 1), (80, 2)]
+
+
+@pytest.mark.usefixtures("eager_functions")
+def test_default_learns_real_records_runs_as_they_finish(tmp_path, fake_utkface):
+    paths = ["--json", str(tmp_path / "r.json"), "--markdown", str(tmp_path / "r.md")]
+    tiny = '{"epochs": 1, "filters": [4], "dense_units": 8}'
+    args = ["--utkface", str(fake_utkface), "--sizes", "16", "--n-train", "120", "--params", tiny, *paths]
+    default_learns_real.main([*args, "--seeds", "0"])
+    default_learns_real.main([*args, "--seeds", "0,1", "--label", "other"])
+    default_learns_real.main([*args, "--seeds", "0"])  # the same run again replaces the first
+    results = json.loads((tmp_path / "r.json").read_text())
+    assert [(r["label"], r["seed"]) for r in results["runs"]] == [("default", 0), ("other", 0), ("other", 1)]
+    for run in results["runs"]:
+        assert run["n_train"] == 120 and run["n_test"] == 120 and run["epochs_run"] == 1
+        assert run["params"] == {"epochs": 1, "filters": [4], "dense_units": 8}
+    text = (tmp_path / "r.md").read_text()
+    assert text == default_learns_real.render(results)
+    assert "| other | 16 px | 1 | 1 | " in text
+
+
+def test_default_learns_real_verdict():
+    run = dict(accuracy=0.83, predicted_positive_rate=0.35, true_positive_rate=0.37)
+    assert default_learns_real.verdict([run] * 3) == "**Target met.**"
+    low = dict(run, accuracy=0.79, predicted_positive_rate=0.30)
+    assert default_learns_real.verdict([run, run, low]) == (
+        "**Target missed** (mean accuracy 0.817 < 0.82; a seed at 0.790 < 0.80; positive rate off by 0.070 > 0.04).")
