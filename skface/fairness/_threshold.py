@@ -57,16 +57,8 @@ def _group_accuracy_curve(scores, positive):
     Returns ``(accuracies, thresholds)``, both of length ``m + 1`` where
     ``m`` is the number of distinct scores; O(n log n) for n samples.
     """
-    unique, inverse = np.unique(scores, return_inverse=True)
-    n_pos = np.bincount(inverse, weights=positive, minlength=unique.size)
-    n_all = np.bincount(inverse, minlength=unique.size)
-    n_neg = n_all - n_pos
-    # candidate k: negatives below unique[k] and positives from unique[k] on
-    # are correct
-    neg_below = np.concatenate([[0.0], np.cumsum(n_neg)])
-    pos_from = n_pos.sum() - np.concatenate([[0.0], np.cumsum(n_pos)])
-    accuracies = (neg_below + pos_from) / scores.size
-    return accuracies, _threshold_candidates(unique)
+    counts, thresholds = _correct_counts(scores, positive, np.zeros(scores.size, dtype=int), 1)
+    return counts[0] / scores.size, thresholds
 
 
 def _fair_optimum(curves):
@@ -102,11 +94,13 @@ def _fair_metric_of(accuracies):
 
 
 def _correct_counts(scores, positive, true_codes, n_true):
-    """Correct predictions of every candidate threshold of one assigned group,
-    split by true group.
+    """Correct predictions of every candidate threshold of one group of
+    scores, split by the samples' true group (``true_codes``, 0 to ``n_true - 1``).
 
     Returns ``(counts, thresholds)``: ``counts[g, k]`` is how many samples of
-    true group ``g`` candidate ``k`` labels correctly.
+    true group ``g`` candidate ``k`` labels correctly. Candidate ``k`` gets
+    right the negatives below ``unique[k]`` and the positives from it on:
+    cumulative sums over the sorted unique scores, O(n log n).
     """
     unique, inverse = np.unique(scores, return_inverse=True)
     counts = np.empty((n_true, unique.size + 1))
@@ -131,9 +125,8 @@ def _inferred_optimum(scores, positive, assigned, true_codes, n_groups):
     A sample gets its assigned group's threshold, but counts in its true
     group's accuracy, so one group's threshold moves every group's accuracy.
     With two groups every pair of candidates is scored (exact, chunked);
-    with more, coordinate ascent from the thresholds that would be best if
-    the assignment were right, each step exact for one group (a local
-    optimum). Among equally good choices, the thresholds closest to 0.5 win.
+    with more, coordinate ascent from the thresholds closest to 0.5, each
+    step exact for one group (a local optimum). Among equally good choices, the thresholds closest to 0.5 win.
     Returns ``(best_value, thresholds, true_group_accuracies)``.
     """
     size = np.bincount(true_codes, minlength=n_groups).astype(float)
