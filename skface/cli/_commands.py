@@ -302,8 +302,8 @@ def run_demo(args):
     for part, idx in (("train", train), ("valid", valid), ("test", test)):
         labels = pd.DataFrame({"filename": names[idx], "gender": gender[idx], "class": target[idx]})
         _atomic.write_csv(labels, os.path.join(faces_dir, f"{part}.csv"))
-    written = "faces and their lists" if args.utkface is None else "lists of the faces"
-    _say(f"  {len(train)} train / {len(valid)} validation / {len(test)} test {written} written to "
+    written = "written to" if args.utkface is None else "listed (where they are) in"
+    _say(f"  {len(train)} train / {len(valid)} validation / {len(test)} test faces {written} "
          f"{os.path.relpath(faces_dir)}/ (train.csv, valid.csv, test.csv; class 0/1)")
 
     # every model is given the gender of its training faces: the same hold-out, stratified on
