@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.skface-installed
 
-.PHONY: demo test docs bench bench-fairness bench-group-training bench-group-cost bench-synthetic-task lint clean
+.PHONY: demo test docs bench bench-fairness bench-fairness-real bench-inferred-groups bench-default-real bench-group-training bench-group-cost bench-synthetic-task lint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,26 @@ bench: $(STAMP)
 #   $(PY) -m benchmarks.fairness --quick --out /tmp/fairness-quick
 bench-fairness: $(STAMP)
 	$(PY) -m benchmarks.fairness
+
+# The benchmarks measured on real photographs read a UTKFace folder (never committed:
+# non-commercial research license): UTKFACE=/path/to/UTKFace make bench-...
+UTKFACE ?= ../shared/data/utkface
+
+# The fairness benchmark's mitigation arms on UTKFace adults (class: age >= 40), 3 seeds at 64 px,
+# with a gender x race audit: writes docs/real_faces.json, .md and docs/_static/real_faces.png
+# (about 40 minutes on 2 cores)
+bench-fairness-real: $(STAMP)
+	$(PY) -m benchmarks.fairness --utkface $(UTKFACE) --mitigations-only
+
+# Per-gender thresholds with true and inferred genders, on make_faces and UTKFace, 3 seeds at 32 px:
+# writes docs/inferred_groups.json and .md (about 6 minutes on 2 cores)
+bench-inferred-groups: $(STAMP)
+	$(PY) -m benchmarks.inferred_groups --utkface $(UTKFACE)
+
+# The default network on UTKFace adults at 64 and 80 px, 3 seeds: benchmarks/results/default_learns_real.json
+# and docs/default_learns_real.md (about 15 minutes on 2 cores)
+bench-default-real: $(STAMP)
+	$(PY) -m benchmarks.default_learns_real --utkface $(UTKFACE)
 
 # group-aware training's cost per epoch against ERM, arms interleaved:
 # writes docs/group_training_cost.md and .json (about 10 minutes on 2 cores)

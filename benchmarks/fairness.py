@@ -61,6 +61,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DOCS = os.path.join(ROOT, "docs")
 SCHEMA = 1
 JSON_NAME, MD_NAME, FIGURE_NAME = "fairness_benchmark.json", "fairness_benchmark.md", "fairness_benchmark.png"
+#: the same outputs of a run on UTKFace photographs (--utkface)
+REAL_NAMES = ("real_faces.json", "real_faces.md", "real_faces.png")
 REFERENCE_WEIGHTS = {-1: 1.0, 1: 0.1}
 GENDERS = {-1: "women", 1: "men"}
 
@@ -160,6 +162,20 @@ def evaluate(y_true, y_pred, gender, boot):
     return record, fair_replicates, acc_replicates
 
 
+def intersectional_audit(y_true, y_pred, gender, race):
+    """Accuracy of every gender x race cell of the test faces, and the worst one."""
+    correct = np.asarray(y_true) == np.asarray(y_pred)
+    cells = {}
+    for g in (-1, 1):
+        for r in sorted(set(race.tolist())):
+            mask = (gender == g) & (race == r)
+            if mask.any():
+                cells[f"{GENDERS[g]}, {r}"] = {"accuracy": float(correct[mask].mean()), "n": int(mask.sum())}
+    worst = min(cells, key=lambda k: cells[k]["accuracy"])
+    return {"gender_race_accuracy": cells, "worst_gender_race": worst,
+            "worst_gender_race_accuracy": cells[worst]["accuracy"]}
+
+
 def _mean_std(values):
     values = np.asarray(values, dtype=float)
     return {"mean": float(values.mean()), "std": float(values.std(ddof=1)) if values.size > 1 else 0.0}
@@ -237,11 +253,15 @@ def run_seed(args, faces, seed, log):
     from skface.metrics import fair_metric
 
     (X_tr, y_tr, g_tr), (X_val, y_val, g_val), (X_te, y_te, g_te), boot = seed_split(faces, seed, args.n_boot)
+    race_te = None if getattr(faces, "race", None) is None else faces.race[split_indices(
+        faces.target, faces.gender, seed)[2]]
 
     records, replicates = {}, {}
 
     def record(key, y_pred, clf, train_seconds, post_seconds, n_train):
         rec, fair_rep, acc_rep = evaluate(y_te, y_pred, g_te, boot)
+        if race_te is not None:
+            rec.update(intersectional_audit(y_te, y_pred, g_te, race_te))
         rec.update(seed=seed, train_seconds=float(train_seconds), post_seconds=float(post_seconds),
                    epochs_run=len(clf.history_.get("loss", [])), n_train_images=int(n_train))
         records[key], replicates[key] = rec, (fair_rep, acc_rep)
@@ -334,15 +354,38 @@ def summarise(per_seed, replicates):
 
 def _arguments(args):
     return {k: (list(v) if isinstance(v, tuple) else v) for k, v in vars(args).items()
-            if k not in ("render", "out", "figure", "group_aware", "merge")}
+            if k not in ("render", "out", "figure", "group_aware", "merge", "names", "mitigations_only")}
+
+
+def load_faces(args, log=print):
+    """The benchmark's faces: ``make_faces``, or UTKFace adults with ``--utkface``
+    (with their race, for the gender x race audit); and the data description."""
+    from types import SimpleNamespace
+
+    if args.utkface is None:
+        from skface.datasets import make_faces
+
+        log(f"make_faces({args.n_samples}, image_size={args.image_size}, random_state={args.data_seed})")
+        faces = make_faces(args.n_samples, image_size=args.image_size, random_state=args.data_seed)
+        source = f"`make_faces({args.n_samples}, image_size={args.image_size})`"
+    else:
+        from .data import utkface_arrays
+
+        images, frame = utkface_arrays(args.utkface, args.image_size, n=args.n_samples,
+                                       random_state=args.data_seed)
+        faces = SimpleNamespace(images=images, target=frame["class"].to_numpy(), gender=frame["gender"].to_numpy(),
+                                race=frame["race_name"].to_numpy())
+        source = (f"UTKFace photographs of adults (`load_utkface`: class 1 for age >= 40), {len(frame):,} faces "
+                  f"resized to {args.image_size} px")
+        log(f"UTKFace: {len(frame)} adults from {args.utkface}")
+    data = {"source": source, "n_samples": int(len(faces.target)), "image_size": args.image_size,
+            "positive_rate": float(faces.target.mean()), "women_share": float(np.mean(faces.gender == -1))}
+    return faces, data
 
 
 def run(args, log=print):
-    from skface.datasets import make_faces
-
     machine = machine_info()
-    log(f"make_faces({args.n_samples}, image_size={args.image_size}, random_state={args.data_seed})")
-    faces = make_faces(args.n_samples, image_size=args.image_size, random_state=args.data_seed)
+    faces, data = load_faces(args, log)
     per_seed, replicates, baselines, splits, precision = {}, {}, [], [], None
     start = time.perf_counter()
     for seed in range(args.seeds):
@@ -365,9 +408,7 @@ def run(args, log=print):
         "arguments": _arguments(args),
         "quick": bool(args.quick),
         "wall_seconds": time.perf_counter() - start,
-        "data": {"n_samples": args.n_samples, "image_size": args.image_size,
-                 "positive_rate": float(faces.target.mean()),
-                 "women_share": float(np.mean(faces.gender == -1))},
+        "data": data,
         "protocol": (
             "60/20/20 train/validation/test split per seed, stratified on class x gender; every "
             "network gets the train part (or the rows an undersampling arm keeps) and early-stops on "
@@ -523,12 +564,9 @@ def _summary(rows, reps, erm_reps, fields):
 
 def run_group_aware(args, log=print, partial=None):
     """The group-aware arms on every seed: the ``group_aware`` section of the JSON."""
-    from skface.datasets import make_faces
-
     machine = machine_info()
-    log(f"group-aware training: make_faces({args.n_samples}, image_size={args.image_size}, "
-        f"random_state={args.data_seed})")
-    faces = make_faces(args.n_samples, image_size=args.image_size, random_state=args.data_seed)
+    log("group-aware training")
+    faces, _ = load_faces(args, log)
     grid = group_arms(args.dro_step_sizes, args.gap_weights)
     start = time.perf_counter()
     per_seed, selected, replicates = {}, {}, {}
@@ -849,18 +887,25 @@ def render_group_aware(results):
     return out
 
 
+def _data_source(data):
+    # runs from before the data had a "source" were all on make_faces
+    return data.get("source", f"`make_faces({data['n_samples']}, image_size={data['image_size']})`")
+
+
 def render_markdown(results, figure_name=FIGURE_NAME):
     m, a, d = results["machine"], results["arguments"], results["data"]
     seeds = len(results["baseline"]["seeds"])
-    out = ["# Fairness benchmark", ""]
+    real = "UTKFace" in d.get("source", "")
+    out = ["# Fairness benchmark on real faces (UTKFace)" if real else "# Fairness benchmark", ""]
     if results.get("quick"):
         out += ["**A --quick smoke run: tiny data and network; these numbers show only that the code "
                 "runs, not how the mitigations compare.**", ""]
     out += [
-        f"Generated by `python -m benchmarks.fairness` (`make bench-fairness`) on {results['date']}; "
-        "this page is rendered from `fairness_benchmark.json` by `--render`.",
+        f"Generated by `python -m benchmarks.fairness{' --utkface DIR' if real else ''}` "
+        f"(`make bench-fairness{'-real' if real else ''}`) on {results['date']}; this page is rendered from "
+        f"`{REAL_NAMES[0] if real else JSON_NAME}` by `--render`.",
         "",
-        f"Data: `make_faces({d['n_samples']}, image_size={d['image_size']})`, "
+        f"Data: {_data_source(d)}, "
         f"{d['positive_rate']:.1%} positives, {d['women_share']:.1%} women. "
         f"Network: `FaceCNNClassifier(image_size={a['image_size']}, epochs={a['epochs']}, "
         f"filters={tuple(a['filters'])}, dense_units={a['dense_units']})`, precision_ "
@@ -903,9 +948,30 @@ def render_markdown(results, figure_name=FIGURE_NAME):
                      f"{base['worst_cell_accuracy']:.3f} ({base['worst_cell']})",
                      f"{base['positive_rate']:.3f}", "", ""))
     out += _markdown_table(header, rows)
+    if "gender_race_accuracy" in results["arms"][0]["seeds"][0]:
+        out += [""] + render_intersectional(results)
     if "group_aware" in results:
         out += [""] + render_group_aware(results)
     return "\n".join(out) + "\n"
+
+
+def render_intersectional(results):
+    """The gender x race audit: every arm's accuracy per cell, mean over seeds, and its worst cell."""
+    first = results["arms"][0]["seeds"]
+    cells = list(first[0]["gender_race_accuracy"])
+    sizes = [int(np.mean([s["gender_race_accuracy"][c]["n"] for s in first])) for c in cells]
+    out = ["## Audit by gender x race", "",
+           "Test accuracy in every gender x race cell (UTKFace's race codes), mean over seeds; the cell's "
+           "test faces per seed under its name. The last column is the lowest cell accuracy, mean over seeds.",
+           ""]
+    header = ("arm", *[f"{c} ({n})" for c, n in zip(cells, sizes)], "worst cell")
+    rows = []
+    for arm in results["arms"]:
+        seeds = arm["seeds"]
+        values = [np.mean([s["gender_race_accuracy"][c]["accuracy"] for s in seeds]) for c in cells]
+        worst = np.mean([s["worst_gender_race_accuracy"] for s in seeds])
+        rows.append((arm["title"], *[f"{v:.3f}" for v in values], f"{worst:.3f}"))
+    return out + _markdown_table(header, rows)
 
 
 def _plot_baseline(ax, results):
@@ -985,7 +1051,8 @@ def plot(results, path):
 
 def write_outputs(results, out, figure):
     os.makedirs(out, exist_ok=True)
-    with open(os.path.join(out, MD_NAME), "w") as f:
+    real = "UTKFace" in results["data"].get("source", "")
+    with open(os.path.join(out, REAL_NAMES[1] if real else MD_NAME), "w") as f:
         f.write(render_markdown(results, os.path.basename(figure)))
     plot(results, figure)
 
@@ -1023,6 +1090,12 @@ def parse_args(argv):
                         help="gap penalty arms' gap_weight values, comma-separated (default 0.3,1,3)")
     parser.add_argument("--run-eagerly", action=argparse.BooleanOptionalAction, default=None)
     parser.add_argument("--data-seed", type=int, default=0)
+    parser.add_argument("--utkface", metavar="DIR", default=None,
+                        help="run on UTKFace photographs of adults (class: age >= 40) in DIR instead of "
+                             "make_faces; --n-samples draws that many (default: all); writes real_faces.*")
+    parser.add_argument("--mitigations-only", action="store_true",
+                        help="leave out the group-aware training arms (they can be merged in later with "
+                             "--group-aware --merge)")
     parser.add_argument("--out", default=None, help="folder of the JSON and markdown (default docs/)")
     parser.add_argument("--figure", default=None,
                         help="path of the figure (default OUT/_static/fairness_benchmark.png)")
@@ -1038,7 +1111,7 @@ def parse_args(argv):
     if args.group_aware and args.render:
         parser.error("--render only renders; it does not run --group-aware")
     for key, value in (QUICK if args.quick else FULL).items():
-        if getattr(args, key) is None:
+        if getattr(args, key) is None and not (key == "n_samples" and args.utkface and not args.quick):
             setattr(args, key, value)
     if args.seeds < 2:
         parser.error("--seeds must be at least 2: a claim needs the spread over seeds")
@@ -1046,7 +1119,8 @@ def parse_args(argv):
     if args.quick and not args.render and os.path.abspath(out) == os.path.abspath(DOCS):
         parser.error("a --quick run is a smoke test and must not overwrite docs/; pass --out DIR")
     args.out = out
-    args.figure = args.figure or os.path.join(out, "_static", FIGURE_NAME)
+    args.names = REAL_NAMES if args.utkface else (JSON_NAME, MD_NAME, FIGURE_NAME)
+    args.figure = args.figure or os.path.join(out, "_static", args.names[2])
     return args
 
 
@@ -1074,12 +1148,14 @@ def main(argv=None):
         os.remove(partial)
     else:
         results = run(args, log)
-        results = merge_group_aware(results, run_group_aware(args, log))
-    with open(os.path.join(args.out, JSON_NAME), "w") as f:
+        if not args.mitigations_only:
+            results = merge_group_aware(results, run_group_aware(args, log))
+    json_name, md_name, _ = args.names
+    with open(os.path.join(args.out, json_name), "w") as f:
         json.dump(results, f, indent=1)
         f.write("\n")
     write_outputs(results, args.out, args.figure)
-    print(f"wrote {os.path.join(args.out, JSON_NAME)}, {MD_NAME} and {args.figure}")
+    print(f"wrote {os.path.join(args.out, json_name)}, {md_name} and {args.figure}")
     return results
 
 

@@ -87,23 +87,13 @@ def synthetic(args):
 
 
 def utkface(args):
-    from PIL import Image
+    from .data import utkface_arrays
 
-    from skface.datasets import load_utkface
-
-    frame = load_utkface(args.utkface)
-    if args.quick:
-        n = min(len(frame), args.n_train + args.n_val + args.n_test)
-        frame = frame.sample(n=n, random_state=0).reset_index(drop=True)
-    size = (args.image_size, args.image_size)
-    images = np.empty((len(frame), *size, 3), dtype=np.uint8)
-    for i, path in enumerate(frame["filename"]):
-        with Image.open(path) as image:
-            images[i] = np.asarray(image.convert("RGB").resize(size, Image.Resampling.BILINEAR))
+    n = args.n_train + args.n_val + args.n_test if args.quick else None
+    images, frame = utkface_arrays(args.utkface, args.image_size, n=n)
     y, gender = frame["class"].to_numpy(), frame["gender"].to_numpy()
-    n = len(frame)
-    n_val = n_test = int(round(0.2 * n))
-    return images, y, gender, [n - n_val - n_test, n_val, n_test]
+    n_val = n_test = int(round(0.2 * len(frame)))
+    return images, y, gender, [len(frame) - n_val - n_test, n_val, n_test]
 
 
 def run_seed(args, data, seed):

@@ -103,3 +103,28 @@ def test_default_learns_real_verdict():
     low = dict(run, accuracy=0.79, predicted_positive_rate=0.30)
     assert default_learns_real.verdict([run, run, low]) == (
         "**Target missed** (mean accuracy 0.817 < 0.82; a seed at 0.790 < 0.80; positive rate off by 0.070 > 0.04).")
+
+
+@pytest.mark.usefixtures("eager_functions")
+def test_fairness_benchmark_on_utkface_audits_gender_x_race(tmp_path, fake_utkface):
+    from benchmarks import fairness
+
+    out = tmp_path / "out"
+    results = fairness.main(["--quick", "--utkface", str(fake_utkface), "--mitigations-only", "--n-boot", "50",
+                             "--out", str(out)])
+    assert "group_aware" not in results
+    assert results["data"]["n_samples"] == 240 and "UTKFace" in results["data"]["source"]
+    for arm in results["arms"]:
+        for seed in arm["seeds"]:
+            cells = seed["gender_race_accuracy"]
+            assert seed["worst_gender_race_accuracy"] == min(c["accuracy"] for c in cells.values())
+            assert sum(c["n"] for c in cells.values()) == results["splits"][0]["n_test"]
+    text = (out / "real_faces.md").read_text()
+    assert text.startswith("# Fairness benchmark on real faces (UTKFace)")
+    assert "## Audit by gender x race" in text and "| women, White (" in text
+    assert (out / "real_faces.json").is_file() and (out / "_static" / "real_faces.png").is_file()
+    # --render writes the same page from the JSON alone
+    again = tmp_path / "again"
+    fairness.main(["--render", str(out / "real_faces.json"), "--out", str(again),
+                   "--figure", str(again / "_static" / "real_faces.png")])
+    assert (again / "real_faces.md").read_text() == text
