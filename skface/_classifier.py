@@ -203,10 +203,12 @@ class FaceCNNClassifier(KerasClassifier):
         Where the network trains. None: one device, TensorFlow's choice.
         "mirrored": a new :class:`tf.distribute.MirroredStrategy` over all
         local GPUs (the CPU when there is none), which also prefetches each
-        batch onto its GPU. A Strategy object (e.g.
-        ``tf.distribute.MultiWorkerMirroredStrategy()`` for several hosts
-        with ``TF_CONFIG``) is used as given and shared, not copied, by
-        :func:`~sklearn.base.clone`. The network is built, compiled, trained
+        batch onto its GPU. A Strategy object of one host (e.g.
+        ``tf.distribute.MirroredStrategy(devices)``) is used as given and
+        shared, not copied, by :func:`~sklearn.base.clone`. A
+        ``MultiWorkerMirroredStrategy`` of several workers is refused with a
+        ``ValueError``: Keras 3's ``fit`` cannot train under it (see the
+        "Scaling" user guide). The network is built, compiled, trained
         and predicts under the strategy; it applies when a network is built
         (not on a ``warm_start`` continuation). ``batch_size`` is the global
         batch, split evenly across the replicas, and the loss is the mean over

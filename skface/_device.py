@@ -48,12 +48,14 @@ def check_distribution(distribution):
     """Raise unless ``distribution`` is None, "mirrored" or a ``tf.distribute.Strategy``."""
     import tensorflow as tf
 
+    if isinstance(distribution, tf.distribute.MultiWorkerMirroredStrategy):
+        _refuse_several_workers(distribution)
     if distribution is None or isinstance(distribution, tf.distribute.Strategy):
         return
     accepted = (
         "None (one device), 'mirrored' (tf.distribute.MirroredStrategy over all local "
-        "GPUs, or the CPU) or a tf.distribute.Strategy instance such as "
-        "tf.distribute.MultiWorkerMirroredStrategy()"
+        "GPUs, or the CPU) or a tf.distribute.Strategy instance of one host, such as "
+        "tf.distribute.MirroredStrategy(devices)"
     )
     if isinstance(distribution, str):
         if distribution not in DISTRIBUTIONS:
@@ -63,6 +65,33 @@ def check_distribution(distribution):
         f"distribution={distribution!r} (a {type(distribution).__name__}) is not accepted; "
         f"accepted: {accepted}."
     )
+
+
+#: where Keras 3's fit fails under a MultiWorkerMirroredStrategy of several workers
+KERAS_MULTI_WORKER_ISSUE = "https://github.com/keras-team/keras/issues/20585"
+
+
+def _refuse_several_workers(strategy):
+    """Refuse a MultiWorkerMirroredStrategy whose cluster has more than one task.
+
+    Keras 3's ``Model.fit`` cannot train under it: it averages the first
+    batch over the replicas to build the model, and then each step's scalar
+    metrics along an axis they do not have, and the collective strategy
+    refuses both (``PerReplica ... to a Tensor``; "Invalid reduction
+    dimension 0"). Failing here says so before any image is read. One with
+    a single worker (no ``TF_CONFIG``) is left to Keras.
+    """
+    import keras
+
+    cluster = strategy.cluster_resolver.cluster_spec().as_dict() if strategy.cluster_resolver else {}
+    tasks = sum(len(v) for v in cluster.values())
+    if tasks > 1:
+        raise ValueError(
+            f"distribution={strategy!r} spans {tasks} workers, which Keras {keras.__version__} cannot train "
+            f"with: Model.fit fails under a MultiWorkerMirroredStrategy of several workers "
+            f"({KERAS_MULTI_WORKER_ISSUE}). Train on the GPUs of one host with distribution='mirrored', or "
+            "spread a hyper-parameter search over hosts with dask (see the Scaling guide)."
+        )
 
 
 def resolve_distribution(distribution):

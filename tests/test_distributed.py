@@ -276,13 +276,40 @@ def _search(**kwargs):
     )
 
 
+@pytest.fixture(scope="module")
+def utkface_frame(tmp_path_factory):
+    """What load_utkface returns for a folder of 48 faces with UTKFace names (made here)."""
+    from PIL import Image
+
+    from skface.datasets import load_utkface
+
+    images, y = make_toy_images(n=48, size=16, seed=3)
+    folder = tmp_path_factory.mktemp("utk")
+    for i, (image, label) in enumerate(zip(images, y)):
+        age, utk_gender = (50 if label == 1 else 25), i % 2
+        Image.fromarray(image).save(folder / f"{age}_{utk_gender}_{i % 5}_2017010{i:09d}.jpg.chip.jpg", quality=95)
+    return load_utkface(folder)
+
+
+def _routed_search(**kwargs):
+    """The Scaling guide's search with the Fair_Metric scorer under metadata routing."""
+    from skface.metrics import fair_scorer
+
+    search = _search(**kwargs)
+    search.set_params(scoring=fair_scorer)
+    return search
+
+
 @pytest.mark.slow  # 2 dask worker processes, each starting its own TensorFlow
-def test_grid_search_on_dask_equals_serial(face_frame):
+def test_grid_search_on_dask_equals_serial(face_frame, utkface_frame):
     pytest.importorskip("distributed")
     import joblib
+    import sklearn
     from distributed import Client, LocalCluster
 
     X, y = face_frame
+    utk = utkface_frame
+    utk_X, utk_y, utk_g = utk[["filename", "race"]], utk["class"].to_numpy(), utk["gender"].to_numpy()
     with LocalCluster(
         n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
         env={"PYTHONPATH": os.pathsep.join(sys.path)},  # the workers import this skface
@@ -291,9 +318,17 @@ def test_grid_search_on_dask_equals_serial(face_frame):
         client.run(configure_threads, 1)
         with joblib.parallel_backend("dask"):
             on_dask = _search(n_jobs=-1).fit(X, y)
+            # load_utkface's frame, the groups routed to the scorer (and to fit) as metadata
+            with sklearn.config_context(enable_metadata_routing=True):
+                routed_on_dask = _routed_search(n_jobs=-1).fit(utk_X, utk_y, sensitive_features=utk_g)
         pids = set(client.run(os.getpid).values())
         threads = set(client.run(os.getenv, "TF_NUM_INTRAOP_THREADS").values())
     serial = _search(n_jobs=1).fit(X, y)
+    with sklearn.config_context(enable_metadata_routing=True):
+        routed_serial = _routed_search(n_jobs=1).fit(utk_X, utk_y, sensitive_features=utk_g)
+    for key in ("split0_test_score", "split1_test_score", "rank_test_score"):
+        np.testing.assert_array_equal(routed_on_dask.cv_results_[key], routed_serial.cv_results_[key], err_msg=key)
+    assert np.isfinite(routed_serial.cv_results_["mean_test_score"]).all()
 
     assert os.getpid() not in pids and len(pids) == 2  # the fits ran in the workers
     assert threads == {"1"}
@@ -302,6 +337,75 @@ def test_grid_search_on_dask_equals_serial(face_frame):
         np.testing.assert_array_equal(results[key], expected[key], err_msg=key)
     assert on_dask.best_params_ == serial.best_params_
     assert len(set(expected["mean_test_score"])) > 1  # the candidates are told apart
+
+
+# ---------------------------------------------------------- several hosts
+_WORKER = """
+import json, sys
+import tensorflow as tf
+strategy = tf.distribute.MultiWorkerMirroredStrategy()   # first, as the Scaling guide says
+
+import pandas as pd
+from skface import FaceCNNClassifier
+
+frame = pd.read_csv(sys.argv[1])
+said = {}
+for name, params in (("plain", {}), ("group_dro", {"fairness": "group_dro", "sensitive_column": "gender"})):
+    clf = FaceCNNClassifier(distribution=strategy, image_size=(20, 20), epochs=3,
+                            batch_size=16 * strategy.num_replicas_in_sync, random_state=0, **params)
+    try:
+        clf.fit(frame, frame["label"])
+        said[name] = "trained"
+    except ValueError as error:
+        said[name] = str(error)
+print(json.dumps(said))
+"""
+
+
+def _free_ports(n):
+    import socket
+
+    sockets = [socket.socket() for _ in range(n)]
+    for sock in sockets:
+        sock.bind(("127.0.0.1", 0))
+    ports = [sock.getsockname()[1] for sock in sockets]
+    for sock in sockets:
+        sock.close()
+    return ports
+
+
+def test_the_several_hosts_recipe_stops_at_once_with_the_reason(tmp_path):
+    """The Scaling guide's multi-worker recipe, as written, on two worker
+    processes of this machine (loopback only): Keras 3 cannot train it, so
+    both workers stop at the start of fit with skface's message, within a
+    bounded time, instead of failing inside Keras."""
+    images, y = make_toy_images(n=64, size=20, seed=4)
+    frame = pd.DataFrame({"filename": write_pngs(str(tmp_path), images), "label": y,
+                          "gender": np.where(np.arange(64) % 3 == 0, -1, 1)})
+    frame.to_csv(tmp_path / "data.csv", index=False)
+    (tmp_path / "train.py").write_text(_WORKER)
+    ports = _free_ports(2)
+    workers = []
+    for index in range(2):
+        config = {"cluster": {"worker": [f"127.0.0.1:{port}" for port in ports]},
+                  "task": {"type": "worker", "index": index}}
+        env = {**os.environ, "TF_CONFIG": json.dumps(config), "TF_CPP_MIN_LOG_LEVEL": "2"}
+        workers.append(subprocess.Popen([sys.executable, str(tmp_path / "train.py"), str(tmp_path / "data.csv")],
+                                        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    outputs = []
+    try:
+        for worker in workers:
+            out, err = worker.communicate(timeout=180)
+            assert worker.returncode == 0, err[-2000:]
+            outputs.append(json.loads(out.strip().splitlines()[-1]))
+    finally:
+        for worker in workers:
+            worker.kill()
+    for said in outputs:
+        for name in ("plain", "group_dro"):
+            assert "MultiWorkerMirroredStrategy" in said[name] and "spans 2 workers, which Keras" in said[name]
+            assert "https://github.com/keras-team/keras/issues/20585" in said[name]
+            assert "distribution='mirrored'" in said[name] and "with dask" in said[name]
 
 
 if __name__ == "__main__" and sys.argv[1:2] == ["mirrored"]:
