@@ -128,3 +128,13 @@ def test_fairness_benchmark_on_utkface_audits_gender_x_race(tmp_path, fake_utkfa
     fairness.main(["--render", str(out / "real_faces.json"), "--out", str(again),
                    "--figure", str(again / "_static" / "real_faces.png")])
     assert (again / "real_faces.md").read_text() == text
+
+
+def test_committed_real_faces_page_is_the_rendering_of_its_json(tmp_path):
+    from benchmarks import fairness
+
+    results = fairness.main(["--render", str(ROOT / "docs" / "real_faces.json"), "--out", str(tmp_path),
+                             "--figure", str(tmp_path / "_static" / "real_faces.png")])
+    assert (tmp_path / "real_faces.md").read_text() == (ROOT / "docs" / "real_faces.md").read_text()
+    assert results["quick"] is False and len(results["baseline"]["seeds"]) == 3
+    assert all(split["n_test"] >= 3000 for split in results["splits"])
