@@ -574,6 +574,27 @@ def test_train_reports_weights_and_balance(model):
     assert "Saved the model to" in out
 
 
+def test_output_names_are_checked_before_any_work(model, data, tmp_path, capsys):
+    """A folder where a file is written, or a file where a folder is: one line, before any work."""
+    folder = tmp_path / "a folder.keras"  # a folder whose name looks like a file's
+    folder.mkdir()
+    taken = tmp_path / "a file"
+    taken.write_text("x")
+    runs = [
+        (["predict", "--model", model, "--csv", data, "--output", str(folder)],
+         f"--output {str(folder)!r} is a folder; give the path of the file to write in it."),
+        (["train", "--csv", data, *TINY, "--model", str(folder)],
+         f"--model {str(folder)!r} is a folder; give the path of the file to write in it."),
+        (["evaluate", "--model", model, "--csv", data, "--report", str(taken)],
+         f"--report {str(taken)!r} is a file; give a folder (created if missing)."),
+        (["demo", "--n-samples", "40", "--output", str(taken), *TINY],
+         f"--output {str(taken)!r} is a file; give a folder (created if missing)."),
+    ]
+    for argv, message in runs:
+        assert main(argv) == 1, argv
+        assert _error_line(capsys) == f"skface: error: {message}"
+
+
 # ------------------------------------------------------- per-group thresholds
 @pytest.fixture(scope="module")
 def threshold_models(data, tmp_path_factory):

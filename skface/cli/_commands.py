@@ -58,9 +58,19 @@ def _require_dir(path, option):
 
 
 def _require_parent(path, option):
+    """A file to write: its folder must exist, and it must not be a folder itself
+    (checked before any work, so that nothing is lost to a bad name)."""
+    if os.path.isdir(path):
+        raise CommandError(f"{option} {path!r} is a folder; give the path of the file to write in it.")
     parent = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(parent):
         raise CommandError(f"the folder of {option} {path!r} does not exist: {parent!r}.")
+
+
+def _require_folder_to_write(path, option):
+    """A folder to write into, created if missing: refused when a file has its name."""
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise CommandError(f"{option} {path!r} is a file; give a folder (created if missing).")
 
 
 def _estimator(args, **params):
@@ -256,6 +266,7 @@ def run_demo(args):
     from ._html_report import ModelResult, bootstrap_fair_metric, majority_baseline, summary_table, write_report
 
     start = time.perf_counter()
+    _require_folder_to_write(args.output, "--output")
     out = os.path.abspath(args.output)
     faces_dir = os.path.join(out, "faces")
     os.makedirs(faces_dir, exist_ok=True)
@@ -774,6 +785,7 @@ def run_evaluate(args):
     from ._html_report import ModelResult, majority_baseline, summary_table, write_report
 
     _require_file(args.model, "--model")
+    _require_folder_to_write(args.report, "--report")
     frame, y, groups, source = _load_labelled(args)
     _require_both_labels(y, args, source)
     clf = _load_model(args.model)
