@@ -17,22 +17,25 @@ def detached_figure_scraper(block, block_vars, gallery_conf):
     attached to pyplot (it leaves pyplot's state alone), so sphinx-gallery's
     matplotlib scraper, which asks pyplot for its figures, cannot see it.
     This scraper saves every such figure that the example holds in a global
-    variable, once.
+    variable, once. It runs before matplotlib's, so that pyplot's figures are
+    told apart while pyplot still manages them.
     """
     from matplotlib.figure import Figure
     from sphinx_gallery.scrapers import figure_rst
 
     rst = []
     for value in list(block_vars["example_globals"].values()):
-        if (
-            isinstance(value, Figure)
-            and value.canvas.manager is None
-            and not getattr(value, "_skface_docs_shown", False)
-        ):
-            path = next(block_vars["image_path_iterator"])
-            value.savefig(path)
+        if not isinstance(value, Figure) or getattr(value, "_skface_docs_shown", False):
+            continue
+        if value.canvas.manager is not None:
+            # a pyplot figure: matplotlib's scraper, which runs after this one,
+            # saves it and closes it; once closed, it would look detached here
             value._skface_docs_shown = True
-            rst.append(figure_rst([path], gallery_conf["src_dir"]))
+            continue
+        path = next(block_vars["image_path_iterator"])
+        value.savefig(path)
+        value._skface_docs_shown = True
+        rst.append(figure_rst([path], gallery_conf["src_dir"]))
     return "".join(rst)
 
 

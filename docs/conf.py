@@ -32,6 +32,8 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
     "sphinx.ext.mathjax",
+    # MathJax from the package rather than a CDN: formulas render offline
+    "sphinx-mathjax-offline",
     "sphinx.ext.viewcode",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
@@ -97,7 +99,7 @@ sphinx_gallery_conf = {
     "doc_module": ("skface",),
     "backreferences_dir": "generated",
     "reset_modules": ("matplotlib", "_skface_docs.reset_keras"),
-    "image_scrapers": ("matplotlib", "_skface_docs.detached_figure_scraper"),
+    "image_scrapers": ("_skface_docs.detached_figure_scraper", "matplotlib"),
     "reset_modules_order": "before",
 }
 
