@@ -45,7 +45,7 @@ from . import (
     _validation,
 )
 from ._diagnostics import degenerate_predictions
-from ._logging import quiet_tensorflow_warnings
+from ._logging import quiet_tensorflow_warnings, warn_at_caller
 
 _ROUTING_PREFIXES = ("model", "fit", "compile", "predict", "optimizer", "loss", "metrics", "callbacks")
 #: at most this many images are predicted after fit to tell whether the model learned anything
@@ -955,7 +955,7 @@ class FaceCNNClassifier(KerasClassifier):
         proba = self._positive_proba(images, indices[::step][:_DIAGNOSTIC_IMAGES], verbose=0)
         message = degenerate_predictions(proba, self.threshold, classes=tuple(self.classes_.tolist()))
         if message is not None:
-            warnings.warn(f"After fit, on {len(proba)} images of the {where}: {message}", UserWarning, stacklevel=3)
+            warn_at_caller(f"After fit, on {len(proba)} images of the {where}: {message}")
 
     def predict(self, X, **kwargs):
         """Labels in the caller's encoding: ``classes_[1]`` where the probability of

@@ -18,10 +18,10 @@ never holds more than a few batches of pixels.
 """
 
 import contextlib
-import warnings
 
 import numpy as np
 
+from ._logging import warn_at_caller
 from ._validation import ACCEPTED_FORMATS, ImageSet, show_items
 
 
@@ -140,12 +140,10 @@ def leave_out_unreadable(images, y, sample_weight, groups=None):
             f"on_bad_image='skip' left no image to train on: none of the {n} image "
             f"files can be read: {names}. Accepted: {ACCEPTED_FORMATS}."
         )
-    warnings.warn(
+    warn_at_caller(
         f"on_bad_image='skip': left out {int(bad.sum())} of {n} image files that "
         f"cannot be read (missing, empty, truncated or not an image): {names}. "
-        "Their paths are in skipped_images_.",
-        UserWarning,
-        stacklevel=5,
+        "Their paths are in skipped_images_."
     )
     keep = ~bad
     if sample_weight is not None:

@@ -107,3 +107,16 @@ def filter_third_party_warnings():
     """Ignore :data:`THIRD_PARTY_WARNINGS`, each only from the module that raises it."""
     for message, category, module in THIRD_PARTY_WARNINGS:
         warnings.filterwarnings("ignore", message=message, category=category, module=module)
+
+
+_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def warn_at_caller(message, category=UserWarning):
+    """``warnings.warn`` attributed to the first frame outside skface: the
+    user's line (``clf.fit(...)``), whatever path inside skface led here,
+    rather than a line of skface's own."""
+    frame, level = sys._getframe(1), 2
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level)

@@ -6,6 +6,7 @@ import subprocess
 import sys
 import warnings
 
+import numpy as np
 import pytest
 
 from skface import _logging
@@ -63,3 +64,25 @@ def test_third_party_warnings_are_filtered_only_from_their_module():
         warnings.warn_explicit(message, DeprecationWarning, "core.py", 1, module="keras.src.backend.core")
         warnings.warn_explicit(message, DeprecationWarning, "mine.py", 1, module="mine")
     assert [w.filename for w in caught] == ["mine.py"]
+
+
+def test_skface_warnings_point_at_the_callers_line(tmp_path):
+    """A warning of fit names the line that called fit, not a line of skface."""
+    import inspect
+
+    from conftest import TINY, write_pngs
+
+    from skface import FaceCNNClassifier
+
+    X = np.zeros((24, 16, 16, 3), dtype=np.uint8)  # one colour: a model that learns nothing
+    paths = write_pngs(str(tmp_path), X)
+    (tmp_path / "bad.png").write_text("not an image")
+    y = np.arange(25) % 2
+    clf = FaceCNNClassifier(**{**TINY, "epochs": 1}, early_stopping=False, on_bad_image="skip")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        line = inspect.currentframe().f_lineno + 1
+        clf.fit([*paths, str(tmp_path / "bad.png")], y)
+    ours = [w for w in caught if "left out 1 of 25" in str(w.message) or "learned nothing" in str(w.message)]
+    assert len(ours) == 2, [str(w.message)[:80] for w in caught]
+    assert all((w.filename, w.lineno) == (__file__, line) for w in ours), [(w.filename, w.lineno) for w in ours]
