@@ -52,7 +52,7 @@ UTKFACE ?= ../shared/data/utkface
 
 # The fairness benchmark's mitigation arms on UTKFace adults (class: age >= 40), 3 seeds at 64 px,
 # with a gender x race audit: writes docs/real_faces.json, .md and docs/_static/real_faces.png
-# (21 minutes on 2 cores on 2026-12-02). The group-aware arms are merged in afterwards with
+# (21 minutes on 2 cores on 2026-12-02). The group-aware arms (50 more minutes) are merged in with
 #   $(PY) -m benchmarks.fairness --utkface $(UTKFACE) --group-aware --merge docs/real_faces.json
 bench-fairness-real: $(STAMP)
 	$(PY) -m benchmarks.fairness --utkface $(UTKFACE) --mitigations-only
