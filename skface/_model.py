@@ -5,9 +5,7 @@ float32 sigmoid unit, whatever the compute precision of the layers before it.
 """
 
 import contextlib
-import os
 import random
-import tempfile
 
 import keras
 from keras import layers, ops
@@ -123,19 +121,16 @@ class FaceNetwork(keras.Model):
 
 def _network_bytes(network):
     """The ``.keras`` file of ``network`` (compiled state included), as bytes."""
-    with tempfile.TemporaryDirectory() as folder:
-        path = os.path.join(folder, "network.keras")
-        network.save(path)
-        with open(path, "rb") as handle:
-            return handle.read()
+    from ._serialization import saved_bytes
+
+    return saved_bytes(network.save)
 
 
 def _network_from_bytes(data):
     """The network saved by :func:`_network_bytes` (pickle's loader)."""
-    with tempfile.TemporaryDirectory() as folder:
-        path = os.path.join(folder, "network.keras")
-        with open(path, "wb") as handle:
-            handle.write(data)
+    from ._serialization import keras_file
+
+    with keras_file(data) as path:
         return keras.saving.load_model(path, compile=True)
 
 

@@ -10,8 +10,10 @@ without importing each other. Loading uses Keras safe mode, so a file cannot
 run code of its own (a ``Lambda`` layer, say) on your machine.
 """
 
+import contextlib
 import json
 import os
+import tempfile
 import warnings
 import zipfile
 from collections import defaultdict
@@ -182,35 +184,40 @@ def save_estimator(estimator, path, *, include_optimizer=False, wrapper=None, me
     return path
 
 
-def estimator_file_bytes(estimator):
-    """The file ``estimator.save`` writes, as bytes (a member of another file)."""
-    import tempfile
-
+def saved_bytes(save):
+    """The bytes of the ``.keras`` file that ``save(path)`` writes (to a
+    temporary folder): a model in memory, for pickle or for a member of
+    another file."""
     with tempfile.TemporaryDirectory() as folder:
-        path = estimator.save(os.path.join(folder, "member.keras"))
+        path = os.path.join(folder, "file.keras")
+        save(path)
         with open(path, "rb") as handle:
             return handle.read()
 
 
+@contextlib.contextmanager
+def keras_file(data):
+    """A temporary ``.keras`` file holding ``data``; yields its path (Keras
+    loads models from paths), removed afterwards."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "file.keras")
+        with open(path, "wb") as handle:
+            handle.write(data)
+        yield path
+
+
+def estimator_file_bytes(estimator):
+    """The file ``estimator.save`` writes, as bytes (a member of another file)."""
+    return saved_bytes(estimator.save)
+
+
 def read_member(path, name):
-    """Member ``name`` of the skface file ``path``, written to a temporary
-    ``.keras`` file; yields its path (a context manager)."""
-    import contextlib
-    import tempfile
-
-    @contextlib.contextmanager
-    def member():
-        with zipfile.ZipFile(path) as archive:
-            if name not in archive.namelist():
-                raise ValueError(f"{path!r} is damaged: its member {name!r} is missing.")
-            data = archive.read(name)
-        with tempfile.TemporaryDirectory() as folder:
-            inner = os.path.join(folder, name)
-            with open(inner, "wb") as handle:
-                handle.write(data)
-            yield inner
-
-    return member()
+    """Member ``name`` of the skface file ``path`` as a temporary ``.keras``
+    file: a context manager that yields its path."""
+    with zipfile.ZipFile(path) as archive:
+        if name not in archive.namelist():
+            raise ValueError(f"{path!r} is damaged: its member {name!r} is missing.")
+        return keras_file(archive.read(name))
 
 
 def read_estimator(path, estimator_class, **params):

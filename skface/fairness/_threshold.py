@@ -13,6 +13,7 @@ from sklearn.base import (
     _fit_context,
     clone,
 )
+from sklearn.frozen import FrozenEstimator
 from sklearn.metrics import accuracy_score
 from sklearn.utils import _safe_indexing
 from sklearn.utils._param_validation import HasMethods, Interval
@@ -178,7 +179,7 @@ def _inferred_optimum(scores, positive, assigned, true_codes, n_groups):
 def _saveable(estimator, name):
     """The skface estimator inside ``estimator`` (unwrapping a FrozenEstimator),
     or a TypeError saying why it cannot be saved in a skface file."""
-    inner = getattr(estimator, "estimator", None) if type(estimator).__name__ == "FrozenEstimator" else estimator
+    inner = estimator.estimator if isinstance(estimator, FrozenEstimator) else estimator
     if not (hasattr(inner, "save") and hasattr(inner, "model_") and type(inner).__module__.startswith("skface.")):
         raise TypeError(
             f"save writes skface's own model files, so {name} must be a fitted "
