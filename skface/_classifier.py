@@ -922,9 +922,41 @@ class FaceCNNClassifier(KerasClassifier):
         p1 = self._positive_proba(images, np.arange(len(images)), **kwargs)
         return np.column_stack([1.0 - p1, p1])
 
-    def _positive_proba(self, images, indices, *, verbose=None, **kwargs):
-        """The network's probability of class 1 for ``images[indices]``
-        (``verbose`` is Keras's, by default the estimator's)."""
+    def embed(self, X, **kwargs):
+        """The features the network's output layer reads, one row per image.
+
+        With the default network, the activations of the dense layer after
+        the convolutions (``dense_units`` columns; dropout is off at
+        prediction). A linear model on them is what the output layer is:
+        :class:`skface.fairness.DeepFeatureReweighting` retrains one on
+        group-balanced data. Images are streamed as in :meth:`predict_proba`.
+
+        Parameters
+        ----------
+        X : array-like of images, list of paths or DataFrame
+            As in :meth:`predict_proba`.
+        **kwargs : dict
+            Passed to Keras's ``predict`` (``batch_size``, ``verbose``).
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_features), float64
+        """
+        check_is_fitted(self)
+        self._validate_params()
+        images = _validation.check_images(X, image_column=self.image_column)
+        last = self.model_.layers[-1]
+        with _device.strategy_scope(self.model_.distribute_strategy):
+            features = keras.Model(self.model_.inputs, last.input, name="features")
+        return self._network_outputs(features, images, np.arange(len(images)), **kwargs)
+
+    def _positive_proba(self, images, indices, **kwargs):
+        """The network's probability of class 1 for ``images[indices]``."""
+        return self._network_outputs(self.model_, images, indices, **kwargs).reshape(-1)
+
+    def _network_outputs(self, network, images, indices, *, verbose=None, **kwargs):
+        """``network``'s outputs for ``images[indices]``, float64, one row per
+        image (``verbose`` is Keras's, by default the estimator's)."""
         verbose = self.verbose if verbose is None else verbose
         params = self.get_params()
         batch_size = kwargs.pop("batch_size", params.get("predict__batch_size") or _device.default_predict_batch())
@@ -940,8 +972,9 @@ class FaceCNNClassifier(KerasClassifier):
         if not hasattr(self, "_predict_callbacks"):
             self._initialize_callbacks()
         with _input.naming_bad_files(images), quiet_tensorflow_warnings(verbose):
-            p1 = self.model_.predict(dataset, verbose=verbose, callbacks=self._predict_callbacks, **kwargs)
-        return np.asarray(p1, dtype=np.float64).reshape(-1)[:n]
+            outputs = network.predict(dataset, verbose=verbose, callbacks=self._predict_callbacks, **kwargs)
+        outputs = np.asarray(outputs, dtype=np.float64)
+        return outputs.reshape(len(outputs), -1)[:n]
 
     def _warn_if_degenerate(self, images, indices, where):
         """One ``UserWarning`` when the trained network gives (nearly) every
@@ -1000,8 +1033,9 @@ class FaceCNNClassifier(KerasClassifier):
 def load(path, *, verbose=0):
     """Load a skface estimator saved with ``save``.
 
-    Reads what :meth:`FaceCNNClassifier.save` and
-    :meth:`skface.fairness.FairThresholdClassifier.save` write (and
+    Reads what :meth:`FaceCNNClassifier.save`,
+    :meth:`skface.fairness.FairThresholdClassifier.save` and
+    :meth:`skface.fairness.DeepFeatureReweighting.save` write (and
     checkpoints). The networks are loaded in Keras safe mode: a file whose
     model would run arbitrary code (a ``Lambda`` layer) is refused. Pickle
     files, by contrast, run whatever code they hold when loaded: unpickle
@@ -1018,7 +1052,7 @@ def load(path, *, verbose=0):
 
     Returns
     -------
-    FaceCNNClassifier or FairThresholdClassifier
+    FaceCNNClassifier, FairThresholdClassifier or DeepFeatureReweighting
         Fitted, ready to ``predict``: the class that saved the file.
 
     Examples
@@ -1040,16 +1074,17 @@ def load(path, *, verbose=0):
     wrapper = state.get("wrapper")
     if wrapper is None:
         return estimator
-    from .fairness._threshold import FairThresholdClassifier
+    from .fairness import DeepFeatureReweighting, FairThresholdClassifier
 
-    if wrapper.get("class") != FairThresholdClassifier.__name__:
+    wrappers = {cls.__name__: cls for cls in (FairThresholdClassifier, DeepFeatureReweighting)}
+    if wrapper.get("class") not in wrappers:
         raise ValueError(
             f"{os.fspath(path)!r} holds a {wrapper.get('class')!r}, which this skface "
-            f"{_serialization.__version__} cannot read (it reads FaceCNNClassifier and "
-            "FairThresholdClassifier files): it was written by a newer skface."
+            f"{_serialization.__version__} cannot read (it reads FaceCNNClassifier, "
+            f"{' and '.join(wrappers)} files): it was written by a newer skface."
         )
     group_estimator = None
     if wrapper.get("group_estimator"):
         with _serialization.read_member(path, wrapper["group_estimator"]) as member:
             group_estimator = load(member, verbose=verbose)
-    return FairThresholdClassifier._from_saved(estimator, group_estimator, wrapper)
+    return wrappers[wrapper["class"]]._from_saved(estimator, group_estimator, wrapper)

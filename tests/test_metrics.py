@@ -26,6 +26,8 @@ from skface.metrics import (
     fair_scorer,
     group_accuracy,
     make_fair_scorer,
+    make_worst_group_scorer,
+    worst_group_accuracy,
 )
 
 
@@ -405,3 +407,48 @@ def test_fair_metric_bootstrap_scores_every_model_on_the_same_resamples():
     assert np.isnan(few).any() and np.isfinite(few).any()
     with pytest.raises(ValueError, match=r"n_resamples=0 is not accepted; accepted: an int >= 1"):
         fair_metric_bootstrap(y, a, sensitive_features=g, n_resamples=0)
+
+
+def test_worst_group_accuracy_is_the_lowest_cell_against_brute_force():
+    rng = np.random.default_rng(0)
+    y_true = rng.integers(0, 2, 300)
+    y_pred = np.where(rng.random(300) < 0.8, y_true, 1 - y_true)
+    groups = rng.choice(["a", "b", "c"], 300)
+    cells = [
+        accuracy_score(y_true[(groups == g) & (y_true == c)], y_pred[(groups == g) & (y_true == c)])
+        for g in "abc" for c in (0, 1)
+    ]
+    assert worst_group_accuracy(y_true, y_pred, sensitive_features=groups) == pytest.approx(min(cells))
+    # one group is enough: the worst class of that group
+    ones = np.ones(300)
+    by_class = [accuracy_score(y_true[y_true == c], y_pred[y_true == c]) for c in (0, 1)]
+    assert worst_group_accuracy(y_true, y_pred, sensitive_features=ones) == pytest.approx(min(by_class))
+    # weights count within a cell: zero weight on a cell's mistakes makes it perfect
+    wrong = (groups == "a") & (y_true == 1) & (y_pred != y_true)
+    weighted = worst_group_accuracy(
+        y_true, y_pred, sensitive_features=groups, sample_weight=np.where(wrong, 0.0, 1.0)
+    )
+    assert weighted >= worst_group_accuracy(y_true, y_pred, sensitive_features=groups)
+
+
+def test_worst_group_scorers_equal_the_metric(tabular):
+    X, y, gender = tabular
+    model = LogisticRegression().fit(X, y)
+    expected = worst_group_accuracy(y, model.predict(X), sensitive_features=gender)
+    with routing():
+        routed = make_worst_group_scorer()
+        assert routed(model, X, y, sensitive_features=gender) == pytest.approx(expected)
+        search = GridSearchCV(
+            LogisticRegression(), {"C": [0.01, 1.0]}, scoring=routed, cv=3, error_score="raise"
+        ).fit(X, y, sensitive_features=gender)
+    assert 0 <= search.best_score_ <= 1
+    frame = pd.DataFrame(X, columns=["a", "b", "c"]).assign(gender=gender)
+    column_model = make_pipeline(
+        make_column_transformer(("drop", ["gender"]), remainder="passthrough"),
+        LogisticRegression(),
+    ).fit(frame, y)
+    scorer = make_worst_group_scorer(sensitive_column="gender")
+    assert repr(scorer) == "make_worst_group_scorer(sensitive_column='gender')"
+    assert scorer(column_model, frame, y) == pytest.approx(expected)
+    with pytest.raises(TypeError, match=r"make_worst_group_scorer\(\) with metadata routing"):
+        scorer(column_model, X, y)

@@ -27,7 +27,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 from skface import FaceCNNClassifier, load
-from skface.fairness import FairThresholdClassifier
+from skface.fairness import DeepFeatureReweighting, FairThresholdClassifier
 from skface.metrics import fair_metric, make_fair_scorer
 
 
@@ -63,6 +63,8 @@ def shipped(tmp_path_factory):
         "inferred": FairThresholdClassifier(
             FaceCNNClassifier(**TINY), group_estimator=FaceCNNClassifier(**TINY), random_state=0
         ).fit(X, y, sensitive_features=gender),
+        "dfr": DeepFeatureReweighting(FaceCNNClassifier(**TINY), C=1.0, n_repeats=2, random_state=0).fit(
+            X, y, sensitive_features=gender),
     }
     expected = {}
     for name, model in models.items():
@@ -108,7 +110,7 @@ def shipped(tmp_path_factory):
     return models, expected, read, folder
 
 
-@pytest.mark.parametrize("name", ["plain", "group_dro", "pipeline", "grid_best", "thresholds", "inferred"])
+@pytest.mark.parametrize("name", ["plain", "group_dro", "pipeline", "grid_best", "thresholds", "inferred", "dfr"])
 @pytest.mark.parametrize("kind", [".pkl", ".joblib"])
 def test_pickle_and_joblib_load_in_a_fresh_process(shipped, name, kind):
     models, expected, read, _ = shipped
@@ -119,7 +121,7 @@ def test_pickle_and_joblib_load_in_a_fresh_process(shipped, name, kind):
         assert got["pred_no_groups"] == expected["inferred_without_groups"]
 
 
-@pytest.mark.parametrize("name", ["plain", "group_dro", "grid_best", "thresholds", "inferred"])
+@pytest.mark.parametrize("name", ["plain", "group_dro", "grid_best", "thresholds", "inferred", "dfr"])
 def test_save_after_pickling_loads_in_a_fresh_process(shipped, name):
     models, expected, read, folder = shipped
     got = read[f"{name}.keras"]

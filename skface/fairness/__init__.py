@@ -5,6 +5,8 @@
 - :func:`balance_groups` -- under- or oversample rows to equal group sizes;
 - :class:`FairThresholdClassifier` -- one decision threshold per group,
   chosen to maximise Fair_Metric;
+- :class:`DeepFeatureReweighting` -- the network's last layer retrained on
+  group-balanced held-out data (no groups needed to predict);
 - :func:`fairness_report` -- a fairlearn ``MetricFrame`` audit with
   Fair_Metric;
 - :func:`plot_fairness` -- the audit as a grouped bar chart.
@@ -13,11 +15,13 @@ This module does not import TensorFlow.
 """
 
 from ._balance import balance_groups
+from ._dfr import DeepFeatureReweighting
 from ._report import fairness_report, plot_fairness
 from ._threshold import FairThresholdClassifier
 from ._weights import group_sample_weight
 
 __all__ = [
+    "DeepFeatureReweighting",
     "FairThresholdClassifier",
     "balance_groups",
     "fairness_report",

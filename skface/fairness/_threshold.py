@@ -1,34 +1,18 @@
 """Per-group decision thresholds that maximise Fair_Metric."""
 
-import inspect
 from collections.abc import Hashable
 from numbers import Real
 
 import numpy as np
 import pandas as pd
-from sklearn.base import (
-    BaseEstimator,
-    ClassifierMixin,
-    MetaEstimatorMixin,
-    _fit_context,
-    clone,
-)
-from sklearn.frozen import FrozenEstimator
+from sklearn.base import _fit_context, clone
 from sklearn.metrics import accuracy_score
 from sklearn.utils import _safe_indexing
 from sklearn.utils._param_validation import HasMethods, Interval
-from sklearn.utils.metadata_routing import (
-    MetadataRouter,
-    MethodMapping,
-    _raise_for_params,
-    _routing_enabled,
-    process_routing,
-)
-from sklearn.utils.multiclass import type_of_target
-from sklearn.utils.validation import _check_method_params, _num_samples, check_is_fitted
+from sklearn.utils.validation import _check_method_params, check_is_fitted
 
-from .._split import strata_of, stratified_split
-from .._validation import check_groups, check_labels, check_same_length, show_items
+from .._validation import show_items
+from ._meta import GroupMetaEstimator, _saveable, _takes_groups
 
 
 def _threshold_candidates(unique_scores):
@@ -176,29 +160,7 @@ def _inferred_optimum(scores, positive, assigned, true_codes, n_groups):
     return float(_fair_metric_of(acc)), thresholds, acc
 
 
-def _saveable(estimator, name):
-    """The skface estimator inside ``estimator`` (unwrapping a FrozenEstimator),
-    or a TypeError saying why it cannot be saved in a skface file."""
-    inner = estimator.estimator if isinstance(estimator, FrozenEstimator) else estimator
-    if not (hasattr(inner, "save") and hasattr(inner, "model_") and type(inner).__module__.startswith("skface.")):
-        raise TypeError(
-            f"save writes skface's own model files, so {name} must be a fitted "
-            f"FaceCNNClassifier; got {type(inner).__name__}. Save other estimators "
-            "with joblib.dump (or pickle)."
-        )
-    return inner
-
-
-def _takes_groups(estimator):
-    """Whether ``estimator.fit`` takes ``sensitive_features`` and does not read
-    its groups from a column of X itself (``sensitive_column``)."""
-    try:
-        parameters = inspect.signature(estimator.fit).parameters
-    except (TypeError, ValueError):
-        return False
-    return "sensitive_features" in parameters and getattr(estimator, "sensitive_column", None) is None
-
-class FairThresholdClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
+class FairThresholdClassifier(GroupMetaEstimator):
     """Binary classifier with one decision threshold per group, tuned for Fair_Metric.
 
     Wraps any binary classifier with ``predict_proba``. After fitting it
@@ -322,52 +284,6 @@ class FairThresholdClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator
         self.random_state = random_state
         self.group_estimator = group_estimator
 
-    def _groups(self, X, sensitive_features, method, *, inferable=False):
-        """The groups of X's samples, from the column or the argument; None
-        when neither has them and ``inferable`` (a fitted group estimator
-        will infer them)."""
-        column = self.sensitive_column
-        has_column = isinstance(X, pd.DataFrame) and column is not None and column in X.columns
-        if inferable and sensitive_features is None and not has_column:
-            return None
-        if column is None:
-            if sensitive_features is None:
-                raise ValueError(
-                    f"FairThresholdClassifier.{method} needs the group of every "
-                    f"sample: pass sensitive_features=groups, or set "
-                    "sensitive_column='gender' to read them from a column of a "
-                    "DataFrame X, or group_estimator= to infer them from X."
-                )
-            groups = check_groups(sensitive_features)
-        else:
-            if sensitive_features is not None:
-                raise ValueError(
-                    f"sensitive_column={column!r} reads the groups from X, but "
-                    f"sensitive_features were passed to {method} as well; use one."
-                )
-            if not has_column:
-                shown = (
-                    f"the columns are {list(X.columns)}"
-                    if isinstance(X, pd.DataFrame)
-                    else f"got X of type {type(X).__name__}"
-                )
-                raise ValueError(
-                    f"sensitive_column={column!r} needs X to be a DataFrame with "
-                    f"that column; {shown}."
-                )
-            groups = check_groups(X[column], name=f"X[{column!r}]")
-        check_same_length(X=_num_samples(X), sensitive_features=len(groups))
-        return groups
-
-    def _split(self, X, y, groups):
-        """Train and validation indices, stratified on class x group where possible."""
-        return stratified_split(
-            len(y),
-            self.validation_fraction,
-            strata=(strata_of(y, groups.to_numpy()), y),
-            random_state=self.random_state,
-        )
-
     @_fit_context(
         # the wrapped estimator is validated when it is fitted
         prefer_skip_nested_validation=False
@@ -395,26 +311,9 @@ class FairThresholdClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator
         self : FairThresholdClassifier
             The fitted classifier.
         """
-        groups = self._groups(X, sensitive_features, "fit")
-        y = check_labels(y, "y")
-        check_same_length(y=len(y), sensitive_features=len(groups))
-        if type_of_target(y) != "binary":
-            raise ValueError(
-                "FairThresholdClassifier needs binary labels (two classes); y has "
-                f"the classes {show_items(np.unique(y))}."
-            )
-        if pd.unique(groups).size < 2:
-            raise ValueError(
-                f"sensitive_features has only one group {show_items(pd.unique(groups))}; "
-                "Fair_Metric compares the accuracies of at least 2 groups."
-            )
-
-        if _routing_enabled():
-            routed = process_routing(self, "fit", sample_weight=sample_weight, **fit_params)
-            estimator_fit_params = routed.estimator.fit
-        else:
-            _raise_for_params(fit_params, self, "fit")
-            estimator_fit_params = {} if sample_weight is None else {"sample_weight": sample_weight}
+        y, groups, estimator_fit_params = self._check_fit_inputs(
+            X, y, sensitive_features, sample_weight, fit_params
+        )
 
         if self.prefit:
             if estimator_fit_params:
@@ -444,12 +343,7 @@ class FairThresholdClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator
                     "them more samples or raise validation_fraction."
                 )
 
-        self.classes_ = np.asarray(self.estimator_.classes_)
-        if self.classes_.size != 2:
-            raise ValueError(
-                "FairThresholdClassifier needs a binary estimator; estimator_.classes_ "
-                f"is {show_items(self.classes_)}."
-            )
+        self.classes_ = self._binary_classes(self.estimator_)
         scores = np.asarray(self.estimator_.predict_proba(X_val))[:, 1]
         positive = (y_val == self.classes_[1]).astype(float)
         codes, uniques = pd.factorize(groups_val, sort=True)
@@ -653,25 +547,3 @@ class FairThresholdClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator
         (by ``group_estimator_`` when they are not given)."""
         check_is_fitted(self)
         return "inferred" if hasattr(self, "group_estimator_") else "given"
-
-    def get_metadata_routing(self):
-        """Metadata routing of this object.
-
-        ``sample_weight`` and other fit parameters go to the estimator's
-        ``fit`` where it requests them; this classifier's own
-        ``sensitive_features`` (fit, predict, score) can be requested from
-        an enclosing router with ``set_fit_request`` / ``set_predict_request``.
-
-        Returns
-        -------
-        routing : MetadataRouter
-            The routing information.
-        """
-        return (
-            MetadataRouter(owner=self)
-            .add_self_request(self)
-            .add(
-                estimator=self.estimator,
-                method_mapping=MethodMapping().add(caller="fit", callee="fit"),
-            )
-        )

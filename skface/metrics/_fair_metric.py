@@ -7,6 +7,7 @@ import pandas as pd
 from fairlearn.metrics import MetricFrame
 from sklearn.metrics import accuracy_score
 
+from .._split import strata_of
 from .._validation import check_fairness_inputs
 
 
@@ -179,6 +180,52 @@ def group_accuracy(y_true, y_pred, *, sensitive_features, sample_weight=None):
         sample_params=sample_params,
     )
     return frame.by_group
+
+
+def worst_group_accuracy(y_true, y_pred, *, sensitive_features, sample_weight=None):
+    """The lowest accuracy over the cells group x true class.
+
+    The measure of the Group DRO and Deep Feature Reweighting papers
+    ("worst-group accuracy"): with gender and a binary class, the smallest
+    of the four accuracies (women with class 0, women with class 1, men with
+    class 0, men with class 1). Within a cell every sample has the same true
+    class, so a cell's accuracy is the rate at which that class is
+    recognised in that group. Unlike Fair_Metric it needs only one group.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True labels, any encoding.
+    y_pred : array-like of shape (n_samples,)
+        Predicted labels, same encoding.
+    sensitive_features : array-like of shape (n_samples,) or one-column DataFrame
+        The group of every sample; no missing values.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Non-negative weights within each cell.
+
+    Returns
+    -------
+    float
+        The lowest cell accuracy, in ``[0, 1]``.
+
+    See Also
+    --------
+    make_worst_group_scorer : this metric as a scikit-learn scorer.
+
+    Examples
+    --------
+    >>> from skface.metrics import worst_group_accuracy
+    >>> y_true = [1, 1, 0, 0, 1, 1, 0, 0]
+    >>> y_pred = [1, 1, 0, 0, 1, 0, 0, 0]
+    >>> gender = [-1, -1, -1, -1, 1, 1, 1, 1]
+    >>> worst_group_accuracy(y_true, y_pred, sensitive_features=gender)
+    0.5
+    """
+    y_true, y_pred, groups, sample_weight = check_fairness_inputs(
+        y_true, y_pred, sensitive_features, sample_weight, min_groups=1
+    )
+    _, accuracies = _group_accuracies(y_true, y_pred, strata_of(groups, y_true), sample_weight)
+    return float(accuracies.min())
 
 
 def fair_metric_bootstrap(y_true, y_pred, *, sensitive_features, n_resamples=1000, random_state=None):

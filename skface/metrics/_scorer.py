@@ -1,7 +1,8 @@
-"""Fair_Metric as scikit-learn scorers: a routed one and a DataFrame-column one.
+"""Group metrics as scikit-learn scorers: a routed one and a DataFrame-column one.
 
-Owns how a fitted estimator is scored on Fair_Metric inside scikit-learn's
-model selection; the formula itself lives in ``_fair_metric.py``.
+Owns how a fitted estimator is scored on Fair_Metric (or worst-group
+accuracy) inside scikit-learn's model selection; the formulas live in
+``_fair_metric.py``.
 """
 
 from collections.abc import Hashable
@@ -12,11 +13,11 @@ from sklearn.metrics import make_scorer
 from sklearn.utils.metadata_routing import MetadataRequest
 
 from .._validation import MISSING_GROUPS_MESSAGE
-from ._fair_metric import fair_metric
+from ._fair_metric import fair_metric, worst_group_accuracy
 
 
 def _fair_metric_score(y_true, y_pred, *, sensitive_features=None, sample_weight=None):
-    """``fair_metric`` with optional groups, as the scorers' score function.
+    """``fair_metric`` with optional groups, as the Fair_Metric scorers' score function.
 
     The default ``None`` turns a forgotten routing set-up into the
     explanatory error instead of Python's "missing keyword argument", also
@@ -31,34 +32,46 @@ def _fair_metric_score(y_true, y_pred, *, sensitive_features=None, sample_weight
     )
 
 
-class _ColumnFairScorer:
-    """Fair_Metric of ``estimator.predict(X)``, groups from a column of a DataFrame X.
+def _worst_group_score(y_true, y_pred, *, sensitive_features=None, sample_weight=None):
+    """``worst_group_accuracy`` with optional groups, as its scorers' score function."""
+    if sensitive_features is None:
+        raise ValueError(MISSING_GROUPS_MESSAGE)
+    return worst_group_accuracy(
+        y_true, y_pred, sensitive_features=sensitive_features, sample_weight=sample_weight
+    )
+
+
+class _ColumnScorer:
+    """A group metric of ``estimator.predict(X)``, groups from a column of a DataFrame X.
 
     A plain scorer callable, ``scorer(estimator, X, y, sample_weight=None)``:
     scikit-learn's model selection accepts any such callable and needs no
-    metadata routing for it.
+    metadata routing for it. ``score_func`` is one of the score functions
+    above; ``maker`` names the public function that made the scorer.
     """
 
-    def __init__(self, sensitive_column):
+    def __init__(self, sensitive_column, score_func=_fair_metric_score, maker="make_fair_scorer"):
         self.sensitive_column = sensitive_column
+        self._score_func = score_func
+        self._maker = maker
 
     def __repr__(self):
-        return f"make_fair_scorer(sensitive_column={self.sensitive_column!r})"
+        return f"{self._maker}(sensitive_column={self.sensitive_column!r})"
 
     def __call__(self, estimator, X, y, sample_weight=None, *, sensitive_features=None):
-        """Fair_Metric of ``estimator.predict(X)`` against ``y``, weighted by ``sample_weight``."""
+        """The metric of ``estimator.predict(X)`` against ``y``, weighted by ``sample_weight``."""
         column = self.sensitive_column
         if sensitive_features is not None:
             raise ValueError(
                 f"{self!r} reads the groups from X, but sensitive_features were "
-                "passed as well. Use one route: make_fair_scorer() with metadata "
+                f"passed as well. Use one route: {self._maker}() with metadata "
                 "routing, or the column."
             )
         if not isinstance(X, pd.DataFrame):
             raise TypeError(
                 f"{self!r} reads the groups from a column of X, so X must be a "
                 f"pandas DataFrame; got {type(X).__name__}. Pass X as a DataFrame "
-                f"with a {column!r} column, or use make_fair_scorer() with "
+                f"with a {column!r} column, or use {self._maker}() with "
                 "metadata routing."
             )
         if column not in X.columns:
@@ -66,7 +79,7 @@ class _ColumnFairScorer:
                 f"sensitive_column={column!r} is not a column of X; the columns "
                 f"are {list(X.columns)}."
             )
-        return fair_metric(
+        return self._score_func(
             y, estimator.predict(X), sensitive_features=X[column], sample_weight=sample_weight
         )
 
@@ -74,10 +87,9 @@ class _ColumnFairScorer:
     # Without routing, a multi-metric dict asks each scorer whether it takes
     # sample_weight (_accept_sample_weight). TunedThresholdClassifierCV
     # rebuilds the scorer from the attributes below and its metadata request,
-    # then calls the score function without X: pointing it at
-    # _fair_metric_score makes the column route fail there with the
-    # explanation (use routing) instead of an AttributeError.
-    _score_func = staticmethod(_fair_metric_score)
+    # then calls the score function without X (_score_func, set in
+    # __init__): the score functions above make the column route fail there
+    # with the explanation (use routing) instead of an AttributeError.
     _sign = 1
     _kwargs = {}
     _response_method = "predict"
@@ -150,8 +162,13 @@ def make_fair_scorer(*, sensitive_column=None):
     >>> scores.round(2)
     array([0.86, 1.  ])
     """
+    return _group_scorer(sensitive_column, _fair_metric_score, "make_fair_scorer")
+
+
+def _group_scorer(sensitive_column, score_func, maker):
+    """The routed scorer of ``score_func``, or its column scorer."""
     if sensitive_column is None:
-        scorer = make_scorer(_fair_metric_score, response_method="predict")
+        scorer = make_scorer(score_func, response_method="predict")
         # set_score_request raises unless routing is on; the request only
         # matters where routing is on, so set it inside a local context and
         # leave the global configuration alone.
@@ -163,7 +180,43 @@ def make_fair_scorer(*, sensitive_column=None):
             "sensitive_column must be a column name (e.g. 'gender') or None; got "
             f"{type(sensitive_column).__name__} {sensitive_column!r}."
         )
-    return _ColumnFairScorer(sensitive_column)
+    return _ColumnScorer(sensitive_column, score_func, maker)
+
+
+def make_worst_group_scorer(*, sensitive_column=None):
+    """Make a scikit-learn scorer for worst-group accuracy (greater is better).
+
+    The scorer predicts labels with ``estimator.predict(X)`` and returns
+    :func:`worst_group_accuracy`, the lowest accuracy over the cells group x
+    true class. It gets the groups as :func:`make_fair_scorer`'s do: routed
+    ``sensitive_features`` (``sensitive_column=None``) or a column of a
+    DataFrame X.
+
+    Parameters
+    ----------
+    sensitive_column : str or None, default=None
+        Name of the DataFrame column that holds the groups, or ``None`` to
+        receive them as routed ``sensitive_features``.
+
+    Returns
+    -------
+    scorer : callable
+        ``scorer(estimator, X, y, sample_weight=None)`` -> float.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.model_selection import cross_val_score
+    >>> from skface.metrics import make_worst_group_scorer
+    >>> rng = np.random.RandomState(0)
+    >>> X = pd.DataFrame({"x": rng.normal(size=40), "gender": np.tile([-1, 1], 20)})
+    >>> y = (X["x"] > 0).astype(int)
+    >>> scorer = make_worst_group_scorer(sensitive_column="gender")
+    >>> cross_val_score(LogisticRegression(), X, y, scoring=scorer, cv=2).round(2)
+    array([0.5 , 0.33])
+    """
+    return _group_scorer(sensitive_column, _worst_group_score, "make_worst_group_scorer")
 
 
 fair_scorer = make_fair_scorer()
