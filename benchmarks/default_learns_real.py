@@ -128,7 +128,7 @@ def render(results):
         f"Target: {TARGET}.",
         "",
         "| settings | size | seed | epochs run | test acc. | women | men | Fair_Metric | predicted pos. rate | "
-        "true pos. rate | majority acc. | train s | CPU, date |",
+        "true pos. rate | majority acc. | train s | CPU, precision, date |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in runs:
@@ -136,7 +136,7 @@ def render(results):
             f"| {r['label']} | {r['size']} px | {r['seed']} | {r['epochs_run']} | {r['accuracy']:.3f} | "
             f"{r['accuracy_women']:.3f} | {r['accuracy_men']:.3f} | {r['fair_metric']:.3f} | "
             f"{r['predicted_positive_rate']:.3f} | {r['true_positive_rate']:.3f} | {r['majority_accuracy']:.3f} | "
-            f"{r['train_seconds']:.0f} | {r['machine']}, {r['date'][:10]} |"
+            f"{r['train_seconds']:.0f} | {r['machine']}, {r['precision']}, {r['date'][:10]} |"
         )
     lines += ["", "Per settings and size (mean ± standard deviation over seeds):", ""]
     groups = {}

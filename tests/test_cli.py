@@ -726,10 +726,13 @@ def test_train_and_evaluate_on_a_utkface_folder(utkface, tmp_path, capsys):
 
 def test_demo_on_a_utkface_folder(utkface, tmp_path, capsys):
     out = tmp_path / "demo"
-    assert main(["demo", "--utkface", utkface, "--n-samples", "80", "--output", str(out), *TINY]) == 0
+    assert main(["demo", "--utkface", utkface, "--n-samples", "60", "--output", str(out), *TINY]) == 0
     printed = capsys.readouterr().out
-    assert f"Reading 80 UTKFace adults from {utkface} (class 1: aged 40 or more)" in printed
+    # the other 30 adults are the test faces (fewer than --n-test's default)
+    assert (f"Reading 90 UTKFace adults from {utkface} (class 1: aged 40 or more; 60 to train and validate on, "
+            "30 other ones to test on)") in printed
     test = pd.read_csv(out / "faces" / "test.csv")
+    assert len(test) == 30 and not set(test["filename"]) & set(pd.read_csv(out / "faces" / "train.csv")["filename"])
     assert all(os.path.isabs(p) and p.startswith(utkface) for p in test["filename"])
     assert sorted(os.listdir(out / "faces")) == ["test.csv", "train.csv", "valid.csv"]  # no copies of the photos
     predictions = pd.read_csv(out / "predictions.csv")
@@ -891,11 +894,31 @@ def test_evaluate_fair_metric_is_the_models(evaluated, model, data):
     assert printed == pytest.approx(fair_metric(y_true, y_pred, sensitive_features=frame["gender"]), abs=5e-4)
 
 
+def test_evaluate_prints_the_interval_and_the_audit_numbers(evaluated, model, data):
+    import re
+
+    from skface import load
+    from skface.metrics import fair_metric_bootstrap, worst_group_accuracy
+
+    printed = evaluated[1]
+    frame = pd.read_csv(data)
+    paths = [os.path.join(os.path.dirname(data), f) for f in frame["filename"]]
+    y_pred = np.where(load(model).predict_proba(paths)[:, 1] > 0.5, 1, -1)
+    y_true, gender = np.where(frame["class"] == 1, 1, -1), frame["gender"]
+    low, high = map(float, re.search(r"Fair_Metric [-\d.]+ \(95% interval \[([-\d.]+), ([-\d.]+)\] over 1000 "
+                                     r"bootstrap resamples of the images\)", printed).groups())
+    replicates = fair_metric_bootstrap(y_true, y_pred, sensitive_features=gender, n_resamples=1000, random_state=0)
+    assert (low, high) == pytest.approx(tuple(np.nanpercentile(replicates, [2.5, 97.5])), abs=5e-4)
+    worst = float(re.search(r"worst gender x label accuracy ([\d.]+) \(gender = -?1, label [-+]1\); "
+                            r"equalized-odds difference [\d.]+; demographic-parity difference [\d.]+", printed)[1])
+    assert worst == pytest.approx(worst_group_accuracy(y_true, y_pred, sensitive_features=gender), abs=5e-4)
+
+
 # ------------------------------------------------------------------------- demo
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     out = str(tmp_path_factory.mktemp("demo") / "out")
-    argv = ["demo", "--n-samples", "80", "--output", out, *TINY]
+    argv = ["demo", "--n-samples", "64", "--n-test", "16", "--output", out, *TINY]
     return out, argv
 
 
@@ -955,10 +978,11 @@ def test_demo(demo, capsys):
     test = pd.read_csv(os.path.join(out, "faces", "test.csv"))
     assert list(predictions.columns) == ["filename", "label"]
     assert predictions["filename"].tolist() == test["filename"].tolist()
-    assert len(predictions) == 16  # 20 % of 80
+    assert len(predictions) == 16  # --n-test
     assert set(predictions["label"]) <= {-1, 1}
     sizes = [len(pd.read_csv(os.path.join(out, "faces", f"{s}.csv"))) for s in ("train", "valid", "test")]
-    assert sizes == [48, 16, 16]
+    assert sizes == [48, 16, 16]  # 75 / 25 of --n-samples, then --n-test other faces
+    assert not set(test["filename"]) & set(pd.read_csv(os.path.join(out, "faces", "train.csv"))["filename"])
     assert all(os.path.isfile(os.path.join(out, "faces", f)) for f in test["filename"])
     assert os.path.isfile(os.path.join(out, "model.keras"))
     _, sources = _check_report(out, [

@@ -538,7 +538,7 @@ def test_fairness_report_equals_metricframe(audit_data):
     assert isinstance(frame, MetricFrame)
     assert list(frame.by_group.columns) == [
         "accuracy", "selection_rate", "true_positive_rate", "false_positive_rate",
-        "count", "auc",
+        "count", "auc", "calibration_error",
     ]
     reference = MetricFrame(
         metrics={
@@ -561,7 +561,42 @@ def test_fairness_report_equals_metricframe(audit_data):
     assert frame.fair_metric == fair_metric(y_true, y_pred, sensitive_features=gender)
     assert frame.fair_metric == fair_metric_from_accuracies(frame.by_group["accuracy"])
     without = fairness_report(y_true, y_pred, sensitive_features=gender)
-    assert "auc" not in without.by_group.columns
+    assert "auc" not in without.by_group.columns and "calibration_error" not in without.by_group.columns
+    assert without.fair_metric_ci is None
+
+
+def test_fairness_report_audit_numbers_against_their_definitions(audit_data):
+    from fairlearn.metrics import demographic_parity_difference, equalized_odds_difference
+
+    from skface.metrics import fair_metric_bootstrap, worst_group_accuracy
+
+    y_true, y_pred, gender, proba = audit_data
+    frame = fairness_report(y_true, y_pred, sensitive_features=gender, y_proba=proba, n_boot=300, random_state=1)
+    # expected calibration error by hand: 10 equal-width bins, |mean probability - share positive|
+    for group in (-1, 1):
+        mask = gender == group
+        p, positive = proba[mask], (y_true[mask] == 1)
+        bins = np.minimum((p * 10).astype(int), 9)
+        ece = sum(abs(p[bins == b].mean() - positive[bins == b].mean()) * np.sum(bins == b)
+                  for b in range(10) if np.any(bins == b)) / mask.sum()
+        assert frame.by_group.loc[group, "calibration_error"] == pytest.approx(ece)
+    as01 = {"y_true": (y_true == 1).astype(int), "y_pred": (y_pred == 1).astype(int)}
+    assert frame.equalized_odds_difference == pytest.approx(
+        equalized_odds_difference(**as01, sensitive_features=gender))
+    assert frame.demographic_parity_difference == pytest.approx(
+        demographic_parity_difference(**as01, sensitive_features=gender))
+    assert frame.worst_group_accuracy == worst_group_accuracy(y_true, y_pred, sensitive_features=gender)
+    group, label = frame.worst_group
+    cell = (gender == group) & (y_true == label)
+    assert np.mean(y_pred[cell] == y_true[cell]) == frame.worst_group_accuracy
+    # the interval is the library's bootstrap, and fairlearn's per-group intervals bracket the values
+    replicates = fair_metric_bootstrap(y_true, y_pred, sensitive_features=gender, n_resamples=300, random_state=1)
+    assert frame.fair_metric_ci == pytest.approx(tuple(np.nanpercentile(replicates, [2.5, 97.5])))
+    low, high = frame.by_group_ci
+    assert (low["accuracy"] <= frame.by_group["accuracy"]).all()
+    assert (frame.by_group["accuracy"] <= high["accuracy"]).all()
+    with pytest.raises(ValueError, match="n_boot=0 is not accepted"):
+        fairness_report(y_true, y_pred, sensitive_features=gender, n_boot=0)
 
 
 def test_fairness_report_string_labels_and_one_class_group():
@@ -599,7 +634,7 @@ def test_plot_fairness_saves_png(audit_data, tmp_path):
     fig = plot_fairness(frame)
     assert isinstance(fig, matplotlib.figure.Figure)
     ax = fig.axes[0]
-    assert len(ax.patches) == 2 * 5  # two groups x five metrics (count in legend)
+    assert len(ax.patches) == 2 * 6  # two groups x six metrics (count in legend)
     assert "Fair_Metric = " in ax.get_title()
     path = tmp_path / "fairness.png"
     fig.savefig(path)

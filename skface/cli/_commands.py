@@ -274,41 +274,51 @@ def run_demo(args):
     size = resolve(args.image_size)
     size = size if isinstance(size, int) else size[0]  # the estimator's default is a (height, width) pair
     if args.utkface is None:
-        _say(f"Generating {args.n_samples} synthetic faces of {size}x{size} pixels ...")
-        faces = make_faces(args.n_samples, image_size=size, random_state=args.random_state)
+        n_all = args.n_samples + args.n_test
+        _say(f"Generating {n_all} synthetic faces of {size}x{size} pixels ({args.n_samples} to train and "
+             f"validate on, {args.n_test} to test on) ...")
+        faces = make_faces(n_all, image_size=size, random_state=args.random_state)
         X, gender, target = faces.images, faces.gender, faces.target
         names = np.array([f"face_{i:05d}.png" for i in range(len(target))])
         for name, image in zip(names, X):
             # temporary name, then rename: an interrupted demo leaves no half image
             with _atomic.atomic_path(os.path.join(faces_dir, name), durable=False) as tmp:
                 Image.fromarray(image).save(tmp)
-        what = (f"{args.n_samples} synthetic faces (skface.datasets.make_faces): label +1 = blond hair "
+        what = (f"{n_all} synthetic faces (skface.datasets.make_faces): label +1 = blond hair "
                 "or eyeglasses (class 1 in the CSVs)")
+        fitting, test = np.arange(args.n_samples), np.arange(args.n_samples, n_all)
     else:
         frame = _read_utkface(args.utkface)
-        if args.n_samples < len(frame):
-            cells = strata_of(frame["class"].to_numpy(), frame["gender"].to_numpy())
-            _, keep = stratified_split(len(frame), args.n_samples / len(frame),
-                                       strata=(cells, frame["class"].to_numpy()), random_state=args.random_state)
-            frame = frame.iloc[np.sort(keep)].reset_index(drop=True)
-        _say(f"Reading {len(frame)} UTKFace adults from {args.utkface} (class 1: aged 40 or more), resized to "
+        y_all, cells = frame["class"].to_numpy(), strata_of(frame["class"].to_numpy(), frame["gender"].to_numpy())
+        if args.n_samples >= len(frame):
+            raise CommandError(f"--n-samples {args.n_samples}: {args.utkface} holds {len(frame)} adults, and the "
+                               "demo tests on faces it does not train on; use a smaller --n-samples.")
+        others, fitting = stratified_split(len(frame), args.n_samples / len(frame), strata=(cells, y_all),
+                                           random_state=args.random_state)
+        test = others
+        if args.n_test < len(others):
+            _, test = stratified_split(others, args.n_test / len(others), strata=(cells[others], y_all[others]),
+                                       random_state=args.random_state)
+        _say(f"Reading {len(fitting) + len(test)} UTKFace adults from {args.utkface} (class 1: aged 40 or more; "
+             f"{len(fitting)} to train and validate on, {len(test)} other ones to test on), resized to "
              f"{size}x{size} pixels by the estimator ...")
         # the photographs stay where they are: paths, decoded by the estimator's pipeline
         X = names = frame["filename"].to_numpy(dtype=object)
         gender, target = frame["gender"].to_numpy(), frame["class"].to_numpy()
-        what = (f"{len(frame)} UTKFace photographs of adults (skface.datasets.load_utkface): label +1 = aged 40 "
-                "or more (class 1 in the CSVs)")
+        what = (f"{len(fitting) + len(test)} UTKFace photographs of adults (skface.datasets.load_utkface): label "
+                "+1 = aged 40 or more (class 1 in the CSVs)")
     y = np.where(target == 1, 1, -1)  # the reference's -1/1 labels
 
     cells = strata_of(y, gender)
     try:
-        rest, test = stratified_split(len(y), 0.2, strata=(cells, y), random_state=args.random_state)
         train, valid = stratified_split(
-            rest, 0.25, strata=(cells[rest], y[rest]), random_state=args.random_state
+            np.sort(fitting), 0.25, strata=(cells[np.sort(fitting)], y[np.sort(fitting)]),
+            random_state=args.random_state,
         )
     except ValueError as exc:
-        raise CommandError(f"cannot split {args.n_samples} faces 60/20/20 ({exc}); use a larger --n-samples.") from None
-    split = np.empty(len(y), dtype=object)
+        raise CommandError(f"cannot split {args.n_samples} faces 75/25 ({exc}); use a larger --n-samples.") from None
+    test = np.sort(test)
+    split = np.full(len(y), None, dtype=object)
     split[train], split[valid], split[test] = "train", "valid", "test"
     for part, idx in (("train", train), ("valid", valid), ("test", test)):
         labels = pd.DataFrame({"filename": names[idx], "gender": gender[idx], "class": target[idx]})
@@ -379,7 +389,8 @@ def run_demo(args):
     parameters = {
         "faces": what,
         "image_size": size,
-        "split": "60 / 20 / 20 train / validation / test, stratified on class x gender",
+        "split": (f"{len(train)} train / {len(valid)} validation (75 / 25 of --n-samples, stratified on class x "
+                  f"gender) / {len(test)} test faces (--n-test, other faces)"),
         "early stopping": (f"on {weighted.validation_fraction:.0%} of the training split held out by "
                            f"FaceCNNClassifier (stratified on class x gender), patience "
                            f"{weighted.n_iter_no_change} epochs once it has trained on {weighted.min_images:,} images"),
@@ -782,7 +793,7 @@ def run_evaluate(args):
     import pandas as pd
 
     from ..fairness import fairness_report
-    from ._html_report import ModelResult, majority_baseline, summary_table, write_report
+    from ._html_report import ModelResult, bootstrap_fair_metric, majority_baseline, summary_table, write_report
 
     _require_file(args.model, "--model")
     _require_folder_to_write(args.report, "--report")
@@ -809,7 +820,13 @@ def run_evaluate(args):
     table.loc["overall"] = audit.overall
     table["count"] = table["count"].astype(int)
     _say(_format_table(table))
-    _say(f"Fair_Metric {audit.fair_metric:.3f}")
+    (low, high), = bootstrap_fair_metric(y, [y_pred], groups, n_resamples=BOOTSTRAP_RESAMPLES)
+    _say(f"Fair_Metric {audit.fair_metric:.3f} (95% interval [{low:.3f}, {high:.3f}] over {BOOTSTRAP_RESAMPLES} "
+         "bootstrap resamples of the images)")
+    worst_group, worst_label = audit.worst_group
+    _say(f"worst {args.sensitive} x label accuracy {audit.worst_group_accuracy:.3f} ({args.sensitive} = "
+         f"{worst_group}, label {worst_label:+d}); equalized-odds difference {audit.equalized_odds_difference:.3f}; "
+         f"demographic-parity difference {audit.demographic_parity_difference:.3f}")
 
     name = os.path.basename(args.model)
     result = ModelResult(name, y_pred, proba, dict(network.history_) or None,

@@ -3,6 +3,7 @@
 import functools
 
 import numpy as np
+import pandas as pd
 from fairlearn.metrics import (
     MetricFrame,
     count,
@@ -13,7 +14,12 @@ from fairlearn.metrics import (
 from sklearn.metrics import accuracy_score, roc_auc_score
 
 from .._validation import check_fairness_inputs, check_labels, check_same_length, show_items
-from ..metrics._fair_metric import fair_metric_from_accuracies
+from ..metrics._fair_metric import fair_metric_bootstrap, fair_metric_from_accuracies, worst_group_accuracy
+
+#: equal-width bins of the predicted probability behind the calibration error
+CALIBRATION_BINS = 10
+#: the bootstrap interval fairness_report gives: a central 95 % one
+CI_QUANTILES = (0.025, 0.975)
 
 
 def _auc(y_true, y_pred, *, y_score, pos_label):
@@ -24,7 +30,20 @@ def _auc(y_true, y_pred, *, y_score, pos_label):
     return roc_auc_score(positive, y_score)
 
 
-def fairness_report(y_true, y_pred, *, sensitive_features, y_proba=None, pos_label=None):
+def _calibration_error(y_true, y_pred, *, y_score, pos_label):
+    """Expected calibration error of the probabilities of ``pos_label``: the
+    sample-weighted mean, over :data:`CALIBRATION_BINS` equal-width bins of the
+    probability, of |mean probability - share of positives| in the bin."""
+    positive = (np.asarray(y_true) == pos_label).astype(float)
+    score = np.asarray(y_score, dtype=float)
+    bins = np.minimum((score * CALIBRATION_BINS).astype(int), CALIBRATION_BINS - 1)
+    total = np.bincount(bins, minlength=CALIBRATION_BINS)
+    gap = np.abs(np.bincount(bins, score, CALIBRATION_BINS) - np.bincount(bins, positive, CALIBRATION_BINS))
+    return float(gap.sum() / max(total.sum(), 1))
+
+
+def fairness_report(y_true, y_pred, *, sensitive_features, y_proba=None, pos_label=None, n_boot=None,
+                    random_state=None):
     """Audit a classifier per group with fairlearn's ``MetricFrame``.
 
     Parameters
@@ -41,19 +60,39 @@ def fairness_report(y_true, y_pred, *, sensitive_features, y_proba=None, pos_lab
     pos_label : scalar, default=None
         The positive class; by default the larger of the labels (1 for 0/1
         and -1/1 labels).
+    n_boot : int or None, default=None
+        Bootstrap resamples of the samples behind 95 % intervals: fairlearn's
+        ``frame.by_group_ci``, ``frame.overall_ci`` (lists of two: the 2.5th
+        and 97.5th percentiles) and ``frame.fair_metric_ci``. None: no
+        intervals.
+    random_state : int or None, default=None
+        Seeds the bootstrap.
 
     Returns
     -------
     fairlearn.metrics.MetricFrame
         Columns ``accuracy``, ``selection_rate``, ``true_positive_rate``,
-        ``false_positive_rate``, ``count`` (and ``auc``), rows per group in
+        ``false_positive_rate``, ``count`` (and with ``y_proba``: ``auc`` and
+        ``calibration_error``, the expected calibration error over 10
+        equal-width bins of the probability), rows per group in
         ``frame.by_group`` and overall in ``frame.overall``; every fairlearn
         method (``difference()``, ``ratio()``, ``group_min()``...) works. The
-        frame also carries ``frame.fair_metric``, the Fair_Metric (float)
-        computed from ``frame.by_group["accuracy"]`` -- the same value as
-        :func:`skface.metrics.fair_metric`. For any other MetricFrame with an
-        accuracy column, use
-        ``skface.metrics.fair_metric_from_accuracies(frame.by_group["accuracy"])``.
+        frame also carries:
+
+        - ``frame.fair_metric``: the Fair_Metric (float) computed from
+          ``frame.by_group["accuracy"]``, the same value as
+          :func:`skface.metrics.fair_metric` (for any other MetricFrame with
+          an accuracy column, use
+          ``skface.metrics.fair_metric_from_accuracies(frame.by_group["accuracy"])``);
+        - ``frame.fair_metric_ci``: its 95 % bootstrap interval (with ``n_boot``);
+        - ``frame.worst_group_accuracy``: the lowest accuracy over the cells
+          group x true class (:func:`skface.metrics.worst_group_accuracy`),
+          and ``frame.worst_group``, that cell as ``(group, label)``;
+        - ``frame.equalized_odds_difference``: the larger of the between-group
+          differences of the true and the false positive rate (fairlearn's
+          definition);
+        - ``frame.demographic_parity_difference``: the between-group
+          difference of the selection rate.
 
     Examples
     --------
@@ -92,15 +131,34 @@ def fairness_report(y_true, y_pred, *, sensitive_features, y_proba=None, pos_lab
         y_proba = check_labels(y_proba, "y_proba")
         check_same_length(y_proba=len(y_proba), y_true=len(y_true))
         metrics["auc"] = functools.partial(_auc, pos_label=pos_label)
-        sample_params = {"auc": {"y_score": y_proba}}
+        metrics["calibration_error"] = functools.partial(_calibration_error, pos_label=pos_label)
+        sample_params = {"auc": {"y_score": y_proba}, "calibration_error": {"y_score": y_proba}}
+    if n_boot is not None and (not isinstance(n_boot, int) or isinstance(n_boot, bool) or n_boot < 1):
+        raise ValueError(f"n_boot={n_boot!r} is not accepted; accepted: None or an int >= 1.")
+    bootstrap = {} if n_boot is None else {"n_boot": n_boot, "ci_quantiles": list(CI_QUANTILES),
+                                           "random_state": random_state}
     frame = MetricFrame(
         metrics=metrics,
         y_true=y_true,
         y_pred=y_pred,
         sensitive_features=groups,
         sample_params=sample_params,
+        **bootstrap,
     )
     frame.fair_metric = fair_metric_from_accuracies(frame.by_group["accuracy"])
+    frame.fair_metric_ci = None
+    if n_boot is not None:
+        replicates = fair_metric_bootstrap(y_true, y_pred, sensitive_features=groups, n_resamples=n_boot,
+                                           random_state=random_state)
+        frame.fair_metric_ci = tuple(float(v) for v in np.nanpercentile(replicates, np.multiply(CI_QUANTILES, 100)))
+    frame.worst_group_accuracy = worst_group_accuracy(y_true, y_pred, sensitive_features=groups)
+    cells = pd.DataFrame({"group": groups.to_numpy(), "label": y_true, "correct": y_true == y_pred})
+    by_cell = cells.groupby(["group", "label"])["correct"].mean()
+    frame.worst_group = tuple(v.item() if isinstance(v, np.generic) else v for v in by_cell.idxmin())
+    differences = frame.difference()
+    frame.equalized_odds_difference = float(
+        max(differences["true_positive_rate"], differences["false_positive_rate"]))
+    frame.demographic_parity_difference = float(differences["selection_rate"])
     return frame
 
 
