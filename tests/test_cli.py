@@ -861,14 +861,21 @@ def evaluated(model, data, tmp_path_factory):
 def test_evaluate_prints_metrics_and_writes_report(evaluated):
     report, printed = evaluated
     assert "Fair_Metric" in printed and "true_positive_rate" in printed and "overall" in printed
-    _, sources = _check_report(report, ["fair_metric.png", "misclassified.png"])
+    _, sources = _check_report(report, ["fair_metric.png", "misclassified.png", "calibration.png"])
     assert any(s.startswith("training_") for s in sources)
     assert any(s.startswith("confusion_") for s in sources)
     assert any(s.startswith("fairness_") for s in sources)
     text = open(os.path.join(report, "report.html"), encoding="utf-8").read()
-    for section in ("Training curves", "Metrics per group", "Confusion matrices per group",
-                    "Misclassified faces, most confident first", "Data", "Parameters"):
+    for section in ("Training curves", "Metrics per group", "Calibration per group", "Confusion matrices per group",
+                    "Misclassified faces, most confident first", "Data", "Parameters", "Software"):
         assert f"<h2>{section}</h2>" in text
+    import sklearn
+
+    import skface
+
+    software = text.split("<h2>Software</h2>")[1]
+    assert f"<td>{skface.__version__}</td>" in software and f"<td>{sklearn.__version__}</td>" in software
+    assert "date (UTC)" in software and "<th>calibration_error</th>" in text
 
 
 def test_evaluate_shows_the_majority_baseline(evaluated, data):

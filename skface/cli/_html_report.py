@@ -250,6 +250,42 @@ def _plot_confusion(y_true, result, groups_arr, groups, column):
     return fig
 
 
+def _plot_calibration(y_true, results, groups_arr, groups, column):
+    """Reliability curves per group: observed share of label 1 against the mean
+    predicted probability in 10 equal-width bins, one panel per model."""
+    from sklearn.calibration import calibration_curve
+
+    fig = _figure(3.2 * len(results) + 0.6, 3.4)
+    for i, result in enumerate(results):
+        ax = fig.add_subplot(1, len(results), i + 1)
+        ax.plot([0, 1], [0, 1], color="0.6", linestyle=":", linewidth=1, label="calibrated")
+        for group in groups:
+            mask = groups_arr == group
+            observed, predicted = calibration_curve(y_true[mask] == 1, result.proba[mask], n_bins=10)
+            ax.plot(predicted, observed, marker="o", markersize=3, label=group_label(column, group, short=True))
+        ax.set(xlim=(0, 1), ylim=(0, 1), xlabel="mean P(label 1) in the bin", title=result.name)
+        if i == 0:
+            ax.set_ylabel("share of label 1")
+        ax.legend(fontsize=7, frameon=False, loc="upper left")
+    return fig
+
+
+def _software():
+    """The versions that produced the page, and when."""
+    import datetime
+    import importlib.metadata
+    import platform
+
+    versions = {"date (UTC)": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+                "python": platform.python_version()}
+    for name in ("skface", "tensorflow", "keras", "scikeras", "scikit-learn", "fairlearn", "numpy", "pandas"):
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
 def _load_thumbnail(image):
     """An (H, W, 3) uint8 array from an array or an image path."""
     if isinstance(image, np.ndarray):
@@ -516,8 +552,20 @@ def write_report(
         name = _save(plot_fairness(r.frame), directory, f"fairness_{_slug(r.name)}.png")
         parts.append(_figure_html(
             name, f"metrics per group of {r.name}",
-            f"{r.name}: accuracy, selection rate, true and false positive rate (and ROC AUC) per group, "
-            "from fairlearn's MetricFrame.",
+            f"{r.name}: accuracy, selection rate, true and false positive rate (and ROC AUC and calibration "
+            "error) per group, from fairlearn's MetricFrame.",
+        ))
+
+    scored = [r for r in results if r.proba is not None]
+    if scored:
+        parts.append("<h2>Calibration per group</h2>")
+        name = _save(_plot_calibration(y_true, scored, groups_arr, groups, sensitive_name), directory,
+                     "calibration.png")
+        parts.append(_figure_html(
+            name, "calibration curves per group",
+            "Share of label 1 among the faces whose predicted probability falls in each tenth of [0, 1], per "
+            "group (the dotted diagonal is perfect calibration); calibration_error in the tables above is the "
+            "count-weighted mean distance to it.",
         ))
 
     parts.append("<h2>Confusion matrices per group</h2>")
@@ -552,6 +600,8 @@ def write_report(
     if parameters:
         parts.append("<h2>Parameters</h2>")
         parts.append(_key_values(parameters))
+    parts.append("<h2>Software</h2>")
+    parts.append(_key_values(_software()))
 
     page = (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
