@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ._validation import check_groups, check_same_length, show_items
+from ._validation import check_groups, check_same_length, groups_from_column, show_items
 
 FAIRNESS = ("group_dro", "gap_penalty")
 DRO_GROUPS = ("sensitive_x_class", "sensitive")
@@ -113,23 +113,11 @@ def fit_groups(estimator, X, sensitive_features, n_samples, *, previous=None):
     """
     column = estimator.sensitive_column
     if column is not None:
-        if sensitive_features is not None:
-            raise ValueError(
-                f"sensitive_column={column!r} reads the groups from X, but sensitive_features "
-                "were passed to fit as well. Use one of the two."
-            )
-        if not isinstance(X, pd.DataFrame):
-            raise TypeError(
-                f"sensitive_column={column!r} reads the groups from a column of X, so X must be a "
-                f"pandas DataFrame; got {type(X).__name__}. Pass a DataFrame with a {column!r} "
-                "column, or pass sensitive_features to fit."
-            )
-        if column not in X.columns:
-            raise ValueError(
-                f"sensitive_column={column!r} is not a column of X; its columns are "
-                f"{show_items(X.columns, limit=12)}."
-            )
-        sensitive_features, name = X[column], f"X[{column!r}] (sensitive_column)"
+        sensitive_features = groups_from_column(
+            X, column, owner=f"sensitive_column={column!r}", given=sensitive_features,
+            other_route="pass sensitive_features to fit",
+        )
+        name = f"X[{column!r}] (sensitive_column)"
     else:
         name = "sensitive_features"
     if sensitive_features is None:

@@ -155,6 +155,33 @@ def check_one_type(values, name, *, original=None, index=None, what="value"):
         )
 
 
+def groups_from_column(X, column, *, owner, given=None, other_route):
+    """The groups in column ``column`` of a DataFrame X, checked, for the one
+    who reads them there (``owner``, e.g. ``"sensitive_column='gender'"``).
+
+    The one place every estimator and scorer with a ``sensitive_column``
+    reads it, so their errors agree: both routes given (``given``: the
+    ``sensitive_features`` passed as well) is a ValueError, X not a
+    DataFrame a TypeError, a missing column a ValueError that lists X's
+    columns. ``other_route`` says what to do instead of the column.
+    """
+    if given is not None:
+        raise ValueError(
+            f"{owner} reads the groups from X, but sensitive_features were passed as well. "
+            f"Use one route: {other_route}, or the column."
+        )
+    if not isinstance(X, pd.DataFrame):
+        raise TypeError(
+            f"{owner} reads the groups from a column of X, so X must be a pandas DataFrame; "
+            f"got {type(X).__name__}. Pass a DataFrame with a {column!r} column, or {other_route}."
+        )
+    if column not in X.columns:
+        raise ValueError(
+            f"sensitive_column={column!r} is not a column of X; its columns are {show_items(X.columns, limit=12)}."
+        )
+    return check_groups(X[column], name=f"X[{column!r}] (sensitive_column)")
+
+
 def check_groups(sensitive_features, *, name="sensitive_features"):
     """Return the groups as a named 1-D pandas Series with a fresh RangeIndex.
 

@@ -388,9 +388,9 @@ def test_sensitive_column_in_model_selection(tabular):
          lambda c, X, y, g: c.fit(X, y, sensitive_features=g), NotFittedError,
          "This LogisticRegression instance is not fitted yet."),
         (lambda: FairThresholdClassifier(LogisticRegression(), sensitive_column="gender"),
-         lambda c, X, y, g: c.fit(X, y), ValueError,
-         "sensitive_column='gender' needs X to be a DataFrame with that column; got X of "
-         "type ndarray."),
+         lambda c, X, y, g: c.fit(X, y), TypeError,
+         "sensitive_column='gender' reads the groups from a column of X, so X must be a pandas "
+         "DataFrame; got ndarray. Pass a DataFrame with a 'gender' column, or pass sensitive_features to fit."),
         (lambda: FairThresholdClassifier(LogisticRegression(), random_state=0),
          lambda c, X, y, g: c.fit(X, y, sensitive_features=g).predict(
              X[:3], sensitive_features=[-1, 1, 7]), ValueError,

@@ -350,7 +350,7 @@ def test_column_route_errors(tabular):
         scorer(model, X, y)
     frame = pd.DataFrame(X, columns=["a", "b", "c"])
     with pytest.raises(ValueError, match=re.escape(
-        "sensitive_column='gender' is not a column of X; the columns are ['a', 'b', 'c'].")):
+        "sensitive_column='gender' is not a column of X; its columns are ['a', 'b', 'c'].")):
         scorer(LogisticRegression().fit(frame, y), frame, y)
     with pytest.raises(TypeError, match=re.escape(
         "sensitive_column must be a column name (e.g. 'gender') or None; got list ['gender'].")):
@@ -363,7 +363,8 @@ def test_column_route_both_routes_error(tabular):
     model = LogisticRegression().fit(frame, y)
     with pytest.raises(ValueError, match=re.escape(
         "make_fair_scorer(sensitive_column='gender') reads the groups from X, but "
-        "sensitive_features were passed as well. Use one route")):
+        "sensitive_features were passed as well. Use one route: use make_fair_scorer() with metadata "
+        "routing, or the column.")):
         make_fair_scorer(sensitive_column="gender")(model, frame, y, sensitive_features=gender)
 
 

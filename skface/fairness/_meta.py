@@ -19,7 +19,7 @@ from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import _num_samples
 
 from .._split import strata_of, stratified_split
-from .._validation import check_groups, check_labels, check_same_length, show_items
+from .._validation import check_groups, check_labels, check_same_length, groups_from_column, show_items
 
 
 def _saveable(estimator, name):
@@ -70,22 +70,10 @@ class GroupMetaEstimator(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                 )
             groups = check_groups(sensitive_features)
         else:
-            if sensitive_features is not None:
-                raise ValueError(
-                    f"sensitive_column={column!r} reads the groups from X, but "
-                    f"sensitive_features were passed to {method} as well; use one."
-                )
-            if not has_column:
-                shown = (
-                    f"the columns are {list(X.columns)}"
-                    if isinstance(X, pd.DataFrame)
-                    else f"got X of type {type(X).__name__}"
-                )
-                raise ValueError(
-                    f"sensitive_column={column!r} needs X to be a DataFrame with "
-                    f"that column; {shown}."
-                )
-            groups = check_groups(X[column], name=f"X[{column!r}]")
+            groups = groups_from_column(
+                X, column, owner=f"sensitive_column={column!r}", given=sensitive_features,
+                other_route=f"pass sensitive_features to {method}",
+            )
         check_same_length(X=_num_samples(X), sensitive_features=len(groups))
         return groups
 

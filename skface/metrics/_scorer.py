@@ -7,12 +7,11 @@ accuracy) inside scikit-learn's model selection; the formulas live in
 
 from collections.abc import Hashable
 
-import pandas as pd
 from sklearn import config_context
 from sklearn.metrics import make_scorer
 from sklearn.utils.metadata_routing import MetadataRequest
 
-from .._validation import MISSING_GROUPS_MESSAGE
+from .._validation import MISSING_GROUPS_MESSAGE, groups_from_column
 from ._fair_metric import fair_metric, worst_group_accuracy
 
 
@@ -60,27 +59,12 @@ class _ColumnScorer:
 
     def __call__(self, estimator, X, y, sample_weight=None, *, sensitive_features=None):
         """The metric of ``estimator.predict(X)`` against ``y``, weighted by ``sample_weight``."""
-        column = self.sensitive_column
-        if sensitive_features is not None:
-            raise ValueError(
-                f"{self!r} reads the groups from X, but sensitive_features were "
-                f"passed as well. Use one route: {self._maker}() with metadata "
-                "routing, or the column."
-            )
-        if not isinstance(X, pd.DataFrame):
-            raise TypeError(
-                f"{self!r} reads the groups from a column of X, so X must be a "
-                f"pandas DataFrame; got {type(X).__name__}. Pass X as a DataFrame "
-                f"with a {column!r} column, or use {self._maker}() with "
-                "metadata routing."
-            )
-        if column not in X.columns:
-            raise ValueError(
-                f"sensitive_column={column!r} is not a column of X; the columns "
-                f"are {list(X.columns)}."
-            )
+        groups = groups_from_column(
+            X, self.sensitive_column, owner=repr(self), given=sensitive_features,
+            other_route=f"use {self._maker}() with metadata routing",
+        )
         return self._score_func(
-            y, estimator.predict(X), sensitive_features=X[column], sample_weight=sample_weight
+            y, estimator.predict(X), sensitive_features=groups, sample_weight=sample_weight
         )
 
     # What scikit-learn asks of a scorer beyond the call, whatever its type.
