@@ -46,10 +46,9 @@ TARGET = ("mean test accuracy >= 0.82 at 64 px, |predicted - true positive rate|
 
 
 def split(y, gender, n_train, seed):
-    from skface._split import strata_of, stratified_split
+    from skface._split import class_group_split
 
-    cells = strata_of(y, gender)
-    test, train = stratified_split(len(y), n_train / len(y), strata=(cells, y), random_state=seed)
+    test, train = class_group_split(len(y), n_train / len(y), y, gender, random_state=seed)
     return np.asarray(train), np.asarray(test)
 
 

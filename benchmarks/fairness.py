@@ -232,11 +232,10 @@ def _fit(args, seed, X, y, sample_weight=None):
 
 def split_indices(y, gender, seed):
     """One seed's 60/20/20 train / validation / test rows, stratified on class x gender."""
-    from skface._split import strata_of, stratified_split
+    from skface._split import class_group_split
 
-    cells = strata_of(y, gender)
-    rest, test = stratified_split(len(y), 0.2, strata=(cells, y), random_state=seed)
-    train, val = stratified_split(rest, 0.25, strata=(cells[rest], y[rest]), random_state=seed)
+    rest, test = class_group_split(len(y), 0.2, y, gender, random_state=seed)
+    train, val = class_group_split(rest, 0.25, y, gender, random_state=seed)
     return train, val, test
 
 

@@ -63,14 +63,13 @@ QUICK = dict(image_size=16, seeds=2, n_train=300, n_val=150, n_test=300, n_boot=
 
 def stratified_parts(y, gender, sizes, seed):
     """Disjoint index arrays of the given sizes (None: the rest), stratified on class x gender."""
-    from skface._split import strata_of, stratified_split
+    from skface._split import class_group_split
 
-    cells = strata_of(y, gender)
     rest = np.arange(len(y))
     parts = []
     for size in sizes[:-1]:
         fraction = size / len(rest)
-        rest_idx, part = stratified_split(rest, fraction, strata=(cells[rest], y[rest]), random_state=seed)
+        rest_idx, part = class_group_split(rest, fraction, y, gender, random_state=seed)
         parts.append(np.asarray(part))
         rest = np.asarray(rest_idx)
     last = sizes[-1]

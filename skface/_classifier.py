@@ -777,8 +777,8 @@ class FaceCNNClassifier(KerasClassifier):
                 f"of {len(indices)} samples, which leaves none to train on; pass more "
                 "samples or early_stopping=False."
             )
-        strata = (y_bin,) if groups is None else (_split.strata_of(y_bin, groups.codes), y_bin)
-        return _split.stratified_split(indices, n_val, strata=strata, random_state=seed)
+        codes = None if groups is None else groups.codes
+        return _split.class_group_split(indices, n_val, y_bin, codes, random_state=seed)
 
     def _attach_objective(self, groups, y_bin, train_idx):
         """Give the network the group objective of this fit (or none)."""

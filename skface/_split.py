@@ -48,3 +48,18 @@ def stratified_split(indices, test_size, *, strata=(), random_state=None):
                 raise
             continue
         return np.sort(rest), np.sort(held_out)
+
+
+def class_group_split(indices, test_size, y, groups=None, *, random_state=None):
+    """:func:`stratified_split` of ``indices`` on class x group where every
+    cell allows it, else on the class: the hold-out every part of skface makes.
+
+    ``y`` and ``groups`` are the labels and groups of all the samples;
+    ``indices`` (an int ``n`` means ``range(n)``) picks those to split.
+    """
+    indices = np.arange(indices) if np.isscalar(indices) else np.asarray(indices)
+    y = np.asarray(y)
+    # the cells are coded on all the samples, then picked: the same codes for
+    # every subset, so that splitting a part again is reproducible
+    strata = (y[indices],) if groups is None else (strata_of(y, groups)[indices], y[indices])
+    return stratified_split(indices, test_size, strata=strata, random_state=random_state)

@@ -29,3 +29,21 @@ def test_same_seed_same_split_and_errors_pass_through():
     assert all(np.array_equal(x, z) for x, z in zip(a, b))
     with pytest.raises(ValueError):
         stratified_split(1, 0.5)
+
+
+def test_class_group_split_codes_cells_on_all_samples_then_falls_back_to_the_class():
+    from skface._split import class_group_split
+
+    rng = np.random.default_rng(1)
+    y, group = rng.integers(0, 2, 200), rng.choice(["a", "b"], 200)
+    part = np.arange(50, 200)
+    expected = stratified_split(part, 0.3, strata=(strata_of(y, group)[part], y[part]), random_state=4)
+    got = class_group_split(part, 0.3, y, group, random_state=4)
+    for e, g in zip(expected, got):
+        np.testing.assert_array_equal(e, g)
+    # a cell of one sample cannot be stratified on: the class is, still
+    lonely = np.where(np.arange(200) == 7, "c", group)
+    rest, held = class_group_split(200, 0.5, y, lonely, random_state=0)
+    assert abs(y[held].mean() - y[rest].mean()) < 0.02
+    rest, held = class_group_split(10, 0.2, y, random_state=0)  # no groups: on the class
+    assert len(held) == 2 and len(rest) == 8

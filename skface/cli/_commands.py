@@ -260,7 +260,7 @@ def run_demo(args):
     import pandas as pd
     from PIL import Image
 
-    from .._split import strata_of, stratified_split
+    from .._split import class_group_split
     from ..datasets import make_faces
     from ..fairness import FairThresholdClassifier, group_sample_weight
     from ._html_report import ModelResult, bootstrap_fair_metric, majority_baseline, summary_table, write_report
@@ -289,16 +289,16 @@ def run_demo(args):
         fitting, test = np.arange(args.n_samples), np.arange(args.n_samples, n_all)
     else:
         frame = _read_utkface(args.utkface)
-        y_all, cells = frame["class"].to_numpy(), strata_of(frame["class"].to_numpy(), frame["gender"].to_numpy())
+        y_all, g_all = frame["class"].to_numpy(), frame["gender"].to_numpy()
         if args.n_samples >= len(frame):
             raise CommandError(f"--n-samples {args.n_samples}: {args.utkface} holds {len(frame)} adults, and the "
                                "demo tests on faces it does not train on; use a smaller --n-samples.")
-        others, fitting = stratified_split(len(frame), args.n_samples / len(frame), strata=(cells, y_all),
-                                           random_state=args.random_state)
+        others, fitting = class_group_split(len(frame), args.n_samples / len(frame), y_all, g_all,
+                                            random_state=args.random_state)
         test = others
         if args.n_test < len(others):
-            _, test = stratified_split(others, args.n_test / len(others), strata=(cells[others], y_all[others]),
-                                       random_state=args.random_state)
+            _, test = class_group_split(others, args.n_test / len(others), y_all, g_all,
+                                        random_state=args.random_state)
         _say(f"Reading {len(fitting) + len(test)} UTKFace adults from {args.utkface} (class 1: aged 40 or more; "
              f"{len(fitting)} to train and validate on, {len(test)} other ones to test on), resized to "
              f"{size}x{size} pixels by the estimator ...")
@@ -309,12 +309,8 @@ def run_demo(args):
                 "+1 = aged 40 or more (class 1 in the CSVs)")
     y = np.where(target == 1, 1, -1)  # the reference's -1/1 labels
 
-    cells = strata_of(y, gender)
     try:
-        train, valid = stratified_split(
-            np.sort(fitting), 0.25, strata=(cells[np.sort(fitting)], y[np.sort(fitting)]),
-            random_state=args.random_state,
-        )
+        train, valid = class_group_split(np.sort(fitting), 0.25, y, gender, random_state=args.random_state)
     except ValueError as exc:
         raise CommandError(f"cannot split {args.n_samples} faces 75/25 ({exc}); use a larger --n-samples.") from None
     test = np.sort(test)

@@ -18,7 +18,7 @@ from sklearn.utils.metadata_routing import (
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import _num_samples
 
-from .._split import strata_of, stratified_split
+from .._split import class_group_split
 from .._validation import check_groups, check_labels, check_same_length, groups_from_column, show_items
 
 
@@ -79,12 +79,8 @@ class GroupMetaEstimator(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
 
     def _split(self, X, y, groups):
         """Train and validation indices, stratified on class x group where possible."""
-        return stratified_split(
-            len(y),
-            self.validation_fraction,
-            strata=(strata_of(y, groups.to_numpy()), y),
-            random_state=self.random_state,
-        )
+        return class_group_split(len(y), self.validation_fraction, y, groups.to_numpy(),
+                                 random_state=self.random_state)
 
     def _check_fit_inputs(self, X, y, sensitive_features, sample_weight, fit_params):
         """Checked labels and groups, and the wrapped estimator's fit parameters."""
