@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # benchmarks/ is not part of the installed package
     sys.path.insert(0, str(ROOT))
 
-run = pytest.importorskip("benchmarks.run")
+import benchmarks.run as run  # noqa: E402  (a broken import fails these tests, never skips them)
 
 
 # slow: it runs the benchmark end to end; its fits run eagerly (see conftest),
@@ -38,8 +38,12 @@ def test_benchmark_smoke_writes_table_and_json(tmp_path):
     assert {"cpu_model", "cpu_flags", "cpu_has_bfloat16", "tensorflow"} <= set(data["machine"])
     assert data["flops"]["macs_per_image"] == sum(layer["macs"] for layer in data["flops"]["layers"])
     statuses = {t["target"]: t["status"] for t in data["targets"]}
-    assert statuses["train (4)/(1) >= 0.90 (JPEG decoding hidden behind compute)"].startswith(
-        ("met", "missed", "not resolved"))
+    # the status follows from the ratio recorded beside it
+    jpeg = next(t for t in data["targets"] if t["target"].startswith("train (4)/(1)"))
+    if jpeg["wall"]["value"] >= 0.90:
+        assert jpeg["status"] == "met"
+    else:
+        assert jpeg["status"] == "missed" or jpeg["status"].startswith("not resolved")
     assert statuses["train (3)/(1) >= 0.97"] == "not run"
     assert results["cases"] == data["cases"]
     text = (out / "benchmarks.md").read_text()
@@ -86,9 +90,9 @@ def test_default_learns_smoke_writes_json_and_markdown(tmp_path, monkeypatch):
     default_learns.main(["--sizes", "64", "--seeds", "0"])
     runs = json.loads((tmp_path / "default_learns.json").read_text())["runs"]
     assert [(r["arm"], r["min_images"]) for r in runs] == [("before", 0), ("after", 32_000)]
-    for run in runs:
-        assert run["epochs_run"] == 1 and run["optimizer_steps"] == 1 and run["n_test"] == 10
-        assert 0.0 <= run["test_accuracy"] <= 1.0 and run["precision"]
+    for one in runs:
+        assert one["epochs_run"] == 1 and one["optimizer_steps"] == 1 and one["n_test"] == 10
+        assert 0.0 <= one["test_accuracy"] <= 1.0 and one["precision"]
     text = (tmp_path / "default_learns.md").read_text()
     assert "## 64 px: 30 training faces (6 held out" in text and "| after (min_images=32,000) | 0 |" in text
 
