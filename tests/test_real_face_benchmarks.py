@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # benchmarks/ is not part of the installed package
     sys.path.insert(0, str(ROOT))
 
-from benchmarks import default_learns_real, inferred_groups  # noqa: E402
+from benchmarks import default_learns_real, fair_defaults, inferred_groups  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -138,3 +138,16 @@ def test_committed_real_faces_page_is_the_rendering_of_its_json(tmp_path):
     assert (tmp_path / "real_faces.md").read_text() == (ROOT / "docs" / "real_faces.md").read_text()
     assert results["quick"] is False and len(results["baseline"]["seeds"]) == 3
     assert all(split["n_test"] >= 3000 for split in results["splits"])
+
+
+@pytest.mark.usefixtures("eager_functions")
+def test_fair_defaults_on_fake_utkface(tmp_path, fake_utkface):
+    paths = ["--json", str(tmp_path / "r.json"), "--markdown", str(tmp_path / "r.md")]
+    fair_defaults.main(["--utkface", str(fake_utkface), "--quick", "--n-train", "120", "--seeds", "0",
+                        "--arms", "erm,group_dro", *paths])
+    results = json.loads((tmp_path / "r.json").read_text())
+    assert [(r["data"], r["arm"]) for r in results["runs"]] == [("utkface", "erm"), ("utkface", "group_dro")]
+    assert all(r["n_train"] == 120 and r["n_test"] == 120 for r in results["runs"])
+    assert results["runs"][1]["settings"]["fairness"] == "group_dro"
+    text = (tmp_path / "r.md").read_text()
+    assert text == fair_defaults.render(results) and "## Real faces (UTKFace)" in text
