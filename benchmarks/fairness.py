@@ -8,9 +8,15 @@
     python -m benchmarks.fairness --group-aware --merge docs/fairness_benchmark.json  # make bench-group-training:
                                                    # only the group-aware arms, added to that JSON's run
 
-Protocol. ``make_faces(--n-samples, image_size=--image-size)`` (one data set,
-``--data-seed``) is split, per seed, 60/20/20 into train / validation / test,
-stratified on class x gender. Every network is the same
+Protocol. Synthetic faces: per seed, 60 % of ``make_faces(--n-samples,
+image_size=--image-size)`` (one data set, ``--data-seed``) is the train part
+(stratified on class x gender); the validation and test faces are drawn
+apart, ``make_faces(--n-validation + --n-test, random_state=--data-seed + 1)``,
+the same for every seed and large (6,000 and 20,000 by default) because they
+cost only predictions and the paired interval of a Fair_Metric difference
+must resolve about 0.015 (2,000 test faces gave +-0.045). UTKFace photographs
+(``--utkface``) are finite: they are split, per seed, 60/20/20 into train /
+validation / test, stratified on class x gender. Every network is the same
 ``FaceCNNClassifier(image_size, epochs, random_state=seed)`` with its default
 early stopping (patience 1 on the validation loss, at most ``--epochs``
 epochs), and every network is given the *train* part only (or the rows of it
@@ -66,11 +72,12 @@ REAL_NAMES = ("real_faces.json", "real_faces.md", "real_faces.png")
 REFERENCE_WEIGHTS = {-1: 1.0, 1: 0.1}
 GENDERS = {-1: "women", 1: "men"}
 
-FULL = dict(n_samples=10_000, image_size=64, epochs=10, seeds=3, filters=(32, 64, 128),
+FULL = dict(n_samples=10_000, n_validation=6_000, n_test=20_000, image_size=64, epochs=10, seeds=3,
+            filters=(32, 64, 128),
             dense_units=512, batch_size=32, n_boot=1000, run_eagerly=False, expgrad_max_iter=50,
             dro_step_sizes=(0.001, 0.01, 0.1), gap_weights=(0.3, 1.0, 3.0))
 #: the smoke run checks the code paths, so one strength per group-aware family is enough
-QUICK = dict(n_samples=400, image_size=16, epochs=1, seeds=2, filters=(4, 8),
+QUICK = dict(n_samples=400, n_validation=100, n_test=300, image_size=16, epochs=1, seeds=2, filters=(4, 8),
              dense_units=16, batch_size=32, n_boot=200, run_eagerly=True, expgrad_max_iter=5,
              dro_step_sizes=(0.01,), gap_weights=(1.0,))
 
@@ -96,6 +103,10 @@ ARMS = [
     ("threshold_optimizer_eo", "ERM + ThresholdOptimizer (equalized odds)",
      "fairlearn ThresholdOptimizer(prefit ERM, 'equalized_odds') fit on the validation split",
      "needs the gender at prediction time and a held-out split; randomised predictions"),
+    ("dfr", "ERM + DeepFeatureReweighting",
+     "the ERM network's last layer retrained on gender x class balanced features of the validation split "
+     "(DeepFeatureReweighting, prefit; Kirichenko et al., 2023)",
+     "a forward pass for the features, logistic regressions, a held-out split; no gender at prediction time"),
     ("expgrad_features", "ExponentiatedGradient on ERM features",
      "fairlearn ExponentiatedGradient(LogisticRegression(), ErrorRateParity()) on the ERM network's "
      "standardised Dense layer output, fit on the validation split",
@@ -120,10 +131,23 @@ def _two_group_fair(correct, women):
 
 
 def seed_split(faces, seed, n_boot):
-    """One seed's (images, labels, genders) of train, validation and test, and its test resamples."""
+    """One seed's (images, labels, genders) of train, validation and test, and its test resamples.
+
+    With drawn held-out faces (``faces.held_out``: synthetic data), the train
+    part is 60 % of the faces and validation and test come from the drawn ones."""
+    from skface._split import class_group_split
+
     X, y, gender = faces.images, faces.target, faces.gender
-    parts = split_indices(y, gender, seed)
-    return (*((X[i], y[i], gender[i]) for i in parts), bootstrap_indices(len(parts[2]), n_boot, seed))
+    held = getattr(faces, "held_out", None)
+    if held is None:
+        parts = [(X[i], y[i], gender[i]) for i in split_indices(y, gender, seed)]
+    else:
+        train, _ = class_group_split(len(y), 0.4, y, gender, random_state=seed)
+        n_val = held.n_validation
+        parts = [(X[train], y[train], gender[train]),
+                 (held.images[:n_val], held.target[:n_val], held.gender[:n_val]),
+                 (held.images[n_val:], held.target[n_val:], held.gender[n_val:])]
+    return (*parts, bootstrap_indices(len(parts[2][1]), n_boot, seed))
 
 
 def bootstrap_indices(n, n_boot, seed):
@@ -248,7 +272,7 @@ def run_seed(args, faces, seed, log):
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
 
-    from skface.fairness import FairThresholdClassifier, balance_groups, group_sample_weight
+    from skface.fairness import DeepFeatureReweighting, FairThresholdClassifier, balance_groups, group_sample_weight
     from skface.metrics import fair_metric
 
     (X_tr, y_tr, g_tr), (X_val, y_val, g_val), (X_te, y_te, g_te), boot = seed_split(faces, seed, args.n_boot)
@@ -305,6 +329,11 @@ def run_seed(args, faces, seed, log):
         post = time.perf_counter() - start
         y_pred = optimizer.predict(X_te, sensitive_features=g_te, random_state=seed)
         record(key, np.asarray(y_pred), erm, erm_seconds, post, len(y_tr))
+
+    start = time.perf_counter()
+    dfr = DeepFeatureReweighting(erm, prefit=True, random_state=seed).fit(X_val, y_val, sensitive_features=g_val)
+    post = time.perf_counter() - start
+    record("dfr", dfr.predict(X_te), erm, erm_seconds, post, len(y_tr))
 
     start = time.perf_counter()
     features = keras.Model(erm.model_.inputs, erm.model_.get_layer("dropout").output)
@@ -364,9 +393,14 @@ def load_faces(args, log=print):
     if args.utkface is None:
         from skface.datasets import make_faces
 
-        log(f"make_faces({args.n_samples}, image_size={args.image_size}, random_state={args.data_seed})")
+        log(f"make_faces({args.n_samples}, image_size={args.image_size}, random_state={args.data_seed}), "
+            f"and {args.n_validation} + {args.n_test} held-out faces")
         faces = make_faces(args.n_samples, image_size=args.image_size, random_state=args.data_seed)
-        source = f"`make_faces({args.n_samples}, image_size={args.image_size})`"
+        faces.held_out = make_faces(args.n_validation + args.n_test, image_size=args.image_size,
+                                    random_state=args.data_seed + 1)
+        faces.held_out.n_validation = args.n_validation
+        source = (f"`make_faces({args.n_samples}, image_size={args.image_size})` (60 % of it the train part), "
+                  f"validation and test faces drawn apart: `make_faces({args.n_validation} + {args.n_test})`")
     else:
         from .data import utkface_arrays
 
@@ -409,7 +443,9 @@ def run(args, log=print):
         "wall_seconds": time.perf_counter() - start,
         "data": data,
         "protocol": (
-            "60/20/20 train/validation/test split per seed, stratified on class x gender; every "
+            ("60/20/20 train/validation/test split per seed" if args.utkface else
+             f"train part: 60 % of the faces per seed; validation ({args.n_validation:,}) and test "
+             f"({args.n_test:,}) faces drawn apart, the same for every seed") + ", stratified on class x gender; every "
             "network gets the train part (or the rows an undersampling arm keeps) and early-stops on "
             "its own 20 % hold-out of it; the post-processing arms fit on the validation split, which "
             "no network sees; all numbers are on the test split. Bootstrap intervals: "
@@ -462,8 +498,8 @@ GROUP_SUMMARY_FIELDS = ("accuracy", "accuracy_women", "accuracy_men", "fair_metr
 #: the target of group-aware training: Fair_Metric gain, accuracy loss and cost per epoch against ERM
 TARGET = {"fair_metric_gain": 0.03, "accuracy_loss": 0.02, "cost_ratio": 1.15}
 #: the arguments that fix the data, the split, the network and the bootstrap: a merge needs them equal
-PROTOCOL_ARGUMENTS = ("n_samples", "image_size", "epochs", "seeds", "filters", "dense_units", "batch_size",
-                      "n_boot", "run_eagerly", "data_seed", "quick")
+PROTOCOL_ARGUMENTS = ("n_samples", "n_validation", "n_test", "image_size", "epochs", "seeds", "filters",
+                      "dense_units", "batch_size", "n_boot", "run_eagerly", "data_seed", "quick")
 
 
 def _group_weights(clf):
@@ -1074,6 +1110,8 @@ def parse_args(argv):
                         help="smoke run: 400 faces at 16 px, 1 epoch, 2 seeds, a tiny network, "
                              "one strength per group-aware family")
     parser.add_argument("--n-samples", type=int)
+    parser.add_argument("--n-validation", type=int, help="validation faces drawn apart (synthetic data)")
+    parser.add_argument("--n-test", type=int, help="test faces drawn apart (synthetic data)")
     parser.add_argument("--image-size", type=int)
     parser.add_argument("--epochs", type=int)
     parser.add_argument("--seeds", type=int, help="number of seeds (0, 1, ...)")
@@ -1110,7 +1148,9 @@ def parse_args(argv):
     if args.group_aware and args.render:
         parser.error("--render only renders; it does not run --group-aware")
     for key, value in (QUICK if args.quick else FULL).items():
-        if getattr(args, key) is None and not (key == "n_samples" and args.utkface and not args.quick):
+        # photographs are split, not drawn: no held-out sizes, and all of them unless --n-samples
+        real_only = args.utkface and (key in ("n_validation", "n_test") or (key == "n_samples" and not args.quick))
+        if getattr(args, key) is None and not real_only:
             setattr(args, key, value)
     if args.seeds < 2:
         parser.error("--seeds must be at least 2: a claim needs the spread over seeds")
