@@ -30,13 +30,13 @@ import datetime
 import json
 import math
 import os
-import platform
 import time
 
 import numpy as np
 from sklearn.model_selection import train_test_split
 
 from benchmarks.early_stopping_curves import replay
+from benchmarks.report import cpu_model
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 RESULTS = os.path.join(HERE, "results")
@@ -49,17 +49,6 @@ SCALES = {
 }
 TARGETS = {64: "accuracy >= 0.88 and |predicted - true positive rate| <= 0.05 on each seed",
            32: "accuracy >= 0.85 in under a minute on 2 cores"}
-
-
-def cpu_model():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def scored_fit(clf, y, pred, g, seconds, load_start):

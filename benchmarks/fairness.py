@@ -211,15 +211,8 @@ def _ci(replicates):
 
 # ----------------------------------------------------------------- the run
 def machine_info():
-    cpu_model = "unknown"
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    cpu_model = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
+    from .report import cpu_model
+
     versions = {"python": platform.python_version()}
     for name in ("skface", "numpy", "sklearn", "fairlearn", "tensorflow", "keras", "scikeras"):
         try:
@@ -228,7 +221,7 @@ def machine_info():
             versions[name] = None
     affinity = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return {
-        "cpu_model": cpu_model,
+        "cpu_model": cpu_model(),
         "cpu_count": os.cpu_count(),
         "cores_available": affinity,
         "platform": platform.platform(),

@@ -12,6 +12,11 @@ GB = 1e9
 MiB = 2**20
 
 
+def cpu_model():
+    """The CPU's model name, as /proc/cpuinfo gives it: the benchmarks' one reading of it."""
+    return _cpuinfo()[0]
+
+
 def _cpuinfo():
     model, flags = platform.processor() or "unknown", set()
     try:
