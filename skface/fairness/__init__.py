@@ -9,14 +9,16 @@
   group-balanced held-out data (no groups needed to predict);
 - :func:`fairness_report` -- a fairlearn ``MetricFrame`` audit with
   Fair_Metric;
-- :func:`plot_fairness` -- the audit as a grouped bar chart.
+- :func:`plot_fairness` -- the audit as a grouped bar chart;
+- :func:`plot_frontier` -- the accuracy / fairness trade-off a threshold
+  search saw (``FairThresholdClassifier.frontier_``).
 
 This module does not import TensorFlow.
 """
 
 from ._balance import balance_groups
 from ._dfr import DeepFeatureReweighting
-from ._report import fairness_report, plot_fairness
+from ._report import fairness_report, plot_fairness, plot_frontier
 from ._threshold import FairThresholdClassifier
 from ._weights import group_sample_weight
 
@@ -27,4 +29,5 @@ __all__ = [
     "fairness_report",
     "group_sample_weight",
     "plot_fairness",
+    "plot_frontier",
 ]

@@ -223,3 +223,56 @@ def plot_fairness(frame):
         title += f"; Fair_Metric = {frame.fair_metric:.3f}"
     ax.set_title(title)
     return fig
+
+
+def plot_frontier(frontier, *, fairness="fair_metric"):
+    """The accuracy / fairness trade-off of a threshold search, as a line of points.
+
+    Parameters
+    ----------
+    frontier : pandas.DataFrame
+        ``FairThresholdClassifier.frontier_``: one row per threshold pair,
+        with ``accuracy``, the fairness measures and ``chosen``.
+    fairness : str, default="fair_metric"
+        The column on the vertical axis (any measure of the frame, e.g.
+        ``"equal_opportunity_difference"``).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Not attached to pyplot; the chosen pair is marked.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skface.fairness import FairThresholdClassifier, plot_frontier
+    >>> rng = np.random.RandomState(0)
+    >>> gender = np.repeat([-1, 1], 200)
+    >>> X = rng.normal(size=(400, 2))
+    >>> y = (X[:, 0] + np.where(gender == 1, 0.5, 0) + rng.normal(0, 0.5, 400) > 0).astype(int)
+    >>> clf = FairThresholdClassifier(LogisticRegression(), random_state=0).fit(X, y, sensitive_features=gender)
+    >>> fig = plot_frontier(clf.frontier_)
+    >>> fig.axes[0].get_xlabel()
+    'accuracy (tuning data)'
+    """
+    from matplotlib.figure import Figure
+
+    if frontier is None or not hasattr(frontier, "columns") or "accuracy" not in frontier.columns:
+        raise TypeError(
+            "frontier must be a FairThresholdClassifier's frontier_ (a DataFrame with an accuracy column); got "
+            f"{type(frontier).__name__}. frontier_ is None with more than two groups or inferred groups."
+        )
+    if fairness not in frontier.columns:
+        raise ValueError(f"fairness={fairness!r} is not a column of the frontier; its columns are "
+                         f"{show_items(list(frontier.columns))}.")
+    fig = Figure(figsize=(5.0, 3.8), layout="constrained")
+    ax = fig.add_subplot()
+    ax.plot(frontier["accuracy"], frontier[fairness], marker="o", markersize=3, label="threshold pairs")
+    chosen = frontier[frontier["chosen"]]
+    ax.scatter(chosen["accuracy"], chosen[fairness], s=80, facecolors="none", edgecolors="C3", linewidths=1.5,
+               label="chosen", zorder=3)
+    ax.set(xlabel="accuracy (tuning data)", ylabel=f"{fairness.replace('_', ' ')} (tuning data)",
+           title="Accuracy / fairness trade-off of the thresholds")
+    ax.legend(frameon=False, fontsize=8)
+    return fig

@@ -8,11 +8,12 @@ import pandas as pd
 from sklearn.base import _fit_context, clone
 from sklearn.metrics import accuracy_score
 from sklearn.utils import _safe_indexing
-from sklearn.utils._param_validation import HasMethods, Interval
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import _check_method_params, check_is_fitted
 
 from .._validation import show_items
 from ._meta import GroupMetaEstimator, _saveable, _takes_groups
+from ._objectives import OBJECTIVES, _frontier, check_objective, constrained_optimum, measures_at, pair_metrics
 
 
 def _threshold_candidates(unique_scores):
@@ -206,6 +207,20 @@ class FairThresholdClassifier(GroupMetaEstimator):
         ``sensitive_features`` uses the groups it infers. With two groups
         the search over threshold pairs is exact; with more it is a
         coordinate ascent (a local optimum).
+    objective : {"fair_metric", "accuracy", "balanced_accuracy", "worst_group_accuracy"}, default="fair_metric"
+        What the thresholds maximise on the tuning data. Other than
+        ``"fair_metric"`` (or with ``constraints``), the search runs over
+        pairs of thresholds: two groups, true groups only.
+    constraints : dict or None, default=None
+        Bounds the thresholds must meet on the tuning data, e.g.
+        ``{"equal_opportunity_difference": 0.02}``: upper bounds on
+        ``"equal_opportunity_difference"`` (of the true positive rates),
+        ``"equalized_odds_difference"`` (the larger of the true and false
+        positive rates' differences), ``"demographic_parity_difference"``
+        (of the selection rates), ``"accuracy_difference"``, and a lower
+        bound on ``"min_group_recall"``. When no pair of thresholds meets
+        them, ``fit`` raises a ValueError that says how close the search
+        came; it never returns thresholds that violate them.
 
     Attributes
     ----------
@@ -217,7 +232,21 @@ class FairThresholdClassifier(GroupMetaEstimator):
         ``{group: threshold}``; a sample is predicted ``classes_[1]`` when
         its probability is strictly greater than its group's threshold.
     best_score_ : float
-        Fair_Metric of the tuned thresholds on the tuning data.
+        The objective (Fair_Metric by default) of the tuned thresholds on
+        the tuning data.
+    frontier_ : pandas.DataFrame or None
+        With two true groups: the accuracy / Fair_Metric trade-off the
+        search saw, the threshold pairs that no other pair beats on both
+        (by accuracy, descending), with every objective and constraint
+        measure, and the chosen pair (``chosen`` True; added when it is not
+        on the frontier). None otherwise. :func:`plot_frontier` draws it.
+    search_exact_ : bool
+        Whether the thresholds are an exact optimum of the search: True
+        for the default objective with true groups (any number) and for
+        the pair search when no group has more than 500 distinct
+        probabilities (else 500 evenly spaced candidates per group are
+        searched); False for the coordinate ascent of more than two
+        inferred groups.
     group_accuracy_ : pandas.Series
         Accuracy per (true) group on the tuning data with the tuned thresholds.
     group_estimator_ : estimator object
@@ -225,7 +254,7 @@ class FairThresholdClassifier(GroupMetaEstimator):
 
     Notes
     -----
-    The search is exact. Within a group, only the order of the
+    The default search is exact. Within a group, only the order of the
     probabilities matters, so with ``m`` distinct probabilities there are
     ``m + 1`` different labellings (a threshold below all, between each
     pair of neighbours, above all); the interior thresholds are the
@@ -240,6 +269,13 @@ class FairThresholdClassifier(GroupMetaEstimator):
     groups, versus ``prod_g (n_g + 1)`` labellings for brute force. Among
     thresholds that give a group the chosen accuracy, the one closest to 0.5
     is kept (the smallest change to the plain classifier).
+
+    With another ``objective`` or ``constraints``, every measure is a
+    function of each group's confusion counts at its threshold: cumulative
+    sums give them at every candidate threshold of a group, and a broadcast
+    gives every objective and constraint at every pair of candidates
+    (``m_0 x m_1`` pairs, at most 500 x 500); the best pair that meets the
+    constraints is kept, ties going to the pair closest to 0.5.
 
     Examples
     --------
@@ -265,6 +301,8 @@ class FairThresholdClassifier(GroupMetaEstimator):
         "sensitive_column": [Hashable, None],
         "random_state": ["random_state"],
         "group_estimator": [None, HasMethods(["fit", "predict"])],
+        "objective": [StrOptions(set(OBJECTIVES))],
+        "constraints": [dict, None],
     }
 
     def __init__(
@@ -276,6 +314,8 @@ class FairThresholdClassifier(GroupMetaEstimator):
         sensitive_column=None,
         random_state=None,
         group_estimator=None,
+        objective="fair_metric",
+        constraints=None,
     ):
         self.estimator = estimator
         self.prefit = prefit
@@ -283,6 +323,8 @@ class FairThresholdClassifier(GroupMetaEstimator):
         self.sensitive_column = sensitive_column
         self.random_state = random_state
         self.group_estimator = group_estimator
+        self.objective = objective
+        self.constraints = constraints
 
     @_fit_context(
         # the wrapped estimator is validated when it is fitted
@@ -311,9 +353,22 @@ class FairThresholdClassifier(GroupMetaEstimator):
         self : FairThresholdClassifier
             The fitted classifier.
         """
+        constraints = check_objective(self.objective, self.constraints)
+        searched = self.objective != "fair_metric" or bool(constraints)
+        if searched and self.group_estimator is not None:
+            raise ValueError(
+                f"objective={self.objective!r} and constraints= choose thresholds on the true groups; with a "
+                "group_estimator only the default objective (Fair_Metric, no constraints) is supported."
+            )
         y, groups, estimator_fit_params = self._check_fit_inputs(
             X, y, sensitive_features, sample_weight, fit_params
         )
+        if searched and pd.unique(groups).size != 2:
+            raise ValueError(
+                f"objective={self.objective!r} and constraints= search every pair of thresholds, so they need "
+                f"exactly 2 groups; sensitive_features has {pd.unique(groups).size}. The default objective "
+                "(Fair_Metric, no constraints) takes any number of groups."
+            )
 
         if self.prefit:
             if estimator_fit_params:
@@ -349,9 +404,20 @@ class FairThresholdClassifier(GroupMetaEstimator):
         codes, uniques = pd.factorize(groups_val, sort=True)
         names = [u.item() if isinstance(u, np.generic) else u for u in uniques]
 
-        if self.group_estimator is None:
+        self.frontier_ = None
+        if searched:
+            self.__dict__.pop("group_estimator_", None)
+            thresholds, self.best_score_, _, self.frontier_, self.search_exact_ = constrained_optimum(
+                scores, positive, codes, self.objective, constraints)
+            accuracies = [np.mean((scores[codes == g] > thresholds[g]) == (positive[codes == g] > 0)) for g in (0, 1)]
+        elif self.group_estimator is None:
             self.__dict__.pop("group_estimator_", None)
             self.best_score_, thresholds, accuracies = self._tune_on_true_groups(scores, positive, codes)
+            self.search_exact_ = True
+            if len(names) == 2:
+                measures, (t0, t1), _ = pair_metrics(scores, positive, codes)
+                self.frontier_ = _frontier(measures, t0, t1, tuple(thresholds),
+                                           measures_at(scores, positive, codes, thresholds))
         else:
             X_groups = X if train is None else _safe_indexing(X, train)
             g_train = groups if train is None else groups.iloc[train]
@@ -361,6 +427,7 @@ class FairThresholdClassifier(GroupMetaEstimator):
             self.best_score_, thresholds, accuracies = _inferred_optimum(
                 scores, positive, assigned_codes, codes, len(names)
             )
+            self.search_exact_ = len(names) == 2
         self.thresholds_ = dict(zip(names, map(float, thresholds)))
         self.group_accuracy_ = pd.Series(dict(zip(names, map(float, accuracies))), name="accuracy")
         self.group_accuracy_.index.name = groups.name
@@ -510,6 +577,8 @@ class FairThresholdClassifier(GroupMetaEstimator):
             "group_accuracy": self.group_accuracy_.tolist(),
             "group_name": _serialization.to_json(self.group_accuracy_.index.name),
             "best_score": self.best_score_,
+            "search_exact": self.search_exact_,
+            "frontier": None if self.frontier_ is None else self.frontier_.to_dict(orient="list"),
         }
         members = {}
         if hasattr(self, "group_estimator_"):
@@ -536,6 +605,8 @@ class FairThresholdClassifier(GroupMetaEstimator):
         self.group_accuracy_ = pd.Series(dict(zip(groups, state["group_accuracy"])), name="accuracy")
         self.group_accuracy_.index.name = from_json(state["group_name"])
         self.best_score_ = state["best_score"]
+        self.search_exact_ = state.get("search_exact", True)
+        self.frontier_ = None if state.get("frontier") is None else pd.DataFrame(state["frontier"])
         if group_estimator is not None:
             self.group_estimator_ = group_estimator
         return self
