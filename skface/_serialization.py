@@ -90,8 +90,14 @@ def groups_from_json(state):
     saved = state.get("sensitive_groups")
     if saved is None:
         return None
-    dtype = object if saved["dtype"] == "O" else np.dtype(saved["dtype"])
-    return np.asarray(from_json(saved["values"]), dtype=dtype)
+    values = from_json(saved["values"])
+    if saved["dtype"] != "O":
+        return np.asarray(values, dtype=np.dtype(saved["dtype"]))
+    # filled one by one: np.asarray would make tuples (intersectional groups) a 2-D array
+    groups = np.empty(len(values), dtype=object)
+    for i, value in enumerate(values):
+        groups[i] = value
+    return groups
 
 
 def _dtype_name(array):

@@ -182,25 +182,53 @@ def groups_from_column(X, column, *, owner, given=None, other_route):
     return check_groups(X[column], name=f"X[{column!r}] (sensitive_column)")
 
 
-def check_groups(sensitive_features, *, name="sensitive_features"):
+#: intersectional groups smaller than this get a warning: their accuracies are noisy
+SMALL_GROUP = 30
+
+
+def _intersectional_groups(frame, name, warn_small):
+    """One tuple of ``frame``'s values per row, checked: the groups of several attributes."""
+    for column in frame.columns:
+        check_groups(frame[column], name=f"{name}[{column!r}]")
+    values = [tuple(v.item() if isinstance(v, np.generic) else v for v in row)
+              for row in frame.itertuples(index=False, name=None)]
+    series = pd.Series(np.empty(len(values), dtype=object), name=" x ".join(map(str, frame.columns)))
+    series[:] = [None] * len(values)
+    for i, value in enumerate(values):
+        series.iat[i] = value
+    sizes = series.value_counts()
+    small = sizes[sizes < SMALL_GROUP]
+    if warn_small and len(small):
+        import warnings
+
+        shown = ", ".join(f"{group!r}: {count}" for group, count in small.sort_values().items())
+        warnings.warn(
+            f"{name}: {len(small)} of the {len(sizes)} groups of {series.name} have fewer than {SMALL_GROUP} "
+            f"samples ({shown}); their accuracies and the metrics built on them are noisy.",
+            UserWarning,
+            stacklevel=3,
+        )
+    return series
+
+
+def check_groups(sensitive_features, *, name="sensitive_features", warn_small=True):
     """Return the groups as a named 1-D pandas Series with a fresh RangeIndex.
 
     Accepts a list, a 1-D array, an ``(n, 1)`` array, a Series or a
-    one-column DataFrame. The Series keeps the caller's name (``None``
-    otherwise) so that fairlearn labels its output the same way.
+    DataFrame. The Series keeps the caller's name (``None`` otherwise) so
+    that fairlearn labels its output the same way. A DataFrame of several
+    columns gives intersectional groups: one tuple of its values per sample,
+    e.g. ``('women', 'Black')``, named after the columns joined by " x ";
+    with ``warn_small``, groups of fewer than :data:`SMALL_GROUP` samples get
+    a warning that names them and their sizes.
     """
     if sensitive_features is None:
         raise ValueError(MISSING_GROUPS_MESSAGE)
     if isinstance(sensitive_features, pd.DataFrame):
-        if sensitive_features.shape[1] != 1:
-            raise ValueError(
-                f"{name} must be one column of groups; got a DataFrame with "
-                f"{sensitive_features.shape[1]} columns "
-                f"{show_items(sensitive_features.columns)}. Accepted: a list, a 1-D "
-                "array, a Series or a one-column DataFrame (combine several "
-                "attributes into one column first, e.g. with "
-                "df['a'].astype(str) + '_' + df['b'].astype(str))."
-            )
+        if sensitive_features.shape[1] == 0:
+            raise ValueError(f"{name} is a DataFrame without columns; give at least one column of groups.")
+        if sensitive_features.shape[1] > 1:
+            return _intersectional_groups(sensitive_features, name, warn_small)
         sensitive_features = sensitive_features.iloc[:, 0]
     index = None
     if isinstance(sensitive_features, pd.Series):
@@ -220,7 +248,7 @@ def check_groups(sensitive_features, *, name="sensitive_features"):
             raise ValueError(
                 f"{name} must be one column of groups; got an array of shape "
                 f"{array.shape}. Accepted: a list, a 1-D array, an (n, 1) array, "
-                "a Series or a one-column DataFrame."
+                "a Series or a DataFrame (several columns: intersectional groups)."
             )
         series = pd.Series(array)
     missing = np.flatnonzero(series.isna().to_numpy())

@@ -184,9 +184,8 @@ def test_sample_weight_changes_group_accuracy():
          "every sample needs a group."),
         (dict(sensitive_features=["w", None, "m", "m"]), ValueError,
          "sensitive_features contains missing values (NaN/None) at positions [1]"),
-        (dict(sensitive_features=pd.DataFrame({"a": [1, 2, 1, 2], "b": [1, 1, 2, 2]})),
-         ValueError, "sensitive_features must be one column of groups; got a DataFrame "
-         "with 2 columns ['a', 'b']."),
+        (dict(sensitive_features=pd.DataFrame({"a": [1, 2, 1, 2], "b": [1, None, 2, 2]})),
+         ValueError, "sensitive_features['b'] contains missing values (NaN/None) at positions [1]"),
         (dict(sensitive_features=np.ones((4, 2))), ValueError,
          "sensitive_features must be one column of groups; got an array of shape (4, 2)."),
         (dict(sensitive_features="gender"), TypeError,
@@ -453,3 +452,31 @@ def test_worst_group_scorers_equal_the_metric(tabular):
     assert scorer(column_model, frame, y) == pytest.approx(expected)
     with pytest.raises(TypeError, match=r"make_worst_group_scorer\(\) with metadata routing"):
         scorer(column_model, X, y)
+
+
+def test_intersectional_groups_from_a_dataframe_of_several_columns():
+    rng = np.random.default_rng(0)
+    n = 600
+    frame = pd.DataFrame({"gender": rng.choice(["women", "men"], n), "race": rng.choice(["A", "B", "C"], n)})
+    y = rng.integers(0, 2, n)
+    y_pred = np.where(rng.random(n) < 0.8, y, 1 - y)
+    combined = [f"{g}|{r}" for g, r in zip(frame["gender"], frame["race"])]
+    assert fair_metric(y, y_pred, sensitive_features=frame) == fair_metric(y, y_pred, sensitive_features=combined)
+    assert worst_group_accuracy(y, y_pred, sensitive_features=frame) == worst_group_accuracy(
+        y, y_pred, sensitive_features=combined)
+    by_group = group_accuracy(y, y_pred, sensitive_features=frame)
+    assert by_group.index.name == "gender x race" and ("women", "B") in by_group.index  # fairlearn's naming
+    np.testing.assert_allclose(sorted(by_group), sorted(group_accuracy(y, y_pred, sensitive_features=combined)))
+    with routing():
+        scores = cross_validate(LogisticRegression(), y_pred[:, None], y, cv=3, scoring=fair_scorer,
+                                params={"sensitive_features": frame})["test_score"]
+    assert np.isfinite(scores).all()
+
+
+def test_small_intersectional_groups_warn_with_their_sizes():
+    frame = pd.DataFrame({"gender": [-1, 1] * 50, "race": ["A"] * 95 + ["B"] * 5})
+    y = np.arange(100) % 2
+    with pytest.warns(UserWarning, match=r"2 of the 4 groups of gender x race have fewer than 30 samples "
+                      r"\(\(-1, 'B'\): 2, \(1, 'B'\): 3\)"):
+        value = fair_metric(y, y, sensitive_features=frame)
+    assert value == 1.0

@@ -207,3 +207,37 @@ def test_frozen_group_estimator_is_saved_unwrapped(tmp_path):
     assert clf.group_estimator_.estimator is genders  # frozen: used as it is, not refitted
     back = load(clf.save(tmp_path / "m.keras"))
     np.testing.assert_array_equal(back.predict(X), clf.predict(X))
+
+
+def test_intersectional_groups_train_save_and_load_in_a_fresh_process(tmp_path):
+    """gender x race as a two-column DataFrame: Group DRO over its cells, per-group
+    thresholds over its groups, and the tuple group names read back by a new process."""
+    X, y, _ = _faces(120)
+    frame = pd.DataFrame({"gender": np.where(np.arange(120) % 2, "women", "men"),
+                          "race": np.where(np.arange(120) % 3 == 0, "A", "B")})
+    dro = FaceCNNClassifier(**TINY, fairness="group_dro").fit(X, y, sensitive_features=frame)
+    groups = [("men", "A"), ("men", "B"), ("women", "A"), ("women", "B")]
+    assert list(dro.sensitive_groups_) == groups
+    assert f"val_accuracy[{('women', 'A')}]" in dro.history_
+    fair = FairThresholdClassifier(FaceCNNClassifier(**TINY), random_state=0).fit(X, y, sensitive_features=frame)
+    assert sorted(fair.thresholds_) == groups
+    dro.save(tmp_path / "dro.keras")
+    fair.save(tmp_path / "fair.keras")
+    np.save(tmp_path / "X.npy", X)
+    frame.to_csv(tmp_path / "groups.csv", index=False)
+    expected = fair.predict(X, sensitive_features=frame).tolist()
+    read = _run_fresh(
+        """
+        import json
+        import numpy as np, pandas as pd, skface
+        X, frame = np.load("X.npy"), pd.read_csv("groups.csv")
+        dro, fair = skface.load("dro.keras"), skface.load("fair.keras")
+        print(json.dumps({"groups": [list(g) for g in dro.sensitive_groups_],
+                          "thresholds": [list(g) for g in fair.thresholds_],
+                          "pred": fair.predict(X, sensitive_features=frame).tolist()}))
+        """,
+        tmp_path,
+    )
+    assert [tuple(g) for g in read["groups"]] == groups
+    assert sorted(tuple(g) for g in read["thresholds"]) == groups
+    assert read["pred"] == expected

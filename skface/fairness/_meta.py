@@ -68,7 +68,8 @@ class GroupMetaEstimator(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                     "sensitive_column='gender' to read them from a column of a "
                     f"DataFrame X{infer}."
                 )
-            groups = check_groups(sensitive_features)
+            # a few rows to predict are not a small group worth a warning
+            groups = check_groups(sensitive_features, warn_small=method == "fit")
         else:
             groups = groups_from_column(
                 X, column, owner=f"sensitive_column={column!r}", given=sensitive_features,

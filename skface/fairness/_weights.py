@@ -55,13 +55,15 @@ def group_sample_weight(sensitive_features, weights="balanced", *, y=None):
                 f"weights must be 'balanced' or a mapping of group -> weight such "
                 f"as {{-1: 1.0, 1: 0.1}}; got {weights!r}."
             )
+        # integer codes: groups may be tuples (several attributes), which scikit-learn cannot take
+        codes = pd.factorize(groups)[0]
         if y is None:
-            cells = groups.to_numpy()
+            cells = codes
         else:
             y = check_labels(y, "y")
             check_same_length(y=len(y), sensitive_features=len(groups))
             # one integer code per observed (group, class) cell
-            cells = pd.MultiIndex.from_arrays([groups.to_numpy(), y]).factorize()[0]
+            cells = pd.MultiIndex.from_arrays([codes, y]).factorize()[0]
         return compute_sample_weight("balanced", cells)
 
     if not isinstance(weights, Mapping):
