@@ -562,7 +562,7 @@ def test_fairness_report_equals_metricframe(audit_data):
     assert frame.fair_metric == fair_metric_from_accuracies(frame.by_group["accuracy"])
     without = fairness_report(y_true, y_pred, sensitive_features=gender)
     assert "auc" not in without.by_group.columns and "calibration_error" not in without.by_group.columns
-    assert without.fair_metric_ci is None
+    assert without.fair_metric_ci is None and without.by_group_interval is None
 
 
 def test_fairness_report_audit_numbers_against_their_definitions(audit_data):
@@ -592,9 +592,19 @@ def test_fairness_report_audit_numbers_against_their_definitions(audit_data):
     # the interval is the library's bootstrap, and fairlearn's per-group intervals bracket the values
     replicates = fair_metric_bootstrap(y_true, y_pred, sensitive_features=gender, n_resamples=300, random_state=1)
     assert frame.fair_metric_ci == pytest.approx(tuple(np.nanpercentile(replicates, [2.5, 97.5])))
-    low, high = frame.by_group_ci
-    assert (low["accuracy"] <= frame.by_group["accuracy"]).all()
-    assert (frame.by_group["accuracy"] <= high["accuracy"]).all()
+    # per-group intervals: the percentiles of each rate over resamples of all the samples, by hand
+    draws = np.random.default_rng(1).integers(0, len(y_true), size=(300, len(y_true)))
+    for group in (-1, 1):
+        for name, (low, high) in frame.by_group_interval.loc[group].items():
+            values = []
+            for d in draws:
+                t, p, mine = y_true[d], y_pred[d], gender[d] == group
+                pos, sel = t[mine] == 1, p[mine] == 1
+                values.append({"accuracy": np.mean(t[mine] == p[mine]), "selection_rate": np.mean(sel),
+                               "true_positive_rate": np.mean(sel[pos]) if pos.any() else np.nan,
+                               "false_positive_rate": np.mean(sel[~pos]) if (~pos).any() else np.nan}[name])
+            assert (low, high) == pytest.approx(tuple(np.nanpercentile(values, [2.5, 97.5])))
+            assert low <= frame.by_group.loc[group, name] <= high
     with pytest.raises(ValueError, match="n_boot=0 is not accepted"):
         fairness_report(y_true, y_pred, sensitive_features=gender, n_boot=0)
 

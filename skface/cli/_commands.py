@@ -789,7 +789,7 @@ def run_evaluate(args):
     import pandas as pd
 
     from ..fairness import fairness_report
-    from ._html_report import ModelResult, bootstrap_fair_metric, majority_baseline, summary_table, write_report
+    from ._html_report import ModelResult, majority_baseline, summary_table, write_report
 
     _require_file(args.model, "--model")
     _require_folder_to_write(args.report, "--report")
@@ -811,12 +811,14 @@ def run_evaluate(args):
     y_pred = _decide(clf, proba, decided_on, threshold)
     _check_predictions(proba, threshold)
     audit = fairness_report(y, y_pred, sensitive_features=pd.Series(groups, name=args.sensitive),
-                            y_proba=proba, pos_label=1)
+                            y_proba=proba, pos_label=1, n_boot=BOOTSTRAP_RESAMPLES, random_state=0)
     table = audit.by_group.copy()
     table.loc["overall"] = audit.overall
     table["count"] = table["count"].astype(int)
     _say(_format_table(table))
-    (low, high), = bootstrap_fair_metric(y, [y_pred], groups, n_resamples=BOOTSTRAP_RESAMPLES)
+    _say(f"95% intervals over {BOOTSTRAP_RESAMPLES} bootstrap resamples of the images:")
+    _say(_format_table(audit.by_group_interval.map(lambda pair: f"[{pair[0]:.3f}, {pair[1]:.3f}]")))
+    low, high = audit.fair_metric_ci
     _say(f"Fair_Metric {audit.fair_metric:.3f} (95% interval [{low:.3f}, {high:.3f}] over {BOOTSTRAP_RESAMPLES} "
          "bootstrap resamples of the images)")
     worst_group, worst_label = audit.worst_group

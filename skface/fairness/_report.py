@@ -42,6 +42,39 @@ def _calibration_error(y_true, y_pred, *, y_score, pos_label):
     return float(gap.sum() / max(total.sum(), 1))
 
 
+#: the per-group rates that get bootstrap intervals
+RATES = ("accuracy", "selection_rate", "true_positive_rate", "false_positive_rate")
+
+
+def _rate_intervals(y_true, y_pred, groups, pos_label, n_boot, random_state):
+    """95 % bootstrap intervals of each group's rates, one (low, high) pair per cell.
+
+    Vectorised over the resamples from confusion counts: fairlearn's own
+    bootstrap (``MetricFrame(n_boot=...)``) rebuilds the frame per resample,
+    about 0.2 s each for 2,000 samples on 2 cores, 1000 times slower."""
+    positive, predicted = np.asarray(y_true) == pos_label, np.asarray(y_pred) == pos_label
+    codes, uniques = pd.factorize(groups, sort=True)
+    n = len(codes)
+    draws = np.random.default_rng(random_state).integers(0, n, size=(n_boot, n))
+    drawn_codes, pos, pred = codes[draws], positive[draws], predicted[draws]
+    rows = {}
+    for code, group in enumerate(uniques):
+        member = drawn_codes == code
+        tp, fp = (member & pos & pred).sum(1), (member & ~pos & pred).sum(1)
+        fn, tn = (member & pos & ~pred).sum(1), (member & ~pos & ~pred).sum(1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            rates = {"accuracy": (tp + tn) / member.sum(1), "selection_rate": (tp + fp) / member.sum(1),
+                     "true_positive_rate": tp / (tp + fn), "false_positive_rate": fp / (fp + tn)}
+        rows[group] = {
+            name: tuple(float(v) for v in np.nanpercentile(values, np.multiply(CI_QUANTILES, 100)))
+            if np.isfinite(values).any() else (np.nan, np.nan)
+            for name, values in rates.items()
+        }
+    frame = pd.DataFrame.from_dict(rows, orient="index")[list(RATES)]
+    frame.index.name = groups.name
+    return frame
+
+
 def fairness_report(y_true, y_pred, *, sensitive_features, y_proba=None, pos_label=None, n_boot=None,
                     random_state=None):
     """Audit a classifier per group with fairlearn's ``MetricFrame``.
@@ -61,10 +94,9 @@ def fairness_report(y_true, y_pred, *, sensitive_features, y_proba=None, pos_lab
         The positive class; by default the larger of the labels (1 for 0/1
         and -1/1 labels).
     n_boot : int or None, default=None
-        Bootstrap resamples of the samples behind 95 % intervals: fairlearn's
-        ``frame.by_group_ci``, ``frame.overall_ci`` (lists of two: the 2.5th
-        and 97.5th percentiles) and ``frame.fair_metric_ci``. None: no
-        intervals.
+        Bootstrap resamples of the samples behind 95 % intervals (the 2.5th
+        and 97.5th percentiles): ``frame.by_group_interval`` and
+        ``frame.fair_metric_ci``. None: no intervals.
     random_state : int or None, default=None
         Seeds the bootstrap.
 
@@ -85,6 +117,10 @@ def fairness_report(y_true, y_pred, *, sensitive_features, y_proba=None, pos_lab
           an accuracy column, use
           ``skface.metrics.fair_metric_from_accuracies(frame.by_group["accuracy"])``);
         - ``frame.fair_metric_ci``: its 95 % bootstrap interval (with ``n_boot``);
+        - ``frame.by_group_interval`` (with ``n_boot``): a DataFrame of
+          ``(low, high)`` pairs, one per group and rate (accuracy, selection
+          rate, true and false positive rates), from resamples of all the
+          samples (a group's size varies with them);
         - ``frame.worst_group_accuracy``: the lowest accuracy over the cells
           group x true class (:func:`skface.metrics.worst_group_accuracy`),
           and ``frame.worst_group``, that cell as ``(group, label)``;
@@ -135,19 +171,17 @@ def fairness_report(y_true, y_pred, *, sensitive_features, y_proba=None, pos_lab
         sample_params = {"auc": {"y_score": y_proba}, "calibration_error": {"y_score": y_proba}}
     if n_boot is not None and (not isinstance(n_boot, int) or isinstance(n_boot, bool) or n_boot < 1):
         raise ValueError(f"n_boot={n_boot!r} is not accepted; accepted: None or an int >= 1.")
-    bootstrap = {} if n_boot is None else {"n_boot": n_boot, "ci_quantiles": list(CI_QUANTILES),
-                                           "random_state": random_state}
     frame = MetricFrame(
         metrics=metrics,
         y_true=y_true,
         y_pred=y_pred,
         sensitive_features=groups,
         sample_params=sample_params,
-        **bootstrap,
     )
     frame.fair_metric = fair_metric_from_accuracies(frame.by_group["accuracy"])
-    frame.fair_metric_ci = None
+    frame.fair_metric_ci = frame.by_group_interval = None
     if n_boot is not None:
+        frame.by_group_interval = _rate_intervals(y_true, y_pred, groups, pos_label, n_boot, random_state)
         replicates = fair_metric_bootstrap(y_true, y_pred, sensitive_features=groups, n_resamples=n_boot,
                                            random_state=random_state)
         frame.fair_metric_ci = tuple(float(v) for v in np.nanpercentile(replicates, np.multiply(CI_QUANTILES, 100)))
