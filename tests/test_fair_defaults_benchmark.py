@@ -45,3 +45,12 @@ def test_unknown_arm_is_refused_before_any_work(capsys):
     with pytest.raises(SystemExit):
         fair_defaults.main(["--arms", "erm,nope"])
     assert "unknown ['nope']" in capsys.readouterr().err
+
+
+def test_committed_page_is_the_rendering_of_its_json():
+    results = json.loads(Path(fair_defaults.JSON_PATH).read_text())
+    assert Path(fair_defaults.MD_PATH).read_text() == fair_defaults.render(results)
+    arms = {(r["data"], r["arm"]) for r in results["runs"]}
+    # the defaults that the guide quotes: ERM, Group DRO at its defaults and DFR, on both kinds of faces
+    for data in ("synthetic", "utkface"):
+        assert {(data, "erm"), (data, "group_dro"), (data, "dfr")} <= arms

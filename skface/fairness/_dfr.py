@@ -104,9 +104,14 @@ class DeepFeatureReweighting(GroupMetaEstimator):
     -----
     The paper reports worst-group accuracy on CelebA Blond_Hair of 88.3 %
     against about 47 % for ERM, from features of an ImageNet-pretrained
-    ResNet-50. How much it gives here depends on how much the small
-    network's features separate the groups' classes: ``docs/fairness.rst``
-    shows the measurements.
+    ResNet-50. With skface's default network at 64 px (3 seeds,
+    :ref:`fair-training-measured`) it raised the worst gender x class
+    accuracy from 0.809 to 0.890 on synthetic faces and from 0.579 to 0.728
+    on UTKFace photographs, at 1.8 and 1.3 points of accuracy, and did not
+    raise Fair_Metric (-0.004 [-0.012, +0.003] and -0.024 [-0.044, -0.003]):
+    it serves the worst group, not the gap between groups. The ``C`` grid
+    and ``n_repeats`` are the paper's; ``validation_fraction=0.3`` (the
+    paper reweights on a separate validation set) was not tuned.
 
     Examples
     --------
