@@ -192,10 +192,7 @@ def _intersectional_groups(frame, name, warn_small):
         check_groups(frame[column], name=f"{name}[{column!r}]")
     values = [tuple(v.item() if isinstance(v, np.generic) else v for v in row)
               for row in frame.itertuples(index=False, name=None)]
-    series = pd.Series(np.empty(len(values), dtype=object), name=" x ".join(map(str, frame.columns)))
-    series[:] = [None] * len(values)
-    for i, value in enumerate(values):
-        series.iat[i] = value
+    series = pd.Series(values, dtype=object, name=" x ".join(map(str, frame.columns)))
     sizes = series.value_counts()
     small = sizes[sizes < SMALL_GROUP]
     if warn_small and len(small):

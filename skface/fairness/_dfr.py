@@ -16,7 +16,7 @@ from sklearn.utils.validation import _check_method_params, check_is_fitted
 from .._split import strata_of
 from .._validation import show_items
 from ..metrics import fair_metric, worst_group_accuracy
-from ._meta import GroupMetaEstimator, _saveable
+from ._meta import GroupMetaEstimator
 
 _SCORINGS = {"worst_group_accuracy": worst_group_accuracy, "fair_metric": fair_metric}
 
@@ -361,37 +361,20 @@ class DeepFeatureReweighting(GroupMetaEstimator):
         -------
         path : str
         """
-        from .. import _serialization
-
         check_is_fitted(self)
-        path = _serialization.check_model_path(path)
-        estimator = _saveable(self.estimator_, "estimator_")
-        params, _ = _serialization.json_params(self)
-        params.pop("estimator", None)
-        state = {
-            "class": type(self).__name__,
-            "params": params,
+        return self._save(path, {
             "C": self.C_,
             "scores": {"C": self.scores_.index.tolist(), "values": self.scores_.tolist()},
             "coef": self.coef_.tolist(),
             "intercept": self.intercept_,
             "feature_mean": self.feature_mean_.tolist(),
             "feature_scale": self.feature_scale_.tolist(),
-            "groups": _serialization.to_json(self.group_accuracy_.index.tolist()),
-            "group_accuracy": self.group_accuracy_.tolist(),
-            "group_name": _serialization.to_json(self.group_accuracy_.index.name),
-        }
-        return _serialization.save_estimator(estimator, path, wrapper=state)
+        })
 
     @classmethod
     def _from_saved(cls, estimator, group_estimator, state):
         """The classifier :meth:`save` wrote, around its loaded network."""
-        from .._serialization import from_json
-
-        params = from_json(state["params"])
-        self = cls(estimator if params.get("prefit") else clone(estimator), **params)
-        self.estimator_ = estimator
-        self.classes_ = np.asarray(estimator.classes_)
+        self, _ = cls._restore(estimator, state)
         self.C_ = state["C"]
         self.scores_ = pd.Series(
             state["scores"]["values"], index=pd.Index(state["scores"]["C"], name="C"), name=self.scoring
@@ -400,8 +383,4 @@ class DeepFeatureReweighting(GroupMetaEstimator):
         self.intercept_ = float(state["intercept"])
         self.feature_mean_ = np.asarray(state["feature_mean"], dtype=float)
         self.feature_scale_ = np.asarray(state["feature_scale"], dtype=float)
-        self.group_accuracy_ = pd.Series(
-            state["group_accuracy"], index=from_json(state["groups"]), name="accuracy"
-        )
-        self.group_accuracy_.index.name = from_json(state["group_name"])
         return self

@@ -6,7 +6,7 @@ import inspect
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
 from sklearn.frozen import FrozenEstimator
 from sklearn.utils.metadata_routing import (
     MetadataRouter,
@@ -16,7 +16,7 @@ from sklearn.utils.metadata_routing import (
     process_routing,
 )
 from sklearn.utils.multiclass import type_of_target
-from sklearn.utils.validation import _num_samples
+from sklearn.utils.validation import _num_samples, check_is_fitted
 
 from .._split import class_group_split
 from .._validation import check_groups, check_labels, check_same_length, groups_from_column, show_items
@@ -103,6 +103,45 @@ class GroupMetaEstimator(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             return y, groups, routed.estimator.fit
         _raise_for_params(fit_params, self, "fit")
         return y, groups, ({} if sample_weight is None else {"sample_weight": sample_weight})
+
+    def _save(self, path, state, members=None):
+        """Write the fitted network and this estimator's JSON ``state`` to one
+        ``.keras`` file, with what every group-aware meta-estimator keeps: its
+        class, parameters and per-group accuracies."""
+        from .. import _serialization
+
+        check_is_fitted(self)
+        path = _serialization.check_model_path(path)
+        estimator = _saveable(self.estimator_, "estimator_")
+        params, _ = _serialization.json_params(self)
+        for name in ("estimator", "group_estimator"):
+            params.pop(name, None)
+        state = {
+            "class": type(self).__name__,
+            "params": params,
+            "groups": _serialization.to_json(self.group_accuracy_.index.tolist()),
+            "group_accuracy": self.group_accuracy_.tolist(),
+            "group_name": _serialization.to_json(self.group_accuracy_.index.name),
+            **state,
+        }
+        return _serialization.save_estimator(estimator, path, wrapper=state, members=members)
+
+    @classmethod
+    def _restore(cls, estimator, state, **estimators):
+        """The estimator :meth:`_save` wrote, around its loaded network; the
+        other loaded ``estimators`` (by parameter name) are cloned into its
+        parameters. Returns it and its groups; subclasses restore the rest."""
+        from .._serialization import from_json
+
+        params = from_json(state["params"])
+        clones = {name: None if value is None else clone(value) for name, value in estimators.items()}
+        self = cls(estimator if params.get("prefit") else clone(estimator), **clones, **params)
+        self.estimator_ = estimator
+        self.classes_ = np.asarray(estimator.classes_)
+        groups = from_json(state["groups"])
+        self.group_accuracy_ = pd.Series(dict(zip(groups, state["group_accuracy"])), name="accuracy")
+        self.group_accuracy_.index.name = from_json(state["group_name"])
+        return self, groups
 
     def _binary_classes(self, estimator):
         """The fitted estimator's two classes, or a ValueError."""

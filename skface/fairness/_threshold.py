@@ -564,18 +564,8 @@ class FairThresholdClassifier(GroupMetaEstimator):
         from .. import _serialization
 
         check_is_fitted(self)
-        path = _serialization.check_model_path(path)
-        estimator = _saveable(self.estimator_, "estimator_")
-        params, _ = _serialization.json_params(self)
-        params.pop("estimator", None)
-        params.pop("group_estimator", None)
         state = {
-            "class": type(self).__name__,
-            "params": params,
-            "groups": _serialization.to_json(list(self.thresholds_)),
             "thresholds": list(self.thresholds_.values()),
-            "group_accuracy": self.group_accuracy_.tolist(),
-            "group_name": _serialization.to_json(self.group_accuracy_.index.name),
             "best_score": self.best_score_,
             "search_exact": self.search_exact_,
             "frontier": None if self.frontier_ is None else self.frontier_.to_dict(orient="list"),
@@ -585,25 +575,13 @@ class FairThresholdClassifier(GroupMetaEstimator):
             group_estimator = _saveable(self.group_estimator_, "group_estimator_")
             state["group_estimator"] = "group_estimator.keras"
             members["group_estimator.keras"] = _serialization.estimator_file_bytes(group_estimator)
-        return _serialization.save_estimator(estimator, path, wrapper=state, members=members)
+        return self._save(path, state, members)
 
     @classmethod
     def _from_saved(cls, estimator, group_estimator, state):
         """The classifier :meth:`save` wrote, around its loaded estimators."""
-        from .._serialization import from_json
-
-        params = from_json(state["params"])
-        self = cls(
-            estimator if params.get("prefit") else clone(estimator),
-            group_estimator=None if group_estimator is None else clone(group_estimator),
-            **params,
-        )
-        self.estimator_ = estimator
-        self.classes_ = np.asarray(estimator.classes_)
-        groups = from_json(state["groups"])
+        self, groups = cls._restore(estimator, state, group_estimator=group_estimator)
         self.thresholds_ = dict(zip(groups, state["thresholds"]))
-        self.group_accuracy_ = pd.Series(dict(zip(groups, state["group_accuracy"])), name="accuracy")
-        self.group_accuracy_.index.name = from_json(state["group_name"])
         self.best_score_ = state["best_score"]
         self.search_exact_ = state.get("search_exact", True)
         self.frontier_ = None if state.get("frontier") is None else pd.DataFrame(state["frontier"])
