@@ -56,6 +56,7 @@ import platform
 import sys
 import time
 import warnings
+from typing import NamedTuple
 
 if __package__ in (None, ""):  # python benchmarks/fairness.py
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -123,13 +124,6 @@ SUMMARY_FIELDS = ("accuracy", "accuracy_women", "accuracy_men", "fair_metric",
 
 
 # ------------------------------------------------------------------ metrics
-def _two_group_fair(correct, women):
-    """Fair_Metric from per-face correctness and a women mask (last axis = faces)."""
-    acc_w = (correct & women).sum(-1) / women.sum(-1)
-    acc_m = (correct & ~women).sum(-1) / (~women).sum(-1)
-    return (acc_w + acc_m) / 2 - 2 * np.abs(acc_w - acc_m)
-
-
 def seed_split(faces, seed, n_boot):
     """One seed's (images, labels, genders) of train, validation and test, and its test resamples.
 
@@ -147,17 +141,21 @@ def seed_split(faces, seed, n_boot):
         parts = [(X[train], y[train], gender[train]),
                  (held.images[:n_val], held.target[:n_val], held.gender[:n_val]),
                  (held.images[n_val:], held.target[n_val:], held.gender[n_val:])]
-    return (*parts, bootstrap_indices(len(parts[2][1]), n_boot, seed))
+    return (*parts, Resamples(n_boot, [seed, 20221]))
 
 
-def bootstrap_indices(n, n_boot, seed):
-    """The test resamples of one seed, shared by every arm (paired comparisons)."""
-    return np.random.default_rng([seed, 20221]).integers(0, n, size=(n_boot, n))
+class Resamples(NamedTuple):
+    """The test resamples of one seed, shared by every arm (paired comparisons):
+    the library's bootstrap draws the same ones from the same seed."""
+
+    n: int
+    random_state: list
 
 
 def evaluate(y_true, y_pred, gender, boot):
     """The per-seed numbers of one arm on the test split, plus its bootstrap replicates."""
-    from skface.metrics import fair_metric, group_accuracy
+    from skface.metrics import fair_metric, fair_metric_bootstrap, group_accuracy
+    from skface.metrics._fair_metric import resampled_sums
 
     y_true, y_pred, gender = np.asarray(y_true), np.asarray(y_pred), np.asarray(gender)
     correct = y_true == y_pred
@@ -169,8 +167,9 @@ def evaluate(y_true, y_pred, gender, boot):
             if mask.any():
                 cells[f"{GENDERS[g]}, class {c}"] = float(correct[mask].mean())
     worst = min(cells, key=cells.get)
-    fair_replicates = _two_group_fair(correct[boot], gender[boot] == -1)
-    acc_replicates = correct[boot].mean(-1)
+    fair_replicates = fair_metric_bootstrap(y_true, y_pred, sensitive_features=gender, n_resamples=boot.n,
+                                            random_state=boot.random_state)
+    acc_replicates = resampled_sums(correct, boot.n, boot.random_state)[:, 0] / len(correct)
     record = {
         "accuracy": float(correct.mean()),
         "accuracy_women": float(by_gender.loc[-1]),

@@ -480,3 +480,14 @@ def test_small_intersectional_groups_warn_with_their_sizes():
                       r"\(\(-1, 'B'\): 2, \(1, 'B'\): 3\)"):
         value = fair_metric(y, y, sensitive_features=frame)
     assert value == 1.0
+
+
+def test_resampled_sums_are_the_sums_over_each_resample_across_blocks():
+    from skface.metrics._fair_metric import resampled_sums
+
+    rng = np.random.default_rng(1)
+    indicators = rng.random((40, 3)) < 0.5
+    sums = resampled_sums(indicators, 300, random_state=7, chunk=128)  # three blocks, the last one short
+    draws = np.random.default_rng(7).integers(0, 40, size=(300, 40))
+    for k in (0, 127, 128, 299):
+        np.testing.assert_array_equal(sums[k], indicators[draws[k]].sum(0))

@@ -14,7 +14,12 @@ from fairlearn.metrics import (
 from sklearn.metrics import accuracy_score, roc_auc_score
 
 from .._validation import check_fairness_inputs, check_labels, check_same_length, show_items
-from ..metrics._fair_metric import fair_metric_bootstrap, fair_metric_from_accuracies, worst_group_accuracy
+from ..metrics._fair_metric import (
+    fair_metric_bootstrap,
+    fair_metric_from_accuracies,
+    resampled_sums,
+    worst_group_accuracy,
+)
 
 #: equal-width bins of the predicted probability behind the calibration error
 CALIBRATION_BINS = 10
@@ -49,22 +54,24 @@ RATES = ("accuracy", "selection_rate", "true_positive_rate", "false_positive_rat
 def _rate_intervals(y_true, y_pred, groups, pos_label, n_boot, random_state):
     """95 % bootstrap intervals of each group's rates, one (low, high) pair per cell.
 
-    Vectorised over the resamples from confusion counts: fairlearn's own
-    bootstrap (``MetricFrame(n_boot=...)``) rebuilds the frame per resample,
-    about 0.2 s each for 2,000 samples on 2 cores, 1000 times slower."""
+    Vectorised over the resamples from confusion counts (one matrix product
+    per block of resamples): fairlearn's own bootstrap
+    (``MetricFrame(n_boot=...)``) rebuilds the frame per resample, about 0.2 s
+    each for 2,000 samples on 2 cores, 1000 times slower."""
     positive, predicted = np.asarray(y_true) == pos_label, np.asarray(y_pred) == pos_label
     codes, uniques = pd.factorize(groups, sort=True)
-    n = len(codes)
-    draws = np.random.default_rng(random_state).integers(0, n, size=(n_boot, n))
-    drawn_codes, pos, pred = codes[draws], positive[draws], predicted[draws]
+    member = codes[:, None] == np.arange(len(uniques))  # (samples, groups)
+    cells = [positive & predicted, ~positive & predicted, positive & ~predicted, ~positive & ~predicted]
+    # per resample and group: true and false positives and negatives
+    sums = resampled_sums(np.concatenate([c[:, None] & member for c in cells], axis=1), n_boot, random_state)
+    tp, fp, fn, tn = sums.reshape(n_boot, 4, len(uniques)).transpose(1, 2, 0)  # each (groups, resamples)
     rows = {}
     for code, group in enumerate(uniques):
-        member = drawn_codes == code
-        tp, fp = (member & pos & pred).sum(1), (member & ~pos & pred).sum(1)
-        fn, tn = (member & pos & ~pred).sum(1), (member & ~pos & ~pred).sum(1)
+        size = tp[code] + fp[code] + fn[code] + tn[code]
         with np.errstate(invalid="ignore", divide="ignore"):
-            rates = {"accuracy": (tp + tn) / member.sum(1), "selection_rate": (tp + fp) / member.sum(1),
-                     "true_positive_rate": tp / (tp + fn), "false_positive_rate": fp / (fp + tn)}
+            rates = {"accuracy": (tp[code] + tn[code]) / size, "selection_rate": (tp[code] + fp[code]) / size,
+                     "true_positive_rate": tp[code] / (tp[code] + fn[code]),
+                     "false_positive_rate": fp[code] / (fp[code] + tn[code])}
         rows[group] = {
             name: tuple(float(v) for v in np.nanpercentile(values, np.multiply(CI_QUANTILES, 100)))
             if np.isfinite(values).any() else (np.nan, np.nan)
@@ -244,7 +251,7 @@ def plot_fairness(frame):
     for i, (group, row) in enumerate(values.iterrows()):
         label = f"{by_group.index.name or 'group'} = {group}"
         if counts is not None:
-            label += f" (n={int(counts.loc[group])})"
+            label += f" (n={int(counts.iloc[counts.index.get_loc(group)])})"
         offset = (i - (n_groups - 1) / 2) * width
         bars = ax.bar(positions + offset, row.to_numpy(), width, label=label)
         ax.bar_label(bars, fmt="%.2f", fontsize=7, padding=1)
