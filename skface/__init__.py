@@ -38,7 +38,7 @@ __all__ = [
 # name -> module that defines it; resolved on first attribute access
 _LAZY = {
     "FaceCNNClassifier": "._classifier",
-    "load": "._classifier",
+    "load": "._load",
 }
 _SUBPACKAGES = {"datasets", "fairness", "metrics", "utils"}
 

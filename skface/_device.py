@@ -8,6 +8,7 @@ TensorFlow is imported only inside the functions that need it.
 """
 
 import contextlib
+import warnings
 
 import numpy as np
 
@@ -156,3 +157,38 @@ def replicas(model, batch_size=None, name=None):
 
 def round_up(batch_size, replicas):
     return -(-batch_size // replicas) * replicas
+
+
+def clone_sharing_strategy(estimator, clone):
+    """``clone()`` of ``estimator`` whose ``distribution`` Strategy is shared, not copied.
+
+    A Strategy owns devices (and, across hosts, a cluster connection):
+    clones, e.g. GridSearchCV's, share it rather than deep-copy it.
+    """
+    import tensorflow as tf
+
+    strategy = estimator.distribution
+    if not isinstance(strategy, tf.distribute.Strategy):
+        return clone()
+    shallow = object.__new__(type(estimator))  # not copy.copy: it would pickle (__getstate__)
+    shallow.__dict__.update(estimator.__dict__, distribution=None)
+    twin = shallow.__sklearn_clone__()
+    twin.distribution = strategy
+    return twin
+
+
+def picklable_state(state):
+    """An estimator's pickle state without a Strategy object, which cannot be pickled (with a warning)."""
+    import tensorflow as tf
+
+    if isinstance(state.get("distribution"), tf.distribute.Strategy):
+        warnings.warn(
+            f"distribution={state['distribution']!r} is a tf.distribute.Strategy, which "
+            "cannot be pickled: the unpickled estimator has distribution=None (its "
+            "trained network predicts on one device). Pass distribution='mirrored' "
+            "or set the strategy again after loading.",
+            UserWarning,
+            stacklevel=3,
+        )
+        state = {**state, "distribution": None}
+    return state

@@ -1,10 +1,11 @@
 """The sensitive groups of a fit: where they come from, how they are coded and named.
 
 Group-aware training (``fairness``, ``group_sampling``, a group ``scoring``)
-and the per-group history all start here: :func:`fit_groups` reads the
-groups from ``sensitive_features`` or from ``sensitive_column`` of a
-DataFrame X, refuses what cannot be used, and codes them as integers in the
-order of :attr:`FitGroups.values` (sorted, as ``numpy.unique`` sorts). The
+and the per-group history all start here: :func:`fit_groups` takes the
+groups that ``skface._validation.check_fit_inputs`` read (from
+``sensitive_features`` or from ``sensitive_column`` of a DataFrame X),
+refuses what cannot be used, and codes them as integers in the order of
+:attr:`FitGroups.values` (sorted, as ``numpy.unique`` sorts). The
 TensorFlow side (the objectives and the per-group metrics) is in
 ``_group_objective``; this module imports no TensorFlow.
 
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ._validation import check_groups, check_same_length, groups_from_column, show_items
+from ._validation import show_items
 
 FAIRNESS = ("group_dro", "gap_penalty")
 DRO_GROUPS = ("sensitive_x_class", "sensitive")
@@ -105,22 +106,14 @@ def needs_groups(estimator):
     return None
 
 
-def fit_groups(estimator, X, sensitive_features, n_samples, *, previous=None):
-    """The groups of ``estimator.fit(X, ..., sensitive_features=...)``, or None.
+def fit_groups(estimator, series, name, *, previous=None):
+    """The coded groups of a fit (``series``: the checked groups, or None), or None.
 
-    ``previous`` (the values of an earlier fit being continued) fixes the
-    groups: a continuation must see the same ones, in the same order.
+    Refuses a fit whose parameters need groups it was not given, and a single
+    group. ``previous`` (the values of an earlier fit being continued) fixes
+    the groups: a continuation must see the same ones, in the same order.
     """
-    column = estimator.sensitive_column
-    if column is not None:
-        sensitive_features = groups_from_column(
-            X, column, owner=f"sensitive_column={column!r}", given=sensitive_features,
-            other_route="pass sensitive_features to fit",
-        )
-        name = f"X[{column!r}] (sensitive_column)"
-    else:
-        name = "sensitive_features"
-    if sensitive_features is None:
+    if series is None:
         need = needs_groups(estimator)
         if need is not None:
             raise ValueError(
@@ -131,8 +124,6 @@ def fit_groups(estimator, X, sensitive_features, n_samples, *, previous=None):
                 "column of a DataFrame X."
             )
         return None
-    series = check_groups(sensitive_features, name=name)
-    check_same_length(X=n_samples, **{name: len(series)})
     values, codes = np.unique(series.to_numpy(), return_inverse=True)
     if len(values) < 2:
         raise ValueError(
@@ -153,3 +144,19 @@ def fit_groups(estimator, X, sensitive_features, n_samples, *, previous=None):
 def cell_counts(groups, y_bin):
     """Training samples per group x class cell, in cell order."""
     return np.bincount(groups.cells(y_bin), minlength=2 * groups.n_groups)
+
+
+def group_weights(estimator):
+    """``estimator.group_weights_``: Group DRO's q after the last epoch, from its history."""
+    groups = estimator.__dict__.get("sensitive_groups_")
+    if estimator.fairness != "group_dro" or groups is None or not hasattr(estimator, "history_"):
+        raise AttributeError("group_weights_ exists after a fit with fairness='group_dro' and sensitive groups.")
+    names = dro_names(group_names(groups), estimator.classes_, estimator.dro_groups)
+    keys = [weight_key(name) for name in names]
+    if not all(estimator.history_.get(key) for key in keys):
+        raise AttributeError(
+            "group_weights_: this estimator has not trained with fairness='group_dro' and "
+            f"dro_groups={estimator.dro_groups!r} yet."
+        )
+    return weights_series(groups, [estimator.history_[key][-1] for key in keys], estimator.classes_,
+                          estimator.dro_groups)

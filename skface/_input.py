@@ -18,11 +18,13 @@ never holds more than a few batches of pixels.
 """
 
 import contextlib
+from dataclasses import replace
 
 import numpy as np
 
-from ._logging import warn_at_caller
-from ._validation import ACCEPTED_FORMATS, ImageSet, show_items
+from . import _device
+from ._logging import quiet_tensorflow_warnings, warn_at_caller
+from ._validation import ACCEPTED_FORMATS, show_items
 
 
 def decode(raw):
@@ -114,10 +116,10 @@ def naming_bad_files(images):
         raise exc
 
 
-def leave_out_unreadable(images, y, sample_weight, groups=None):
-    """``on_bad_image="skip"``: drop the unreadable files and their labels,
-    weights and groups (a :class:`skface._groups.FitGroups`), with one
-    warning; returns ``(images, y, sample_weight, groups, skipped)``.
+def leave_out_unreadable(data):
+    """``on_bad_image="skip"``: ``data`` (a :class:`skface._training.FitData`)
+    without the unreadable files and their labels, weights and groups, which
+    it lists in ``skipped``, with one warning.
 
     "raise" (the default) pays nothing up front beyond the stat check of
     ``check_images``: a file TensorFlow cannot decode stops training, and
@@ -128,12 +130,12 @@ def leave_out_unreadable(images, y, sample_weight, groups=None):
     with ``ignore_errors`` instead would shift epoch boundaries, unbalance the
     stratified split, and could not say which files went.
     """
-    skipped = np.array([], dtype=object)
+    images = data.images
     if images.kind != "paths":
-        return images, y, sample_weight, groups, skipped
+        return data
     bad = find_unreadable(images.paths)
     if not bad.any():
-        return images, y, sample_weight, groups, skipped
+        return data
     n, names = len(bad), show_items(images.paths[bad])
     if bad.all():
         raise ValueError(
@@ -145,16 +147,13 @@ def leave_out_unreadable(images, y, sample_weight, groups=None):
         f"cannot be read (missing, empty, truncated or not an image): {names}. "
         "Their paths are in skipped_images_."
     )
-    keep = ~bad
-    if sample_weight is not None:
-        sample_weight = sample_weight[keep]
-        if not sample_weight.any():
-            raise ValueError(
-                "on_bad_image='skip' left only samples whose sample_weight is 0; "
-                "no sample would count in training."
-            )
-    groups = None if groups is None else groups.subset(keep)
-    return ImageSet(paths=images.paths[keep]), y[keep], sample_weight, groups, images.paths[bad]
+    kept = data.subset(~bad)
+    if kept.sample_weight is not None and not kept.sample_weight.any():
+        raise ValueError(
+            "on_bad_image='skip' left only samples whose sample_weight is 0; "
+            "no sample would count in training."
+        )
+    return replace(kept, skipped=images.paths[bad])
 
 
 def make_dataset(
@@ -287,3 +286,18 @@ def _ordered(columns, indices, shuffle, seed, balance):
         cell_seed = None if seed is None else seed + i
         streams.append(stream.shuffle(len(rows), seed=cell_seed, reshuffle_each_iteration=True).repeat())
     return tf.data.Dataset.sample_from_datasets(streams, seed=seed, stop_on_empty_dataset=False)
+
+
+def network_outputs(network, images, indices, *, image_size, batch_size, verbose, callbacks, **kwargs):
+    """``network.predict`` on ``images[indices]`` streamed through :func:`make_dataset`:
+    float64, one row per image, in order; Keras's ``kwargs`` passed on."""
+    # even shares for the replicas; the padding is dropped below
+    n, replicas = len(indices), _device.replicas(network)
+    dataset = make_dataset(
+        images, image_size=image_size, batch_size=_device.round_up(batch_size, replicas),
+        indices=_device.fill_replicas(np.asarray(indices), replicas),
+    )  # fmt: skip
+    with naming_bad_files(images), quiet_tensorflow_warnings(verbose):
+        outputs = network.predict(dataset, verbose=verbose, callbacks=callbacks, **kwargs)
+    outputs = np.asarray(outputs, dtype=np.float64)
+    return outputs.reshape(len(outputs), -1)[:n]

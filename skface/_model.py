@@ -270,3 +270,33 @@ def build_model(
         1, activation="sigmoid", dtype="float32", name="output", kernel_initializer=seeds.kernel()
     )(x)
     return FaceNetwork(inputs, outputs, name=f"skface_{backbone}")
+
+
+def compile_kwargs(estimator, kwargs):
+    """What ``estimator``'s network is compiled with: scikeras's routed
+    ``kwargs`` completed with the estimator's focal loss, accuracy metric,
+    learning rate and (for float16) loss scaling."""
+    params = estimator.get_params()
+    if kwargs["loss"] is None:
+        kwargs["loss"] = keras.losses.BinaryFocalCrossentropy(
+            gamma=estimator.focal_gamma,
+            alpha=estimator.focal_alpha,
+            apply_class_balancing=estimator.apply_class_balancing,
+        )
+    if kwargs["metrics"] is None:
+        kwargs["metrics"] = [keras.metrics.BinaryAccuracy(name="accuracy")]
+    optimizer = kwargs["optimizer"]
+    if not isinstance(optimizer, keras.optimizers.Optimizer):
+        optimizer = optimizer()  # a class without routed parameters
+    elif optimizer is estimator.optimizer:
+        # never train (and so mutate) the caller's optimizer instance
+        optimizer = optimizer.__class__.from_config(optimizer.get_config())
+    if not isinstance(estimator.optimizer, keras.optimizers.Optimizer) and (
+        "optimizer__learning_rate" not in params
+    ):
+        optimizer.learning_rate = estimator.learning_rate
+    if estimator.precision_ == "mixed_float16" and not isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+        optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+    kwargs["optimizer"] = optimizer
+    kwargs.update({k[len("compile__"):]: v for k, v in params.items() if k.startswith("compile__")})
+    return kwargs

@@ -13,6 +13,7 @@ import numbers
 import os
 from collections.abc import Hashable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -471,6 +472,12 @@ class ImageSet:
     def kind(self):
         return "array" if self.array is not None else "paths"
 
+    def subset(self, keep):
+        """The images selected by ``keep`` (a boolean mask or indices)."""
+        if self.array is not None:
+            return ImageSet(array=self.array[keep])
+        return ImageSet(paths=self.paths[keep])
+
 
 def check_image_size(image_size, name="image_size"):
     """``image_size`` as ``(height, width)``: an int >= 8 or a pair of them."""
@@ -673,6 +680,43 @@ def check_files(paths, *, listed_in=None, under=None, hint="", error=ValueError,
 
 
 # ----------------------------------------------------------------- weights
+class FitInputs(NamedTuple):
+    """What :func:`check_fit_inputs` returns: every input of a fit, checked."""
+
+    images: "ImageSet"
+    y: np.ndarray
+    classes: np.ndarray
+    sample_weight: np.ndarray | None
+    groups: pd.Series | None  # the raw groups, checked; coded by skface._groups.fit_groups
+    groups_name: str  # how messages name them
+
+
+def check_fit_inputs(X, y, sample_weight, sensitive_features, *, image_column, sensitive_column, classes=None,
+                     stat_files=True):
+    """Check every input of ``FaceCNNClassifier.fit`` at once, before any work.
+
+    The groups come from ``sensitive_features`` or from the ``sensitive_column``
+    of a DataFrame X (never both); ``classes`` fixes the labels of a
+    continued fit.
+    """
+    images = check_images(X, image_column=image_column, stat_files=stat_files)
+    n = len(images)
+    y, classes = check_target(y, n, classes)
+    sample_weight = check_sample_weight(sample_weight, n)
+    name = "sensitive_features"
+    if sensitive_column is not None:
+        sensitive_features = groups_from_column(
+            X, sensitive_column, owner=f"sensitive_column={sensitive_column!r}", given=sensitive_features,
+            other_route="pass sensitive_features to fit",
+        )  # fmt: skip
+        name = f"X[{sensitive_column!r}] (sensitive_column)"
+    groups = None
+    if sensitive_features is not None:
+        groups = check_groups(sensitive_features, name=name)
+        check_same_length(X=n, **{name: len(groups)})
+    return FitInputs(images, y, classes, sample_weight, groups, name)
+
+
 def check_sample_weight(sample_weight, n_samples):
     """Validate per-sample weights with scikit-learn's own check (length, 1-D,
     finite, non-negative), and refuse weights that are all zero.

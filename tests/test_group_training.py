@@ -143,12 +143,11 @@ def test_sensitive_features_without_fairness_stratify_and_fill_the_history(toy_g
     assert clf.history_["val_fair_metric"][0] == pytest.approx(np.mean(acc) - 2 * abs(acc[0] - acc[1]), abs=1e-6)
     assert not hasattr(clf, "group_weights_")  # Group DRO's only
     # the hold-out is stratified on class x group
-    y_bin = (y == 1).astype(np.float32)
-    from skface._groups import FitGroups
+    from skface._training import holdout, prepare
 
-    codes = FitGroups(np.array(["a", "b"]), (g == "b").astype(np.int64))
-    _, val = clf._split(y_bin, True, 0, codes)
-    cells = 2 * codes.codes + y_bin.astype(int)
+    data = prepare(clf, X, y, None, g)
+    _, val = holdout(data, clf.validation_fraction, 0)
+    cells = data.groups.cells(data.y_bin)
     assert abs(np.bincount(cells[val]) - 0.2 * np.bincount(cells)).max() <= 1
 
 
