@@ -36,6 +36,7 @@ import numpy as np
 
 from .fairness import machine_info
 from .report import mean_std_text as _mean_std
+from .report import read_runs, record_run
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 JSON_PATH = os.path.join(HERE, "results", "default_learns_real.json")
@@ -82,22 +83,9 @@ def run_one(frame, size, seed, params, n_train):
     }
 
 
-def _read(path):
-    if not os.path.isfile(path):
-        return {"runs": []}
-    with open(path) as handle:
-        return json.load(handle)
-
-
 def record(path, run):
-    results = _read(path)
-    key = (run["label"], run["size"], run["seed"])
-    results["runs"] = [r for r in results["runs"] if (r["label"], r["size"], r["seed"]) != key] + [run]
-    results["runs"].sort(key=lambda r: (r["label"] != "default", r["label"], r["size"], r["seed"]))
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "w") as handle:
-        json.dump(results, handle, indent=1)
-    return results
+    return record_run(path, run, key=lambda r: (r["label"], r["size"], r["seed"]),
+                      order=lambda r: (r["label"] != "default", r["label"], r["size"], r["seed"]))
 
 
 def verdict(runs):
@@ -184,7 +172,7 @@ def main(argv=None):
                       f"{run['predicted_positive_rate']:.3f} (true {run['true_positive_rate']:.3f}), epochs "
                       f"{run['epochs_run']}, {run['train_seconds']:.0f} s", flush=True)
     with open(args.markdown, "w") as handle:
-        handle.write(render(_read(args.json)))
+        handle.write(render(read_runs(args.json)))
 
 
 if __name__ == "__main__":

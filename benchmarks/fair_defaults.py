@@ -32,7 +32,6 @@ for the interval of the mean difference against ERM.
 import argparse
 import base64
 import datetime
-import json
 import os
 import sys
 import time
@@ -44,6 +43,7 @@ if __package__ in (None, ""):  # python benchmarks/fair_defaults.py
 import numpy as np
 
 from .report import mean_std_text as _mean_std
+from .report import read_runs, record_run
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 JSON_PATH = os.path.join(HERE, "results", "fair_defaults.json")
@@ -146,23 +146,11 @@ def run_arm(arm, size, seed, train, test, quick):
     return run
 
 
-def _read(path):
-    if not os.path.isfile(path):
-        return {"runs": []}
-    with open(path) as handle:
-        return json.load(handle)
-
-
 def record(path, run):
-    results = _read(path)
-    key = (run["data"], run["arm"], run["seed"])
-    results["runs"] = [r for r in results["runs"] if (r["data"], r["arm"], r["seed"]) != key] + [run]
-    results["runs"].sort(key=lambda r: (r["data"], list(ARMS).index(r["arm"]) if r["arm"] in ARMS else 99,
-                                        r["arm"], r["seed"]))
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    with open(path, "w") as handle:
-        json.dump(results, handle, indent=1)
-    return results
+    def order(r):
+        return r["data"], list(ARMS).index(r["arm"]) if r["arm"] in ARMS else 99, r["arm"], r["seed"]
+
+    return record_run(path, run, key=lambda r: (r["data"], r["arm"], r["seed"]), order=order)
 
 
 def scores(run):
@@ -310,7 +298,7 @@ def main(argv=None):
                       f"worst cell {s['worst_cell']:.3f}, epochs {run['epochs_run']}, {run['train_seconds']:.0f} s",
                       flush=True)
     with open(args.markdown, "w") as handle:
-        handle.write(render(_read(args.json)))
+        handle.write(render(read_runs(args.json)))
 
 
 if __name__ == "__main__":

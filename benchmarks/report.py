@@ -1,6 +1,7 @@
 """Machine description, per-case numbers, targets and the markdown report."""
 
 import importlib.metadata
+import json
 import os
 import platform
 
@@ -29,6 +30,27 @@ def _cpuinfo():
     except OSError:
         pass
     return model, flags
+
+
+def read_runs(path):
+    """The results JSON of a benchmark that records run by run (``{"runs": []}`` before the first)."""
+    if not os.path.isfile(path):
+        return {"runs": []}
+    with open(path) as handle:
+        return json.load(handle)
+
+
+def record_run(path, run, key, order):
+    """Add ``run`` to the ``runs`` of the JSON file ``path`` (created if missing)
+    in place of the run with the same ``key(run)``, keep them sorted by
+    ``order``, write the file and return its contents: a long benchmark
+    records each run as it finishes, and a rerun replaces its own."""
+    results = read_runs(path)
+    results["runs"] = sorted([r for r in results["runs"] if key(r) != key(run)] + [run], key=order)
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path, "w") as handle:
+        json.dump(results, handle, indent=1)
+    return results
 
 
 def _version(name):
