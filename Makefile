@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.skface-installed
 
-.PHONY: demo test docs bench bench-fairness bench-fairness-real bench-inferred-groups bench-default-real bench-fair-defaults bench-group-training bench-group-cost bench-synthetic-task lint clean
+.PHONY: demo test test-all docs bench bench-fairness bench-fairness-real bench-inferred-groups bench-default-real bench-fair-defaults bench-group-training bench-group-cost bench-synthetic-task lint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,11 +17,19 @@ demo: $(STAMP)
 	$(PY) -m skface demo --output demo-output
 
 # Two pytest workers (the CI machine's two cores), one test file each at a
-# time so that a file's shared fitted models are trained once; every test
-# file runs, slow ones included. TEST_WORKERS=0 runs in one process.
+# time so that a file's shared fitted models are trained once. `make test`
+# (CI's) leaves out the tests marked slow: the end-to-end runs in fresh
+# processes (MirroredStrategy, a dask cluster, killed and resumed fits) and
+# the benchmarks' smoke runs, a third of the suite's CPU time; on a 2-core
+# float32 CPU the whole suite took 10 minutes. `make test-all` runs every
+# test; run it before a release and after touching distribution,
+# checkpoints, logging or benchmarks/. TEST_WORKERS=0 runs in one process.
 TEST_WORKERS ?= 2
 
 test: $(STAMP)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile -m "not slow"
+
+test-all: $(STAMP)
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 # Builds the documentation offline into docs/_build/html, re-reading every

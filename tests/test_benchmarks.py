@@ -127,6 +127,7 @@ def test_measure_synthetic_task_renders_its_json(tmp_path, monkeypatch):
     assert "| 16 px | " in text.split("Mean ± standard deviation")[1]
 
 
+@pytest.mark.slow  # a benchmark's smoke run
 def test_group_training_cost_quick_run_renders_its_json(tmp_path, eager_functions):
     from benchmarks import group_training_cost
 

@@ -61,6 +61,7 @@ def _ci(cell):
     return float(match.group(1)), float(match.group(2))
 
 
+@pytest.mark.slow  # the quick run: 34 tiny networks
 def test_json_has_every_arm_seed_and_field(quick):
     out, results = quick
     data = json.loads((out / fb.JSON_NAME).read_text())
@@ -108,6 +109,7 @@ def test_json_has_every_arm_seed_and_field(quick):
         assert split["n_train"] == 240 and split["n_validation"] == 100 and split["n_test"] == 300  # drawn apart
 
 
+@pytest.mark.slow  # the quick run: 34 tiny networks
 def test_markdown_table_matches_json(quick):
     out, results = quick
     text = (out / fb.MD_NAME).read_text()
@@ -146,6 +148,7 @@ def test_markdown_table_matches_json(quick):
     assert len([line for line in mitigations.splitlines() if line.startswith("- **")]) == len(results["arms"])
 
 
+@pytest.mark.slow  # the quick run: 34 tiny networks
 def test_render_reproduces_markdown_and_figure(quick, tmp_path):
     out, _ = quick
     figure = tmp_path / "figure.png"
@@ -166,6 +169,7 @@ def test_docs_page_is_rendered_from_its_json(tmp_path):
     assert json.loads((docs / fb.JSON_NAME).read_text())["quick"] is False
 
 
+@pytest.mark.slow  # the quick run: 34 tiny networks
 def test_findings_follow_the_numbers(quick):
     _, results = quick
     results = copy.deepcopy(results)
@@ -183,6 +187,7 @@ def test_findings_follow_the_numbers(quick):
     assert "not distinguishable from ERM's" in lines[3] and "no evidence that it helps" in lines[3]
 
 
+@pytest.mark.slow  # the quick run: 34 tiny networks
 def test_quick_run_refuses_to_write_docs(quick):
     out, _ = quick
     with pytest.raises(SystemExit, match="from a --quick smoke run"):
@@ -194,6 +199,7 @@ def test_quick_run_refuses_to_write_docs(quick):
 
 
 # ------------------------------------------------------- group-aware training
+@pytest.mark.slow  # the quick run: 34 tiny networks
 def test_group_aware_json_has_every_arm_seed_and_field(quick):
     out, results = quick
     group = json.loads((out / fb.JSON_NAME).read_text())["group_aware"]
@@ -259,6 +265,7 @@ def test_full_run_grid_is_three_strengths_per_family_plain_and_balanced():
         fb.parse_args(["--dro-step-sizes", "0,0.1", "--out", "/tmp/x"])
 
 
+@pytest.mark.slow  # the quick run: 34 tiny networks
 def test_group_aware_markdown_matches_json(quick):
     out, results = quick
     group = results["group_aware"]
@@ -300,6 +307,7 @@ def test_group_aware_markdown_matches_json(quick):
     assert len(lines) == 1 + 2 + 1 + 1 + 1 + len(group["arms"]) - 1
 
 
+@pytest.mark.slow  # the quick run: 34 tiny networks
 def test_group_findings_follow_the_numbers(quick):
     _, results = quick
     results = copy.deepcopy(results)
@@ -348,6 +356,7 @@ def test_group_findings_follow_the_numbers(quick):
     assert f"the largest is {cells[1]}'s with {dro[0]['title']} on seed 0" in line
 
 
+@pytest.mark.slow  # the quick run: 34 tiny networks
 def test_group_aware_merge(quick, tmp_path):
     out, results = quick
     data = json.loads((out / fb.JSON_NAME).read_text())

@@ -43,6 +43,7 @@ def test_committed_page_is_the_rendering_of_its_json():
 
 
 @pytest.mark.usefixtures("eager_functions")
+@pytest.mark.slow  # a benchmark's smoke run
 def test_quick_run_measures_both_data_sets(tmp_path, fake_utkface):
     out = tmp_path / "out"
     inferred_groups.main(["--quick", "--utkface", str(fake_utkface), "--out", str(out)])
@@ -106,6 +107,7 @@ def test_default_learns_real_verdict():
 
 
 @pytest.mark.usefixtures("eager_functions")
+@pytest.mark.slow  # a benchmark's smoke run
 def test_fairness_benchmark_on_utkface_audits_gender_x_race(tmp_path, fake_utkface):
     from benchmarks import fairness
 
