@@ -130,7 +130,7 @@ def _load_labelled(args, *, on_missing="raise", groups_optional=False):
     With ``groups_optional``, data without the default --sensitive column give
     groups None; a column named with --sensitive must exist.
     """
-    from .._validation import check_columns, check_groups, check_label_column
+    from .._validation import check_columns, check_label_column
     from ..datasets import load_celeba, load_faces
 
     if getattr(args, "utkface", None) is not None:
@@ -148,16 +148,54 @@ def _load_labelled(args, *, on_missing="raise", groups_optional=False):
         frame = load_celeba(args.celeba, split=split, on_missing=on_missing)
         source = f"CelebA at {args.celeba}" + ("" if split is None else f" ({split} split)")
         args.image_column = "filename"  # load_celeba's column of absolute paths
-    label, sensitive = args.label, args.sensitive
-    columns = {"--label": label}
-    if not groups_optional or args.sensitive_given or sensitive in frame.columns:
-        columns["--sensitive"] = sensitive
-    check_columns(frame, columns, source)
+    label = args.label
+    check_columns(frame, {"--label": label}, source)
     y = check_label_column(frame[label], f"column {label!r} of {source}")
-    if "--sensitive" not in columns:
+    present = all(c in frame.columns for c in sensitive_columns(args))
+    if groups_optional and not args.sensitive_given and not present:
         return frame, y, None, source
-    groups = check_groups(frame[sensitive], name=f"column {sensitive!r} of {source}")
-    return frame, y, groups.to_numpy(), source
+    return frame, y, read_groups(frame, args, source), source
+
+
+def sensitive_columns(args):
+    """The columns ``--sensitive`` names: one, or several joined by commas
+    (``gender,race``), whose combinations are the groups."""
+    return args.sensitive.split(",")
+
+
+def sensitive_name(args):
+    """How output names the groups of ``--sensitive``: ``gender``, or ``gender x race``."""
+    return " x ".join(sensitive_columns(args))
+
+
+def sensitive_source(args):
+    """``column 'gender'``, or ``columns gender,race``: where the groups are read."""
+    columns = sensitive_columns(args)
+    return f"column {columns[0]!r}" if len(columns) == 1 else f"columns {args.sensitive}"
+
+
+def group_text(column, group):
+    """``gender = -1``, or for an intersectional group ``gender = -1, race = 2``."""
+    columns = column.split(" x ")
+    pairs = zip(columns, group) if isinstance(group, tuple) and len(columns) > 1 else [(column, group)]
+    return ", ".join(f"{c} = {v}" for c, v in pairs)
+
+
+def read_groups(frame, args, source, *, warn_small=True):
+    """The group of every row from the ``--sensitive`` column(s): its values, or
+    tuples of them for several columns (intersectional groups, named ``gender x race``)."""
+    from .._validation import check_columns, check_groups
+
+    columns = sensitive_columns(args)
+    for column in columns:
+        check_columns(frame, {"--sensitive": column}, source)
+    values = frame[columns] if len(columns) > 1 else frame[columns[0]]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        groups = check_groups(values, name=f"{sensitive_source(args)} of {source}", warn_small=warn_small)
+    for message in caught:  # groups with few images, on one line of stderr
+        warn(str(message.message))
+    return groups.to_numpy()
 
 
 def _read_utkface(root, *, on_missing="raise"):
@@ -483,7 +521,7 @@ def _require_groups(args, groups, frame, source):
             problem = (f"{verb} the group of every image, but {source} has no column {args.sensitive!r}; its "
                        f"columns are {show_items(frame.columns, limit=12)}")
         else:
-            problem = (f"{verb} two groups at least, but column {args.sensitive!r} of {source} holds one group "
+            problem = (f"{verb} two groups at least, but {sensitive_source(args)} of {source} holds one group "
                        f"only ({distinct[0]!r})")
         raise CommandError(f"{' and '.join(needs)} {problem}. Name the column of the groups with --sensitive.")
     return distinct
@@ -552,6 +590,7 @@ def _cell_name(key):
 def run_train(args):
     from .._validation import show_items
     from ..fairness import balance_groups, group_sample_weight
+    from ._html_report import members
 
     _require_parent(args.model, "--model")
     skip = resolve(args.on_bad_image) == "skip"
@@ -560,8 +599,11 @@ def run_train(args):
     distinct = _require_groups(args, groups, frame, source)
     if args.balance != "none":
         frame = frame.assign(_y=y)
-        frame = balance_groups(frame, args.sensitive, strategy=args.balance, random_state=args.random_state)
-        y, groups = frame.pop("_y").to_numpy(), frame[args.sensitive].to_numpy()
+        columns = sensitive_columns(args)
+        frame = balance_groups(frame, columns if len(columns) > 1 else columns[0], strategy=args.balance,
+                               random_state=args.random_state)
+        # resampled: the size of each group was reported above
+        y, groups = frame.pop("_y").to_numpy(), read_groups(frame, args, source, warn_small=False)
     if len(set(y.tolist())) < 2:
         raise CommandError(f"column {args.label!r} of {source} holds one class only; training needs both.")
     weights = None if args.weights is None else group_sample_weight(groups, args.weights)
@@ -570,8 +612,9 @@ def run_train(args):
     if groups is None:
         _say(f"  no column {args.sensitive!r} (--sensitive): training without groups")
     for g in distinct:
-        mask = groups == g
-        _say(f"  {args.sensitive} = {g}: {int(mask.sum())} images, {int((y[mask] == 1).sum())} of class 1")
+        mask = members(groups, g)
+        _say(f"  {group_text(sensitive_name(args), g)}: {int(mask.sum())} images, "
+             f"{int((y[mask] == 1).sum())} of class 1")
     if len(distinct) == 1:
         _say("  one group only: no per-group training or history")
     _say(f"  weights: {describe_weights(args.weights)}; balance: {args.balance}")
@@ -631,7 +674,7 @@ def run_train(args):
         _say(f"Left out {_plural(len(skipped), 'unreadable image file')}:")
         for path in skipped:
             _say(f"  {path}")
-    summary = _summarise_history(clf, args.sensitive)
+    summary = _summarise_history(clf, sensitive_name(args))
     line = f"Trained {_plural(len(clf.history_['loss']), 'epoch')} in {time.perf_counter() - start:.0f} s"
     _say(line + (summary[0] if summary else ""))
     for extra in summary[1:]:
@@ -676,7 +719,7 @@ def _prediction_groups(args, clf, frame, needs):
     """The groups of the CSV's column for a model with per-group thresholds
     (None: none given, and the model infers them); refused when the model
     needs them and they are not there."""
-    from .._validation import check_groups, show_items
+    from .._validation import show_items
 
     if needs is None:
         if args.sensitive is not None:
@@ -689,16 +732,13 @@ def _prediction_groups(args, clf, frame, needs):
         where = "--csv" if frame is not None else "--csv (a folder given with --images has no columns)"
         raise CommandError(f"{args.model} applies per-group thresholds and needs each image's group: give "
                            f"{where} with a column of the groups and name it with --sensitive-column.")
-    if args.sensitive not in frame.columns:
-        raise CommandError(f"--sensitive-column {args.sensitive!r} is not a column of {args.csv}; its columns "
-                           f"are {show_items(frame.columns, limit=12)}.")
-    groups = check_groups(frame[args.sensitive], name=f"column {args.sensitive!r} of {args.csv}")
+    groups = read_groups(frame, args, repr(args.csv))
     unknown = sorted(set(groups.tolist()) - set(clf.thresholds_), key=repr)
     if unknown:
-        raise CommandError(f"column {args.sensitive!r} of {args.csv} has groups {show_items(unknown)} that "
+        raise CommandError(f"{sensitive_source(args)} of {args.csv} has groups {show_items(unknown)} that "
                            f"{args.model} has no threshold for; its thresholds are for "
                            f"{show_items(list(clf.thresholds_))}.")
-    return groups.to_numpy()
+    return groups
 
 
 def unreadable_list_path(output):
@@ -752,7 +792,7 @@ def run_predict(args):
             _say("  groups inferred from the images by the model's group network")
             groups = clf._prediction_groups(readable, None)
         else:
-            _say(f"  groups from column {args.sensitive!r} of {args.csv}")
+            _say(f"  groups from {sensitive_source(args)} of {args.csv}")
             groups = groups[~bad]
     labels = _decide(clf, proba, groups, threshold)
     columns = {"filename": names[~bad], "label": labels}
@@ -810,7 +850,8 @@ def run_evaluate(args):
     decided_on = clf._prediction_groups(paths, None) if _groups_needed(clf) == "inferred" else groups
     y_pred = _decide(clf, proba, decided_on, threshold)
     _check_predictions(proba, threshold)
-    audit = fairness_report(y, y_pred, sensitive_features=pd.Series(groups, name=args.sensitive),
+    column = sensitive_name(args)
+    audit = fairness_report(y, y_pred, sensitive_features=pd.Series(groups, name=column),
                             y_proba=proba, pos_label=1, n_boot=BOOTSTRAP_RESAMPLES, random_state=0)
     table = audit.by_group.copy()
     table.loc["overall"] = audit.overall
@@ -822,8 +863,8 @@ def run_evaluate(args):
     _say(f"Fair_Metric {audit.fair_metric:.3f} (95% interval [{low:.3f}, {high:.3f}] over {BOOTSTRAP_RESAMPLES} "
          "bootstrap resamples of the images)")
     worst_group, worst_label = audit.worst_group
-    _say(f"worst {args.sensitive} x label accuracy {audit.worst_group_accuracy:.3f} ({args.sensitive} = "
-         f"{worst_group}, label {worst_label:+d}); equalized-odds difference {audit.equalized_odds_difference:.3f}; "
+    _say(f"worst {column} x label accuracy {audit.worst_group_accuracy:.3f} ({group_text(column, worst_group)}, "
+         f"label {worst_label:+d}); equalized-odds difference {audit.equalized_odds_difference:.3f}; "
          f"demographic-parity difference {audit.demographic_parity_difference:.3f}")
 
     name = os.path.basename(args.model)
@@ -835,7 +876,7 @@ def run_evaluate(args):
         "model": os.path.abspath(args.model),
         "data": source,
         "label column": f"{args.label} (0/1 or -1/1 in the file; -1/1 here)",
-        "sensitive column": args.sensitive,
+        "sensitive column": column,
         "decision": decision,
         "image_size": params["image_size"],
         "backbone": params["backbone"],
@@ -850,16 +891,16 @@ def run_evaluate(args):
         intro=f"{name} evaluated on {len(y)} labelled images from {source}, next to the majority-class baseline.",
         y_true=y,
         sensitive_features=groups,
-        sensitive_name=args.sensitive,
+        sensitive_name=column,
         results=[result],
         baseline=baseline,
         images=paths,
         filenames=frame[args.image_column].tolist(),
         parameters=parameters,
-        data_summary=_counts(np.full(len(y), "evaluated"), groups, y, args.sensitive),
+        data_summary=_counts(np.full(len(y), "evaluated"), groups, y, column),
     )
     _say("")
-    _say(_format_table(summary_table([result, baseline], sorted(set(groups.tolist()), key=repr), args.sensitive)))
+    _say(_format_table(summary_table([result, baseline], sorted(set(groups.tolist()), key=repr), column)))
     _compare_with_baseline([result], baseline)
     _say(f"Report: {report}")
     return 0

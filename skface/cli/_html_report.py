@@ -27,7 +27,7 @@ import pandas as pd
 from .._atomic import atomic_path, write_text
 
 __all__ = ["ModelResult", "majority_baseline", "bootstrap_fair_metric", "best_model", "summary_table", "interval_text",
-           "write_report", "group_label"]
+           "write_report", "group_label", "members"]
 
 _GRID = 16  # misclassified faces shown at most
 _DPI = 100
@@ -118,11 +118,28 @@ def best_model(results, baseline):
     return max(above, key=lambda r: float(r.frame.fair_metric))
 
 
+def at(series, group):
+    """``series``'s value for ``group``: ``.loc`` would read a tuple (an
+    intersectional group) as one label per index level."""
+    return series.iloc[series.index.get_loc(group)]
+
+
+def members(groups, group):
+    """Where ``groups`` holds ``group``; one comparison per sample, so that a
+    tuple (an intersectional group) is compared whole, not broadcast."""
+    return np.fromiter((g == group for g in groups), dtype=bool, count=len(groups))
+
+
 def group_label(column, group, *, short=False):
     """Readable name of a group: ``gender = -1 (women)`` for the reference coding.
 
     ``short`` gives ``women (-1)``, or ``column=group`` outside that coding.
+    An intersectional group (a tuple, of columns named ``"gender x race"``)
+    is named part by part: ``gender = -1 (women), race = 2``.
     """
+    columns = column.split(" x ")
+    if isinstance(group, tuple) and len(group) == len(columns) > 1:
+        return ", ".join(group_label(c, g, short=short) for c, g in zip(columns, group))
     named = column == "gender" and group in (-1, 1)
     name = "women" if group == -1 else "men"
     if short:
@@ -198,7 +215,7 @@ def _plot_history(history, title, column="gender"):
 
 def _plot_fair_metric(results, groups, column):
     names = [r.name for r in results]
-    series = {group_label(column, g): [r.frame.by_group["accuracy"].loc[g] for r in results] for g in groups}
+    series = {group_label(column, g): [at(r.frame.by_group["accuracy"], g) for r in results] for g in groups}
     series["Fair_Metric"] = [r.frame.fair_metric for r in results]
     fig = _figure(max(5.0, 2.2 * len(results) + 2.0), 3.8)
     ax = fig.add_subplot()
@@ -234,7 +251,7 @@ def _plot_confusion(y_true, result, groups_arr, groups, column):
     axes = np.atleast_1d(fig.subplots(1, len(groups)))
     labels = [-1, 1]
     for ax, group in zip(axes, groups):
-        mask = groups_arr == group
+        mask = members(groups_arr, group)
         matrix = confusion_matrix(y_true[mask], result.y_pred[mask], labels=labels)
         share = matrix / max(matrix.sum(), 1)
         ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
@@ -260,7 +277,7 @@ def _plot_calibration(y_true, results, groups_arr, groups, column):
         ax = fig.add_subplot(1, len(results), i + 1)
         ax.plot([0, 1], [0, 1], color="0.6", linestyle=":", linewidth=1, label="calibrated")
         for group in groups:
-            mask = groups_arr == group
+            mask = members(groups_arr, group)
             observed, predicted = calibration_curve(y_true[mask] == 1, result.proba[mask], n_bins=10)
             ax.plot(predicted, observed, marker="o", markersize=3, label=group_label(column, group, short=True))
         ax.set(xlim=(0, 1), ylim=(0, 1), xlabel="mean P(label 1) in the bin", title=result.name)
@@ -413,7 +430,7 @@ def summary_table(results, groups, column):
     rows = {}
     for r in results:
         accuracy = r.frame.by_group["accuracy"]
-        row = {f"accuracy {group_label(column, g, short=True)}": float(accuracy.loc[g]) for g in groups}
+        row = {f"accuracy {group_label(column, g, short=True)}": float(at(accuracy, g)) for g in groups}
         row["accuracy"] = float(r.frame.overall["accuracy"])
         row["Fair_Metric"] = float(r.frame.fair_metric)
         if any(other.fair_metric_ci is not None for other in results):

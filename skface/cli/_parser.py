@@ -157,9 +157,10 @@ def _add_data_options(parser, *, command):
                         help="CSV column of the binary label, 0/1 or -1/1 (default: %(default)s)")
     groups = ("; train uses it when the CSV has it, and needs it for --weights, --balance and the "
               "group-aware options" if command == "train" else "")
-    parser.add_argument("--sensitive", "--sensitive-column", dest="sensitive", metavar="NAME",
-                        help=f"CSV column of the sensitive attribute (default: {SENSITIVE}, -1 woman, 1 man)"
-                             + groups)
+    parser.add_argument("--sensitive", "--sensitive-column", dest="sensitive", metavar="NAME[,NAME]",
+                        type=_types.columns,
+                        help=f"CSV column of the sensitive attribute (default: {SENSITIVE}, -1 woman, 1 man); "
+                             "several joined by commas (gender,race) make intersectional groups" + groups)
 
 
 def _check_data(parser):
@@ -353,7 +354,8 @@ def build_parser():
     predict.add_argument("--threshold", type=_types.probability, metavar="T",
                          help="label 1 where P(label 1) > T (default: the model's own threshold; not "
                               "with a model that has per-group thresholds)")
-    predict.add_argument("--sensitive-column", "--sensitive", dest="sensitive", metavar="NAME",
+    predict.add_argument("--sensitive-column", "--sensitive", dest="sensitive", metavar="NAME[,NAME]",
+                         type=_types.columns,
                          help="with --csv: the column of each image's group, for a model with per-group "
                               "thresholds ('skface train --thresholds', the demo's model); a model that "
                               "infers the groups (--infer-groups) uses it when given")

@@ -12,7 +12,7 @@ import math
 __all__ = [
     "int_at_least", "positive_int", "non_negative_int", "image_size",
     "positive_float", "non_negative_float", "probability", "filters", "weights",
-    "keras_path", "describe_weights",
+    "keras_path", "describe_weights", "columns",
 ]
 
 
@@ -80,6 +80,16 @@ def filters(text):
             f"expected comma-separated positive integers such as 32,64,128, got {text!r}"
         )
     return values
+
+
+def columns(text):
+    """One column name, or several joined by commas (``gender,race``): their
+    combinations are the groups. Kept as written; no empty or repeated names."""
+    names = text.split(",")
+    if any(not name.strip() for name in names) or len(set(names)) < len(names):
+        raise argparse.ArgumentTypeError(
+            f"expected a column name or several joined by commas (e.g. gender,race), got {text!r}")
+    return text
 
 
 def _group_key(text):
