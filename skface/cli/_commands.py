@@ -732,6 +732,10 @@ def _prediction_groups(args, clf, frame, needs):
         where = "--csv" if frame is not None else "--csv (a folder given with --images has no columns)"
         raise CommandError(f"{args.model} applies per-group thresholds and needs each image's group: give "
                            f"{where} with a column of the groups and name it with --sensitive-column.")
+    for column in sensitive_columns(args):
+        if column not in frame.columns:
+            raise CommandError(f"--sensitive-column {column!r} is not a column of {args.csv}; its columns "
+                               f"are {show_items(frame.columns, limit=12)}.")
     groups = read_groups(frame, args, repr(args.csv))
     unknown = sorted(set(groups.tolist()) - set(clf.thresholds_), key=repr)
     if unknown:
