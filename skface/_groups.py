@@ -127,7 +127,7 @@ def fit_groups(estimator, series, name, *, previous=None):
     values, codes = np.unique(series.to_numpy(), return_inverse=True)
     if len(values) < 2:
         raise ValueError(
-            f"{name} holds a single group ({values[0]!r}); group-aware training and the "
+            f"{name} holds a single group ({values.tolist()[0]!r}); group-aware training and the "
             "per-group history need at least two groups."
         )
     if previous is not None:
