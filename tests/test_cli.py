@@ -967,7 +967,7 @@ def test_evaluate_prints_the_interval_and_the_audit_numbers(evaluated, model, da
     assert (low, high) == pytest.approx(tuple(np.nanpercentile(replicates, [2.5, 97.5])), abs=5e-4)
     assert "95% intervals over 1000 bootstrap resamples of the images:" in printed
     row = next(line for line in printed.split("95% intervals over")[1].splitlines() if line.startswith("-1 "))
-    assert len(re.findall(r"\[\d\.\d{3}, \d\.\d{3}\]", row)) == 4  # accuracy, selection, TPR, FPR
+    assert len(re.findall(r"\[\d\.\d{3}, \d\.\d{3}\]", row)) == 5  # accuracy, selection, TPR, FPR, calibration
     worst = float(re.search(r"worst gender x label accuracy ([\d.]+) \(gender = -?1, label [-+]1\); "
                             r"equalized-odds difference [\d.]+; demographic-parity difference [\d.]+", printed)[1])
     assert worst == pytest.approx(worst_group_accuracy(y_true, y_pred, sensitive_features=gender), abs=5e-4)

@@ -51,20 +51,34 @@ def _calibration_error(y_true, y_pred, *, y_score, pos_label):
 RATES = ("accuracy", "selection_rate", "true_positive_rate", "false_positive_rate")
 
 
-def _rate_intervals(y_true, y_pred, groups, pos_label, n_boot, random_state):
-    """95 % bootstrap intervals of each group's rates, one (low, high) pair per cell.
+def _rate_intervals(y_true, y_pred, groups, pos_label, n_boot, random_state, y_score=None):
+    """95 % bootstrap intervals of each group's rates (and, with ``y_score``, its
+    calibration error), one (low, high) pair per cell.
 
     Vectorised over the resamples from confusion counts (one matrix product
     per block of resamples): fairlearn's own bootstrap
     (``MetricFrame(n_boot=...)``) rebuilds the frame per resample, about 0.2 s
-    each for 2,000 samples on 2 cores, 1000 times slower."""
+    each for 2,000 samples on 2 cores, 1000 times slower. The calibration
+    error comes from per-bin sums of the same resamples (the scores summed in
+    float32)."""
     positive, predicted = np.asarray(y_true) == pos_label, np.asarray(y_pred) == pos_label
     codes, uniques = pd.factorize(groups, sort=True)
-    member = codes[:, None] == np.arange(len(uniques))  # (samples, groups)
+    n_groups = len(uniques)
+    member = codes[:, None] == np.arange(n_groups)  # (samples, groups)
     cells = [positive & predicted, ~positive & predicted, positive & ~predicted, ~positive & ~predicted]
     # per resample and group: true and false positives and negatives
-    sums = resampled_sums(np.concatenate([c[:, None] & member for c in cells], axis=1), n_boot, random_state)
-    tp, fp, fn, tn = sums.reshape(n_boot, 4, len(uniques)).transpose(1, 2, 0)  # each (groups, resamples)
+    columns = [c[:, None] & member for c in cells]
+    if y_score is not None:
+        # per resample, group and probability bin: size, summed probability, positives
+        score = np.asarray(y_score, dtype=float)
+        bins = np.minimum((score * CALIBRATION_BINS).astype(int), CALIBRATION_BINS - 1)
+        in_bin = (member[:, :, None] & (bins[:, None, None] == np.arange(CALIBRATION_BINS))).reshape(len(bins), -1)
+        columns += [in_bin * score[:, None], in_bin * positive[:, None]]
+    sums = resampled_sums(np.concatenate(columns, axis=1), n_boot, random_state)
+    tp, fp, fn, tn = sums[:, : 4 * n_groups].reshape(n_boot, 4, n_groups).transpose(1, 2, 0)  # (groups, resamples)
+    if y_score is not None:
+        scored, positives = sums[:, 4 * n_groups:].reshape(n_boot, 2, n_groups, CALIBRATION_BINS).transpose(1, 2, 0, 3)
+        calibration = np.abs(scored - positives).sum(-1)  # (groups, resamples), divided by the size below
     rows = {}
     for code, group in enumerate(uniques):
         size = tp[code] + fp[code] + fn[code] + tn[code]
@@ -72,12 +86,15 @@ def _rate_intervals(y_true, y_pred, groups, pos_label, n_boot, random_state):
             rates = {"accuracy": (tp[code] + tn[code]) / size, "selection_rate": (tp[code] + fp[code]) / size,
                      "true_positive_rate": tp[code] / (tp[code] + fn[code]),
                      "false_positive_rate": fp[code] / (fp[code] + tn[code])}
+            if y_score is not None:
+                rates["calibration_error"] = calibration[code] / size
         rows[group] = {
             name: tuple(float(v) for v in np.nanpercentile(values, np.multiply(CI_QUANTILES, 100)))
             if np.isfinite(values).any() else (np.nan, np.nan)
             for name, values in rates.items()
         }
-    frame = pd.DataFrame.from_dict(rows, orient="index")[list(RATES)]
+    names = list(RATES) + ([] if y_score is None else ["calibration_error"])
+    frame = pd.DataFrame.from_dict(rows, orient="index")[names]
     frame.index.name = groups.name
     return frame
 
@@ -126,8 +143,9 @@ def fairness_report(y_true, y_pred, *, sensitive_features, y_proba=None, pos_lab
         - ``frame.fair_metric_ci``: its 95 % bootstrap interval (with ``n_boot``);
         - ``frame.by_group_interval`` (with ``n_boot``): a DataFrame of
           ``(low, high)`` pairs, one per group and rate (accuracy, selection
-          rate, true and false positive rates), from resamples of all the
-          samples (a group's size varies with them);
+          rate, true and false positive rates, and with ``y_proba`` the
+          calibration error), from resamples of all the samples (a group's
+          size varies with them);
         - ``frame.worst_group_accuracy``: the lowest accuracy over the cells
           group x true class (:func:`skface.metrics.worst_group_accuracy`),
           and ``frame.worst_group``, that cell as ``(group, label)``;
@@ -188,7 +206,8 @@ def fairness_report(y_true, y_pred, *, sensitive_features, y_proba=None, pos_lab
     frame.fair_metric = fair_metric_from_accuracies(frame.by_group["accuracy"])
     frame.fair_metric_ci = frame.by_group_interval = None
     if n_boot is not None:
-        frame.by_group_interval = _rate_intervals(y_true, y_pred, groups, pos_label, n_boot, random_state)
+        frame.by_group_interval = _rate_intervals(y_true, y_pred, groups, pos_label, n_boot, random_state,
+                                                  y_score=y_proba)
         replicates = fair_metric_bootstrap(y_true, y_pred, sensitive_features=groups, n_resamples=n_boot,
                                            random_state=random_state)
         frame.fair_metric_ci = tuple(float(v) for v in np.nanpercentile(replicates, np.multiply(CI_QUANTILES, 100)))
