@@ -19,9 +19,10 @@ demo: $(STAMP)
 # Two pytest workers (the CI machine's two cores), one test file each at a
 # time so that a file's shared fitted models are trained once. `make test`
 # (CI's) leaves out the tests marked slow: the end-to-end runs in fresh
-# processes (MirroredStrategy, a dask cluster, killed and resumed fits) and
-# the benchmarks' smoke runs, a third of the suite's CPU time; on a 2-core
-# float32 CPU the whole suite took 10 minutes. `make test-all` runs every
+# processes (MirroredStrategy, a dask cluster, killed and resumed fits),
+# resumes from checkpoints and the benchmarks' smoke runs, a third of the
+# suite's CPU time; on a 2-core float32 CPU the whole suite took 10 minutes,
+# make test just under 7. `make test-all` runs every
 # test; run it before a release and after touching distribution,
 # checkpoints, logging or benchmarks/. TEST_WORKERS=0 runs in one process.
 TEST_WORKERS ?= 2

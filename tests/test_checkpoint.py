@@ -186,6 +186,7 @@ def test_warm_start_from_a_finished_checkpoint_trains_more_epochs(tmp_path, toy)
     assert len(skface.load(tmp_path / "checkpoint.keras").history_["loss"]) == 1
 
 
+@pytest.mark.slow  # resumes from checkpoints: make test-all
 def test_a_resumed_network_is_loaded_under_the_distribution_strategy(tmp_path, toy):
     import tensorflow as tf
 
@@ -290,6 +291,7 @@ def test_save_and_write_faces_never_leave_half_written_files(tmp_path, toy, monk
     assert len(pd.read_csv(faces / "labels.csv")) == 4
 
 
+@pytest.mark.slow  # resumes from checkpoints: make test-all
 def test_resume_and_warm_start_follow_run_eagerly(tmp_path, toy):
     X, y = toy
     graph = FaceCNNClassifier(**{**SMALL, "epochs": 1, "run_eagerly": False}, checkpoint_dir=tmp_path).fit(X, y)

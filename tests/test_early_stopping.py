@@ -172,6 +172,7 @@ def images_seen_per_epoch(monkeypatch):
     return seen
 
 
+@pytest.mark.slow  # resumes from checkpoints: make test-all
 def test_warm_start_and_resume_keep_counting_images(noise, tmp_path, monkeypatch):
     X, y = noise
     seen = images_seen_per_epoch(monkeypatch)
