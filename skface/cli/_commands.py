@@ -174,13 +174,6 @@ def sensitive_source(args):
     return f"column {columns[0]!r}" if len(columns) == 1 else f"columns {args.sensitive}"
 
 
-def group_text(column, group):
-    """``gender = -1``, or for an intersectional group ``gender = -1, race = 2``."""
-    columns = column.split(" x ")
-    pairs = zip(columns, group) if isinstance(group, tuple) and len(columns) > 1 else [(column, group)]
-    return ", ".join(f"{c} = {v}" for c, v in pairs)
-
-
 def read_groups(frame, args, source, *, warn_small=True):
     """The group of every row from the ``--sensitive`` column(s): its values, or
     tuples of them for several columns (intersectional groups, named ``gender x race``)."""
@@ -590,7 +583,7 @@ def _cell_name(key):
 def run_train(args):
     from .._validation import show_items
     from ..fairness import balance_groups, group_sample_weight
-    from ._html_report import members
+    from ._html_report import group_label, members
 
     _require_parent(args.model, "--model")
     skip = resolve(args.on_bad_image) == "skip"
@@ -613,7 +606,7 @@ def run_train(args):
         _say(f"  no column {args.sensitive!r} (--sensitive): training without groups")
     for g in distinct:
         mask = members(groups, g)
-        _say(f"  {group_text(sensitive_name(args), g)}: {int(mask.sum())} images, "
+        _say(f"  {group_label(sensitive_name(args), g, plain=True)}: {int(mask.sum())} images, "
              f"{int((y[mask] == 1).sum())} of class 1")
     if len(distinct) == 1:
         _say("  one group only: no per-group training or history")
@@ -833,7 +826,7 @@ def run_evaluate(args):
     import pandas as pd
 
     from ..fairness import fairness_report
-    from ._html_report import ModelResult, majority_baseline, summary_table, write_report
+    from ._html_report import ModelResult, group_label, majority_baseline, summary_table, write_report
 
     _require_file(args.model, "--model")
     _require_folder_to_write(args.report, "--report")
@@ -867,8 +860,9 @@ def run_evaluate(args):
     _say(f"Fair_Metric {audit.fair_metric:.3f} (95% interval [{low:.3f}, {high:.3f}] over {BOOTSTRAP_RESAMPLES} "
          "bootstrap resamples of the images)")
     worst_group, worst_label = audit.worst_group
-    _say(f"worst {column} x label accuracy {audit.worst_group_accuracy:.3f} ({group_text(column, worst_group)}, "
-         f"label {worst_label:+d}); equalized-odds difference {audit.equalized_odds_difference:.3f}; "
+    worst = group_label(column, worst_group, plain=True)
+    _say(f"worst {column} x label accuracy {audit.worst_group_accuracy:.3f} ({worst}, label {worst_label:+d}); "
+         f"equalized-odds difference {audit.equalized_odds_difference:.3f}; "
          f"demographic-parity difference {audit.demographic_parity_difference:.3f}")
 
     name = os.path.basename(args.model)

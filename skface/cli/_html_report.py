@@ -130,16 +130,19 @@ def members(groups, group):
     return np.fromiter((g == group for g in groups), dtype=bool, count=len(groups))
 
 
-def group_label(column, group, *, short=False):
+def group_label(column, group, *, short=False, plain=False):
     """Readable name of a group: ``gender = -1 (women)`` for the reference coding.
 
-    ``short`` gives ``women (-1)``, or ``column=group`` outside that coding.
-    An intersectional group (a tuple, of columns named ``"gender x race"``)
-    is named part by part: ``gender = -1 (women), race = 2``.
+    ``short`` gives ``women (-1)``, or ``column=group`` outside that coding;
+    ``plain`` gives ``gender = -1``. An intersectional group (a tuple, of
+    columns named ``"gender x race"``) is named part by part: ``gender = -1
+    (women), race = 2``.
     """
     columns = column.split(" x ")
     if isinstance(group, tuple) and len(group) == len(columns) > 1:
-        return ", ".join(group_label(c, g, short=short) for c, g in zip(columns, group))
+        return ", ".join(group_label(c, g, short=short, plain=plain) for c, g in zip(columns, group))
+    if plain:
+        return f"{column} = {group}"
     named = column == "gender" and group in (-1, 1)
     name = "women" if group == -1 else "men"
     if short:
