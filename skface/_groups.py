@@ -22,16 +22,6 @@ import pandas as pd
 
 from ._validation import show_items
 
-FAIRNESS = ("group_dro", "gap_penalty")
-DRO_GROUPS = ("sensitive_x_class", "sensitive")
-GROUP_SAMPLING = ("balanced",)
-#: scoring -> (the logged quantity early stopping watches, "min" or "max")
-SCORING = {
-    "loss": ("val_loss", "min"),
-    "accuracy": ("val_accuracy", "max"),
-    "fair_metric": ("val_fair_metric", "max"),
-    "worst_group_accuracy": ("val_worst_group_accuracy", "max"),
-}
 #: history keys (with and without Keras's ``val_`` prefix) written by the group metrics
 FAIR_METRIC_KEY, WORST_GROUP_KEY = "fair_metric", "worst_group_accuracy"
 GROUP_WEIGHT_KEY = "group_weight"

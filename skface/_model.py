@@ -10,13 +10,8 @@ import random
 import keras
 from keras import layers, ops
 
-#: Keras application backbones by the name FaceCNNClassifier accepts, with the
-#: input scaling each one's ImageNet weights expect (see ImagePreprocessing).
-BACKBONES = {
-    "resnet50": ("ResNet50", "caffe"),
-    "mobilenet_v2": ("MobileNetV2", "tf"),
-    "efficientnet_b0": ("EfficientNetB0", "raw"),
-}
+from ._options import BACKBONES
+
 
 @keras.saving.register_keras_serializable(package="skface")
 class ImagePreprocessing(layers.Layer):

@@ -15,7 +15,8 @@ import keras
 import tensorflow as tf
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from . import _device, _groups, _model, _validation
+from . import _device, _validation
+from ._options import BACKBONES, CNN, DRO_GROUPS, FAIRNESS, GROUP_SAMPLING, ON_BAD_IMAGE, SCORING
 
 #: scikeras's routed parameter prefixes (``optimizer__learning_rate``, ...)
 ROUTING_PREFIXES = ("model", "fit", "compile", "predict", "optimizer", "loss", "metrics", "callbacks")
@@ -24,7 +25,7 @@ CONSTRAINTS = {
     "model": [None, callable],
     "image_size": [Interval(Integral, 8, None, closed="left"), tuple, list],
     "image_column": [Hashable],
-    "backbone": [StrOptions({"cnn", *_model.BACKBONES})],
+    "backbone": [StrOptions({CNN, *BACKBONES})],
     "backbone_weights": [None, str, os.PathLike],
     "trainable_backbone": ["boolean"],
     "filters": [tuple, list],
@@ -41,14 +42,14 @@ CONSTRAINTS = {
     "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
     "tol": [Interval(Real, 0, None, closed="left")],
     "min_images": [Interval(Integral, 0, None, closed="left")],
-    "scoring": [StrOptions(set(_groups.SCORING))],
+    "scoring": [StrOptions(set(SCORING))],
     "sensitive_column": [None, Hashable],
-    "fairness": [None, StrOptions(set(_groups.FAIRNESS))],
-    "dro_groups": [StrOptions(set(_groups.DRO_GROUPS))],
+    "fairness": [None, StrOptions(set(FAIRNESS))],
+    "dro_groups": [StrOptions(set(DRO_GROUPS))],
     "dro_step_size": [Interval(Real, 0, None, closed="left")],
     "dro_adjustment": [Interval(Real, 0, None, closed="left")],
     "gap_weight": [Interval(Real, 0, None, closed="left")],
-    "group_sampling": [None, StrOptions(set(_groups.GROUP_SAMPLING))],
+    "group_sampling": [None, StrOptions(set(GROUP_SAMPLING))],
     "precision": [StrOptions(set(_device.PRECISIONS))],
     "distribution": [None, StrOptions(set(_device.DISTRIBUTIONS)), tf.distribute.Strategy],
     "optimizer": [str, keras.optimizers.Optimizer, type],
@@ -62,7 +63,7 @@ CONSTRAINTS = {
     "random_state": ["random_state"],
     "verbose": ["verbose"],
     "run_eagerly": ["boolean"],
-    "on_bad_image": [StrOptions({"raise", "skip"})],
+    "on_bad_image": [StrOptions(set(ON_BAD_IMAGE))],
     "checkpoint_dir": [None, str, os.PathLike],
 }
 

@@ -22,6 +22,7 @@ from sklearn.utils.class_weight import compute_sample_weight
 from . import _checkpoint, _device, _early_stopping, _group_objective, _groups, _input, _model, _split, _validation
 from ._diagnostics import degenerate_predictions
 from ._logging import quiet_tensorflow_warnings, warn_at_caller
+from ._options import SCORING
 
 #: at most this many images are predicted after fit to tell whether the model learned anything
 DIAGNOSTIC_IMAGES = 1024
@@ -228,7 +229,7 @@ def keras_fit(estimator, data, train_idx, val_idx, *, epochs, seed, fit_kwargs):
             ),
             "validation_steps": math.ceil(len(val_idx) / val_batch),
         }
-        monitor, mode = _groups.SCORING[estimator.scoring]
+        monitor, mode = SCORING[estimator.scoring]
         callbacks.append(_early_stopping.EarlyStopping(
             batch_size=batch_size, patience=estimator.n_iter_no_change, tol=estimator.tol,
             min_images=estimator.min_images, monitor=monitor, mode=mode,

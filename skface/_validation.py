@@ -452,8 +452,6 @@ def check_fairness_inputs(
 
 
 # ------------------------------------------------------------------ images
-#: file suffixes the decoder reads (tf.io.decode_image)
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp")
 #: the formats named in error messages
 ACCEPTED_FORMATS = "JPEG, PNG, BMP, GIF or WebP files"
 

@@ -81,13 +81,14 @@ def _check_report(directory, expected_pngs):
 
 
 # ------------------------------------------------------------------- help, usage
-def test_help_does_not_import_tensorflow():
+@pytest.mark.parametrize("command", [[], ["train"]])
+def test_help_does_not_import_tensorflow(command):
     result = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "skface", "--help"],
+        [sys.executable, "-X", "importtime", "-m", "skface", *command, "--help"],
         capture_output=True, text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": ROOT},
     )
     assert result.returncode == 0
-    assert "demo" in result.stdout and "evaluate" in result.stdout
+    assert ("demo" in result.stdout and "evaluate" in result.stdout) if not command else "--epochs" in result.stdout
     imported = [line.split("|")[-1].strip() for line in result.stderr.splitlines() if "|" in line]
     assert not [m for m in imported if m.split(".")[0] in ("tensorflow", "keras", "numpy", "pandas")]
 
@@ -105,30 +106,11 @@ def test_pyproject_declares_the_console_script():
     assert '[project.scripts]\nskface = "skface.cli:main"' in text
 
 
-def test_library_names_and_defaults_are_read_not_copied():
-    import inspect
+def test_library_names_are_the_options_modules():
+    from skface import _options
 
-    from skface import FaceCNNClassifier, _model, _validation
-
-    assert _library.backbones() == ("cnn", *_model.BACKBONES)
-    assert _library.image_suffixes() == _validation.IMAGE_SUFFIXES
-    signature = inspect.signature(FaceCNNClassifier).parameters
-    defaults = _library.estimator_defaults()
-    assert defaults == {n: p.default for n, p in signature.items() if p.default is not inspect.Parameter.empty}
-
-
-def test_library_values_fall_back_to_an_import(monkeypatch):
-    # a value that is not a literal (or a source that cannot be read) is imported instead
-    def unreadable(module):
-        raise OSError("no source")
-
-    monkeypatch.setattr(_library, "_tree", unreadable)
-    _library.estimator_defaults.cache_clear()
-    try:
-        assert _library.constant("skface._validation", "IMAGE_SUFFIXES")[0] == ".jpg"
-        assert _library.estimator_defaults()["backbone"] == "cnn"
-    finally:
-        _library.estimator_defaults.cache_clear()
+    assert _library.backbones() == ("cnn", *_options.BACKBONES)
+    assert _library.image_suffixes() == _options.IMAGE_SUFFIXES
 
 
 def test_options_not_given_are_left_to_the_estimator():
@@ -153,13 +135,13 @@ def test_early_stopping_options_are_left_to_the_estimator():
 
 
 def test_group_options_take_the_librarys_names_and_defaults(capsys):
-    from skface import FaceCNNClassifier, _groups
-    from skface.cli._parser import GOES_WITH, build_parser
+    from skface import FaceCNNClassifier, _options
+    from skface.cli._parser import build_parser
 
     assert main(["train", "--help"]) == 0
     out = " ".join(capsys.readouterr().out.split())
-    for option, values in (("--fairness", _groups.FAIRNESS), ("--group-sampling", _groups.GROUP_SAMPLING),
-                           ("--scoring", tuple(_groups.SCORING)), ("--dro-groups", _groups.DRO_GROUPS)):
+    for option, values in (("--fairness", _options.FAIRNESS), ("--group-sampling", _options.GROUP_SAMPLING),
+                           ("--scoring", tuple(_options.SCORING)), ("--dro-groups", _options.DRO_GROUPS)):
         assert f"{option} {{{','.join(values)}}}" in out
     defaults = FaceCNNClassifier().get_params()
     args = build_parser().parse_args(["train", "--csv", "d.csv", "--model", "m.keras"])
@@ -169,8 +151,8 @@ def test_group_options_take_the_librarys_names_and_defaults(capsys):
         assert not _library.given(value) and _library.resolve(value) == defaults[name]
     assert f"update; 0 keeps them equal (default: {defaults['dro_step_size']})" in out
     # the options that go with one objective name the library's values
-    library = {"fairness": _groups.FAIRNESS, "scoring": tuple(_groups.SCORING)}
-    for name, wanted in GOES_WITH.items():
+    library = {"fairness": _options.FAIRNESS, "scoring": tuple(_options.SCORING)}
+    for name, wanted in _options.USED_ONLY_WITH.items():
         assert name in defaults
         assert all(set(values) <= set(library[other]) for other, values in wanted.items())
 

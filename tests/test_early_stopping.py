@@ -88,7 +88,7 @@ def test_mode_max_watches_a_score_that_rises():
 
 
 def test_estimator_scoring_picks_what_early_stopping_watches():
-    from skface._groups import SCORING
+    from skface._options import SCORING
 
     assert SCORING["fair_metric"] == ("val_fair_metric", "max")
     assert SCORING["loss"] == ("val_loss", "min")

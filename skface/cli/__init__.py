@@ -1,8 +1,9 @@
 """The ``skface`` command: ``demo``, ``train``, ``predict`` and ``evaluate``.
 
 This package owns the command line: how options map to the library's API
-(``_parser``, with the argument types of ``_types`` and the names and
-defaults ``_library`` reads from the library, never copies), what each
+(``_parser``, with the argument types of ``_types`` and, through
+``_library``, the names and defaults of ``skface._options``, the module the
+estimator reads them from too: never a copy), what each
 command does (``_commands``), what a user reads on stderr (``_messages``:
 the error policy, library messages in option names, warning lines, quiet
 TensorFlow) and the HTML report of ``demo`` and ``evaluate``

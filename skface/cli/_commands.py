@@ -486,13 +486,13 @@ def _group_needs(args):
     from types import SimpleNamespace
 
     from .._groups import needs_groups
-    from ._library import estimator_defaults
+    from .._options import DEFAULTS
 
     column = [] if args.weights is None else ["--weights"]
     if args.balance != "none":
         column.append(f"--balance {args.balance}")
     names = ("fairness", "group_sampling", "scoring")
-    defaults = {name: estimator_defaults()[name] for name in names}
+    defaults = {name: DEFAULTS[name] for name in names}
     two = []
     for name in names:
         phrase = needs_groups(SimpleNamespace(**{**defaults, name: resolve(getattr(args, name))}))
@@ -542,7 +542,8 @@ def _summarise_history(clf, sensitive):
     """The lines that close train's output: the best validation epoch, and the groups' numbers there."""
     import numpy as np
 
-    from .._groups import FAIR_METRIC_KEY, SCORING, WORST_GROUP_KEY, accuracy_key
+    from .._groups import FAIR_METRIC_KEY, WORST_GROUP_KEY, accuracy_key
+    from .._options import SCORING
     from ._html_report import group_label
 
     history = clf.history_

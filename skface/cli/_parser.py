@@ -1,7 +1,7 @@
 """The ``skface`` argument parser: sub-commands, options, help texts.
 
-Only the standard library is imported here (and :mod:`._library`, which reads
-the library's names and defaults without importing it), so that ``skface
+Only the standard library is imported here (and :mod:`skface._options`, the
+library's names and defaults, which imports nothing else), so that ``skface
 --help`` answers at once. The commands themselves live in :mod:`._commands`
 and are looked up by name when one runs.
 """
@@ -9,6 +9,7 @@ and are looked up by name when one runs.
 import argparse
 import textwrap
 
+from .. import _options
 from . import _library, _types
 from ._library import EstimatorDefault
 
@@ -28,19 +29,8 @@ DEMO_UTKFACE_SAMPLES = 4000
 DEMO_TEST_SAMPLES = 5_000
 #: the partition of CelebA each command reads unless --split says otherwise
 CELEBA_SPLIT = {"train": "train", "evaluate": "test"}
-#: what --on-bad-image accepts: the estimator's on_bad_image values
-ON_BAD_IMAGE = ("raise", "skip")
 #: the CSV column of the groups unless --sensitive names another
 SENSITIVE = "gender"
-#: the group-aware options that are parameters of one objective or scoring only: the
-#: estimator would ignore them otherwise (the values are the library's, which
-#: tests/test_cli.py checks against skface/_groups.py)
-GOES_WITH = {
-    "dro_step_size": {"fairness": ("group_dro",)},
-    "dro_adjustment": {"fairness": ("group_dro",)},
-    "gap_weight": {"fairness": ("gap_penalty",)},
-    "dro_groups": {"fairness": ("group_dro",), "scoring": ("worst_group_accuracy",)},
-}
 
 _EPILOG = """\
 labels: the CSVs hold the label as class 0/1 (or -1/1); predictions.csv and the
@@ -97,22 +87,22 @@ def _none(value):
 def _add_group_options(parser):
     group = parser.add_argument_group(
         "group-aware training (with the groups of --sensitive; defaults: FaceCNNClassifier's)")
-    group.add_argument("--fairness", choices=_library.constant("skface._groups", "FAIRNESS"),
+    group.add_argument("--fairness", choices=_options.FAIRNESS,
                        default=EstimatorDefault("fairness", _none),
                        help="what the network trains on besides the loss: 'group_dro' (Group DRO: the loss of "
                             "each of --dro-groups' groups, weighted by weights that grow for the groups with the "
                             "highest loss) or 'gap_penalty' (the loss times 1 + --gap-weight x the spread of the "
                             "groups' accuracies in the batch) (default: %(default)s, the loss alone)")
-    group.add_argument("--group-sampling", choices=_library.constant("skface._groups", "GROUP_SAMPLING"),
+    group.add_argument("--group-sampling", choices=_options.GROUP_SAMPLING,
                        default=EstimatorDefault("group_sampling", _none),
                        help="'balanced' draws the training batches so that every group x class cell is seen "
                             "equally often (default: %(default)s)")
-    group.add_argument("--scoring", choices=tuple(_library.constant("skface._groups", "SCORING")),
+    group.add_argument("--scoring", choices=tuple(_options.SCORING),
                        default=EstimatorDefault("scoring"),
                        help="what early stopping watches on the validation hold-out: the loss, the accuracy, "
                             "Fair_Metric over the groups or the lowest accuracy over --dro-groups' groups; the "
                             "weights of the best epoch are kept (default: %(default)s)")
-    group.add_argument("--dro-groups", choices=_library.constant("skface._groups", "DRO_GROUPS"),
+    group.add_argument("--dro-groups", choices=_options.DRO_GROUPS,
                        default=EstimatorDefault("dro_groups"),
                        help="Group DRO's groups, and those of --scoring worst_group_accuracy: group x class "
                             "(four cells for two groups) or the groups alone (default: %(default)s)")
@@ -129,7 +119,7 @@ def _add_group_options(parser):
 
 
 def _add_on_bad_image(parser, skip):
-    parser.add_argument("--on-bad-image", choices=ON_BAD_IMAGE, default=EstimatorDefault("on_bad_image"),
+    parser.add_argument("--on-bad-image", choices=_options.ON_BAD_IMAGE, default=EstimatorDefault("on_bad_image"),
                         help=f"what to do with image files that cannot be read (missing, empty, truncated, "
                              f"not an image): 'raise' stops with an error naming them (default: %(default)s), "
                              f"'skip' {skip}")
@@ -185,7 +175,7 @@ def _check_train(parser):
         if args.infer_groups and not args.thresholds:
             parser.error("argument --infer-groups: only with --thresholds; without, there are no thresholds "
                          "to apply to inferred groups")
-        for name, wanted in GOES_WITH.items():
+        for name, wanted in _options.USED_ONLY_WITH.items():
             if not _library.given(getattr(args, name)):
                 continue
             if not any(_library.resolve(getattr(args, other)) in values for other, values in wanted.items()):
@@ -293,7 +283,7 @@ def build_parser():
                        help="per-sample weights by sensitive group: 'none' (default), 'balanced' "
                             "(every group the same total weight) or GROUP=WEIGHT pairs such as "
                             "-1=1,1=0.1 (the reference: women 1.0, men 0.1)")
-    train.add_argument("--balance", choices=("none", *_library.constant("skface.fairness._balance", "_STRATEGIES")),
+    train.add_argument("--balance", choices=("none", *_options.BALANCE_STRATEGIES),
                        default="none",
                        help="resample the rows to equal group sizes before training, as the "
                             "reference undersampled the over-represented gender (default: %(default)s)")

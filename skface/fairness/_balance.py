@@ -4,9 +4,8 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import check_random_state
 
+from .._options import BALANCE_STRATEGIES
 from .._validation import check_groups
-
-_STRATEGIES = ("undersample", "oversample")
 
 
 def balance_groups(frame, column, *, strategy="undersample", random_state=None):
@@ -66,9 +65,9 @@ def balance_groups(frame, column, *, strategy="undersample", random_state=None):
             f"{type(frame).__name__}."
         )
     columns = _group_columns(column, frame)
-    if strategy not in _STRATEGIES:
+    if strategy not in BALANCE_STRATEGIES:
         raise ValueError(
-            f"strategy must be one of {_STRATEGIES}; got {strategy!r}."
+            f"strategy must be one of {BALANCE_STRATEGIES}; got {strategy!r}."
         )
     groups = [check_groups(frame[name], name=f"frame[{name!r}]") for name in columns]
     if len(groups) == 1:
