@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.skface-installed
 
-.PHONY: demo test test-all docs bench bench-fairness bench-fairness-real bench-inferred-groups bench-default-real bench-fair-defaults bench-group-training bench-group-cost bench-synthetic-task lint clean
+.PHONY: demo test test-all docs bench bench-fairness bench-fairness-real bench-inferred-groups bench-fairness-criteria bench-default-real bench-fair-defaults bench-group-training bench-group-cost bench-synthetic-task lint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -65,6 +65,12 @@ UTKFACE ?= ../shared/data/utkface
 #   $(PY) -m benchmarks.fairness --utkface $(UTKFACE) --group-aware --merge docs/real_faces.json
 bench-fairness-real: $(STAMP)
 	$(PY) -m benchmarks.fairness --utkface $(UTKFACE) --mitigations-only
+
+# FairThresholdClassifier under each criterion (objectives, constraints) on make_faces and UTKFace,
+# 3 seeds: writes docs/fairness_criteria.json, .md and docs/_static/fairness_criteria.png
+# (6 minutes on 2 cores with bfloat16 on 2026-12-02)
+bench-fairness-criteria: $(STAMP)
+	$(PY) -m benchmarks.fairness_criteria --utkface $(UTKFACE)
 
 # Per-gender thresholds with true and inferred genders, on make_faces and UTKFace, 3 seeds at 32 px:
 # writes docs/inferred_groups.json and .md (about 6 minutes on 2 cores)

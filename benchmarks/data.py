@@ -136,3 +136,19 @@ def utkface_arrays(root, image_size, *, n=None, random_state=0):
         with Image.open(path) as image:
             images[i] = np.asarray(image.convert("RGB").resize(size, Image.Resampling.BILINEAR))
     return images, frame
+
+
+def stratified_parts(y, gender, sizes, seed):
+    """Disjoint index arrays of the given sizes (None: the rest), stratified on class x gender."""
+    from skface._split import class_group_split
+
+    rest = np.arange(len(y))
+    parts = []
+    for size in sizes[:-1]:
+        fraction = size / len(rest)
+        rest_idx, part = class_group_split(rest, fraction, y, gender, random_state=seed)
+        parts.append(np.asarray(part))
+        rest = np.asarray(rest_idx)
+    last = sizes[-1]
+    parts.append(rest if last is None else rest[:last])
+    return parts

@@ -46,6 +46,7 @@ if __package__ in (None, ""):  # python benchmarks/inferred_groups.py
 
 import numpy as np
 
+from .data import stratified_parts, utkface_arrays
 from .fairness import machine_info
 from .report import mean_std_text as _mean_std
 
@@ -61,22 +62,6 @@ FULL = dict(image_size=32, seeds=3, n_train=6000, n_val=2000, n_test=20000, n_bo
 QUICK = dict(image_size=16, seeds=2, n_train=300, n_val=150, n_test=300, n_boot=200, epochs=1)
 
 
-def stratified_parts(y, gender, sizes, seed):
-    """Disjoint index arrays of the given sizes (None: the rest), stratified on class x gender."""
-    from skface._split import class_group_split
-
-    rest = np.arange(len(y))
-    parts = []
-    for size in sizes[:-1]:
-        fraction = size / len(rest)
-        rest_idx, part = class_group_split(rest, fraction, y, gender, random_state=seed)
-        parts.append(np.asarray(part))
-        rest = np.asarray(rest_idx)
-    last = sizes[-1]
-    parts.append(rest if last is None else rest[:last])
-    return parts
-
-
 def synthetic(args):
     from skface.datasets import make_faces
 
@@ -86,8 +71,6 @@ def synthetic(args):
 
 
 def utkface(args):
-    from .data import utkface_arrays
-
     n = args.n_train + args.n_val + args.n_test if args.quick else None
     images, frame = utkface_arrays(args.utkface, args.image_size, n=n)
     y, gender = frame["class"].to_numpy(), frame["gender"].to_numpy()

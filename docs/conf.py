@@ -48,10 +48,11 @@ templates_path = ["_templates"]
 # (benchmarks/default_learns.py) likewise in training.rst, and
 # group_training_cost.md (benchmarks/group_training_cost.py) in fair_training.rst,
 # synthetic_task.md (benchmarks/measure_synthetic_task.py) in datasets.rst,
-# inferred_groups.md (benchmarks/inferred_groups.py) in fairness.rst,
+# inferred_groups.md (benchmarks/inferred_groups.py) and fairness_criteria.md
+# (benchmarks/fairness_criteria.py) in fairness.rst,
 # default_learns_real.md (benchmarks/default_learns_real.py) in datasets.rst.
 exclude_patterns = ["_build", "gpu_keras_jax.md", "default_learns.md", "group_training_cost.md",
-                    "synthetic_task.md", "inferred_groups.md", "default_learns_real.md",
+                    "synthetic_task.md", "inferred_groups.md", "default_learns_real.md", "fairness_criteria.md",
                     "generated/*.examples", "auto_examples/*.ipynb",
                     "auto_examples/*.py", "auto_examples/*.zip", "auto_examples/*.md5",
                     "auto_examples/*.json", "sg_execution_times.rst"]

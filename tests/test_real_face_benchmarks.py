@@ -1,5 +1,5 @@
 """The benchmarks measured on UTKFace (benchmarks/inferred_groups.py,
-benchmarks/default_learns_real.py): their committed pages render their
+benchmarks/fairness_criteria.py, benchmarks/default_learns_real.py): their committed pages render their
 committed JSON, and tiny runs on fake UTKFace files (made here: the tests
 never need the real folder) write both."""
 
@@ -17,7 +17,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # benchmarks/ is not part of the installed package
     sys.path.insert(0, str(ROOT))
 
-from benchmarks import default_learns_real, fair_defaults, inferred_groups  # noqa: E402
+from benchmarks import data as bench_data  # noqa: E402
+from benchmarks import default_learns_real, fair_defaults, fairness_criteria, inferred_groups  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -65,10 +66,49 @@ def test_quick_run_measures_both_data_sets(tmp_path, fake_utkface):
     assert "## UTKFace adults, class age >= 40" in text and "| thresholds on inferred groups |" in text
 
 
+def test_committed_criteria_page_is_the_rendering_of_its_json():
+    results = json.loads((ROOT / "docs" / fairness_criteria.JSON_NAME).read_text())
+    assert (ROOT / "docs" / fairness_criteria.MD_NAME).read_text() == fairness_criteria.render(results)
+    assert set(results["datasets"]) == {"synthetic", "utkface"}
+    for data in results["datasets"].values():
+        assert len(data["seeds"]) == 3
+        assert data["seeds"][0]["frontier"]
+
+
+@pytest.mark.usefixtures("eager_functions")
+@pytest.mark.slow  # a benchmark's smoke run
+def test_criteria_quick_run_judges_every_criterion_on_test_faces(tmp_path, fake_utkface):
+    out = tmp_path / "out"
+    fairness_criteria.main(["--quick", "--utkface", str(fake_utkface), "--out", str(out)])
+    results = json.loads((out / fairness_criteria.JSON_NAME).read_text())
+    assert set(results["datasets"]) == {"synthetic", "utkface"}
+    for data in results["datasets"].values():
+        assert len(data["seeds"]) == 2
+        for seed in data["seeds"]:
+            assert set(seed["criteria"]) == {key for key, _, _ in fairness_criteria.CRITERIA}
+            assert seed["criteria"]["none"]["fair_metric_vs_none"] == [0.0, 0.0]
+            for key, measure in fairness_criteria.CONSTRAINTS.items():
+                entry = seed["criteria"][key]
+                # met on the validation faces, or refused: never a silent violation
+                assert not entry["feasible"] or entry["validation"][measure] <= results["bound"] + 1e-9
+            for entry in seed["criteria"].values():
+                if entry["feasible"]:
+                    low, high = entry["test_ci"]["fair_metric"]
+                    assert low <= entry["test"]["fair_metric"] <= high or high - low < 1e-9
+        frontier = data["seeds"][0]["frontier"]
+        assert 1 <= len(frontier) <= fairness_criteria.FRONTIER_POINTS
+        accuracies = [p["validation"]["accuracy"] for p in frontier]
+        assert accuracies == sorted(accuracies, reverse=True)
+    text = (out / fairness_criteria.MD_NAME).read_text()
+    assert text == fairness_criteria.render(results)
+    assert "## UTKFace photographs of adults, class age >= 40" in text
+    assert (out / fairness_criteria.FIGURE_NAME).is_file()
+
+
 def test_stratified_parts_are_disjoint_and_sized():
     rng = np.random.default_rng(0)
     y, g = rng.integers(0, 2, 500), rng.choice([-1, 1], 500)
-    parts = inferred_groups.stratified_parts(y, g, [300, 100, 100], seed=0)
+    parts = bench_data.stratified_parts(y, g, [300, 100, 100], seed=0)
     assert [len(p) for p in parts] == [300, 100, 100]
     assert len(np.unique(np.concatenate(parts))) == 500
 
