@@ -2,7 +2,6 @@
 
 import os
 import pickle
-import re
 import warnings
 
 import keras
@@ -17,7 +16,6 @@ from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_sco
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 from sklearn.utils import get_tags
-from sklearn.utils._param_validation import InvalidParameterError
 
 from skface import FaceCNNClassifier, load
 
@@ -60,24 +58,6 @@ def test_defaults_reproduce_the_reference():
     assert clf.early_stopping and clf.validation_fraction == 0.2 and clf.n_iter_no_change == 1
 
 
-def test_reference_architecture_has_4288577_parameters():
-    from skface._model import build_model
-
-    model = build_model(image_size=(80, 80))
-    assert model.count_params() == 4_288_577
-    kinds = [type(layer).__name__ for layer in model.layers[1:]]
-    assert kinds == ["Conv2D", "MaxPooling2D"] * 3 + ["Flatten", "Dense", "Dropout", "Dense"]
-    assert [layer.padding for layer in model.layers if hasattr(layer, "padding")][:5:2] == ["valid"] * 3
-
-
-@pytest.mark.parametrize("size", [16, 20, 22, 32])
-def test_small_images_build(size):
-    from skface._model import build_model
-
-    model = build_model(image_size=(size, size), filters=(4, 8, 16), dense_units=8)
-    assert model.output_shape == (None, 1)
-
-
 def test_clone_and_params_round_trip():
     clf = FaceCNNClassifier(image_size=32, optimizer__learning_rate=0.01, predict__batch_size=7)
     params = clf.get_params()
@@ -88,12 +68,6 @@ def test_clone_and_params_round_trip():
     clone_.set_params(dense_units=16, optimizer__learning_rate=0.1)
     assert clone_.dense_units == 16 and clone_.optimizer__learning_rate == 0.1
     assert clf.optimizer__learning_rate == 0.01  # the original is untouched
-
-
-def test_unknown_keyword_is_rejected_at_fit(toy):
-    clf = FaceCNNClassifier(epoch=3)  # __init__ only stores, as scikit-learn requires
-    with pytest.raises(TypeError, match="unexpected keyword argument 'epoch'"):
-        clf.fit(*toy)
 
 
 def test_fit_sets_no_public_attribute_without_underscore(tiny_fitted):
@@ -281,13 +255,6 @@ def test_verbose_zero_is_silent_and_one_shows_progress(toy, capsys):
     assert "Epoch 2/2" in out and "val_loss" in out
 
 
-def test_augmentation_is_only_active_in_training(toy):
-    X, y = toy
-    clf = FaceCNNClassifier(**TINY, augment=True).fit(X, y)
-    assert any(layer.name.startswith("aug_") for layer in clf.model_.layers)
-    np.testing.assert_array_equal(clf.predict_proba(X), clf.predict_proba(X))
-
-
 # ------------------------------------------------------------ scikit-learn
 def test_pipeline_and_cross_val_score(toy):
     X, y = toy
@@ -342,136 +309,6 @@ def test_save_and_load(fitted, toy, tmp_path):
     assert list(tmp_path.iterdir()) == [tmp_path / "model.keras"]  # no temporary left behind
 
 
-def test_load_refuses_code_and_foreign_files(tmp_path):
-    from skface import load
-
-    inputs = keras.Input((4,))
-    lambda_model = keras.Model(inputs, keras.layers.Lambda(lambda t: t * 2)(inputs))
-    path = tmp_path / "lambda.keras"
-    lambda_model.save(path)
-    with pytest.raises(ValueError, match="no skface estimator"):
-        load(path)
-    not_a_model = tmp_path / "notes.keras"
-    not_a_model.write_text("hello")
-    with pytest.raises(ValueError, match="is not a skface model file"):
-        load(not_a_model)
-    with pytest.raises(ValueError, match="does not exist"):
-        load(tmp_path / "missing.keras")
-
-
-def test_load_refuses_a_lambda_model_even_with_skface_metadata(fitted, tmp_path):
-    import zipfile
-
-    from skface import load
-
-    inputs = keras.Input((16, 16, 3))
-    outputs = keras.layers.Lambda(lambda t: t[:, :1, 0, 0])(inputs)
-    path = tmp_path / "evil.keras"
-    keras.Model(inputs, outputs).save(path)
-    good = fitted.save(tmp_path / "good.keras")
-    with zipfile.ZipFile(good) as archive, zipfile.ZipFile(path, "a") as evil:
-        evil.writestr("skface.json", archive.read("skface.json"))
-    with pytest.raises(ValueError, match="would run arbitrary code"):
-        load(path)
-
-
-# ------------------------------------------------------------- precision
-def test_precision_is_set_per_layer_and_the_global_policy_is_untouched(toy):
-    X, y = toy
-    before = keras.config.dtype_policy().name
-    clf = FaceCNNClassifier(**{**TINY, "epochs": 1}, precision="mixed_bfloat16").fit(X, y)
-    assert keras.config.dtype_policy().name == before
-    assert clf.precision_ == "mixed_bfloat16"
-    assert clf.model_.get_layer("conv1").dtype_policy.name == "mixed_bfloat16"
-    assert clf.model_.get_layer("output").dtype_policy.name == "float32"
-    assert clf.predict_proba(X).dtype == np.float64
-
-
-def test_auto_precision_follows_the_hardware():
-    import tensorflow as tf
-
-    from skface._device import cpu_has_bfloat16, resolve_precision
-
-    expected = (
-        "mixed_float16"
-        if tf.config.list_physical_devices("GPU")
-        else ("mixed_bfloat16" if cpu_has_bfloat16() else "float32")
-    )
-    assert resolve_precision("auto") == expected
-
-
-@pytest.mark.parametrize("backbone", ["mobilenet_v2", "efficientnet_b0", "resnet50"])
-def test_backbones_build_without_downloading(backbone):
-    from skface._model import build_model
-
-    model = build_model(image_size=(32, 32), backbone=backbone, dense_units=8)
-    assert model.output_shape == (None, 1)
-    base = [layer for layer in model.layers if isinstance(layer, keras.Model)][0]
-    assert base.trainable is False
-
-
-def test_fine_tuning_pretrained_weights_keeps_batch_norm_in_inference_mode(tmp_path):
-    from skface._model import build_model
-
-    shape, rng = (32, 32, 3), np.random.default_rng(0)
-    # "pretrained" weights: batch-norm statistics and scales of its own, as ImageNet's would have
-    pretrained = keras.applications.MobileNetV2(include_top=False, weights=None, input_shape=shape, pooling="avg")
-    for layer in pretrained.layers:
-        if isinstance(layer, keras.layers.BatchNormalization):
-            n = layer.gamma.shape[0]
-            layer.set_weights([rng.uniform(0.5, 1.5, n), rng.uniform(0.0, 0.2, n), rng.normal(0, 0.1, n),
-                               rng.uniform(0.5, 2.0, n)])
-    path = str(tmp_path / "mobilenet_v2.weights.h5")
-    pretrained.save_weights(path)
-    x = rng.random((4, *shape)).astype(np.float32)
-
-    def parts(weights):
-        model = build_model(image_size=shape[:2], backbone="mobilenet_v2", backbone_weights=weights,
-                            trainable_backbone=True, dense_units=8, dropout=0.0)
-        base = next(layer for layer in model.layers if isinstance(layer, keras.Model))
-        bn = [layer for layer in base.layers if isinstance(layer, keras.layers.BatchNormalization)]
-        return model, base, bn
-
-    model, base, bn = parts(path)
-    assert bn and not any(layer.trainable for layer in bn)
-    assert base.trainable and all(layer.trainable for layer in base.layers if layer not in bn)
-    np.testing.assert_allclose(model(x, training=True), model(x, training=False), rtol=1e-5)
-    # a training step moves the convolutions (the last one: random weights leave the first next to no
-    # gradient), not the batch-norm statistics or scales
-    bn_before, conv_before = [layer.get_weights() for layer in bn], base.get_layer("Conv_1").get_weights()[0]
-    model.compile(optimizer=keras.optimizers.SGD(0.1), loss="binary_crossentropy", run_eagerly=True)
-    model.train_on_batch(x, np.array([0, 1, 0, 1], np.float32))
-    assert all(np.array_equal(b, a) for layer, was in zip(bn, bn_before) for b, a in zip(was, layer.get_weights()))
-    assert not np.array_equal(conv_before, base.get_layer("Conv_1").get_weights()[0])
-    # random weights have no statistics to keep: batch-norm trains, on the batch's statistics
-    model, _, bn = parts(None)
-    assert all(layer.trainable for layer in bn)
-    assert not np.allclose(model(x, training=True), model(x, training=False), rtol=1e-3)
-
-
-@pytest.mark.slow  # MobileNetV2, even eagerly at 32 px
-def test_frozen_backbone_trains_its_head_only(toy):
-    X, y = toy
-    # run_eagerly: tracing MobileNetV2's graph costs more than 3 eager steps
-    clf = FaceCNNClassifier(
-        image_size=32, backbone="mobilenet_v2", dense_units=8, epochs=1, warm_start=True, run_eagerly=True,
-        random_state=0,
-    ).initialize(X, y)
-    base = next(layer for layer in clf.model_.layers if isinstance(layer, keras.Model))
-    before, head = base.get_weights(), clf.model_.get_layer("output").get_weights()
-    clf.fit(X, y)
-    # batch-norm moving statistics included, although fit runs in training mode
-    assert all(np.array_equal(b, a) for b, a in zip(before, base.get_weights()))
-    assert not all(np.array_equal(b, a) for b, a in zip(head, clf.model_.get_layer("output").get_weights()))
-    assert clf.predict_proba(X).shape == (len(X), 2)
-
-
-def test_backbone_weights_must_be_a_file(toy):
-    X, y = toy
-    with pytest.raises(ValueError, match="backbone_weights='nowhere.h5' is not a file"):
-        FaceCNNClassifier(image_size=32, backbone="mobilenet_v2", backbone_weights="nowhere.h5").fit(X, y)
-
-
 # ------------------------------------------------------------- bad input
 @pytest.mark.parametrize(
     "X, error, match",
@@ -524,70 +361,6 @@ def test_bad_sample_weight(w, match):
         FaceCNNClassifier(**TINY).fit(X, y, sample_weight=np.array(w))
 
 
-def _constraint_message(name, value):
-    return rf"The '{name}' parameter of FaceCNNClassifier must be .* Got {re.escape(repr(value))} instead"
-
-
-@pytest.mark.parametrize(
-    "name, value",
-    [
-        ("backbone", "vgg"),
-        ("precision", "half"),
-        ("validation_fraction", 1.5),
-        ("threshold", 2),
-        ("threshold", "x"),
-        ("epochs", 0),
-        ("focal_gamma", -1.0),
-        ("focal_alpha", 1.5),
-        ("learning_rate", 0.0),
-        ("augment", "yes"),
-        ("early_stopping", 1),
-        ("trainable_backbone", "no"),
-        ("apply_class_balancing", None),
-        ("warm_start", "true"),
-        ("verbose", -1),
-        ("run_eagerly", 0.5),
-        ("on_bad_image", "ignore"),
-        ("class_weight", "auto"),
-    ],
-)
-def test_bad_parameters_are_refused_by_their_constraints(toy, name, value):
-    X, y = toy
-    with pytest.raises(InvalidParameterError, match=_constraint_message(name, value)):
-        FaceCNNClassifier(**{**TINY, name: value}).fit(X, y)
-
-
-@pytest.mark.parametrize(
-    "param, match",
-    [
-        ({"image_size": 4}, "The 'image_size' parameter of FaceCNNClassifier must be"),
-        ({"image_size": (16, 4)}, r"image_size=\(16, 4\) is not accepted"),
-        ({"filters": ()}, r"filters=\(\) is not accepted"),
-        ({"filters": (4, 0)}, r"filters=\(4, 0\) is not accepted"),
-    ],
-)
-def test_bad_parameters(toy, param, match):
-    X, y = toy
-    with pytest.raises(ValueError, match=match):
-        FaceCNNClassifier(**{**TINY, **param}).fit(X, y)
-
-
-def test_predict_validates_threshold(toy):
-    X, y = toy
-    clf = FaceCNNClassifier(**TINY).fit(X, y)
-    clf.threshold = "x"
-    with pytest.raises(InvalidParameterError, match=_constraint_message("threshold", "x")):
-        clf.predict(X)
-
-
-def test_unknown_keyword_suggests_the_parameter(toy):
-    X, y = toy
-    with pytest.raises(TypeError, match=r"unexpected keyword argument 'epoch' \(did you mean 'epochs'\?\)"):
-        FaceCNNClassifier(**TINY, epoch=3).fit(X, y)
-    with pytest.raises(TypeError, match=r"unexpected keyword argument 'zzz'; besides its parameters"):
-        FaceCNNClassifier(**TINY, zzz=3).fit(X, y)
-
-
 def test_random_state_instance_advances_once_per_fit(toy):
     X, y = toy
     rng = np.random.RandomState(7)
@@ -624,13 +397,6 @@ def test_save_leaves_the_optimizer_out_by_default(tmp_path, toy):
     assert fresh.model_.optimizer.iterations.numpy() == 0
     fresh.set_params(warm_start=True, epochs=1).fit(X, y)
     assert len(fresh.history_["loss"]) == len(clf.history_["loss"]) + 1
-
-
-def test_load_is_silent_unless_asked(tmp_path, toy):
-    X, y = toy
-    path = FaceCNNClassifier(**TINY, verbose=2).fit(X, y).save(tmp_path / "m.keras")
-    assert load(path).verbose == 0
-    assert load(path, verbose=1).verbose == 1
 
 
 def test_bad_files_are_named(tmp_path, toy):

@@ -17,7 +17,6 @@ import pandas as pd
 import pytest
 from conftest import make_toy_images, write_pngs
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
-from sklearn.utils._param_validation import InvalidParameterError
 
 from skface import FaceCNNClassifier
 from skface.metrics import make_fair_scorer
@@ -171,16 +170,6 @@ def test_strategy_is_shared_by_clone_and_dropped_by_pickle_and_save(mirrored):
     np.testing.assert_allclose(mirrored["loaded_proba"], mirrored["proba_two"], rtol=0, atol=1e-6)
 
 
-def test_mirrored_by_name_is_a_new_mirrored_strategy():
-    import tensorflow as tf
-
-    from skface._device import resolve_distribution
-
-    strategy = resolve_distribution("mirrored")
-    assert isinstance(strategy, tf.distribute.MirroredStrategy)
-    assert resolve_distribution(strategy) is strategy and resolve_distribution(None) is None
-
-
 @pytest.mark.slow  # the mirrored fixture: a fresh Python trains under MirroredStrategy
 def test_every_replica_gets_an_image(mirrored):
     # image counts that do not split evenly are padded (Keras cannot build
@@ -191,36 +180,6 @@ def test_every_replica_gets_an_image(mirrored):
         "batch_size=5 is not accepted with the 2 replicas of the distribution strategy: "
         "it is the global batch, split evenly across the replicas; accepted: a multiple of 2."
     )
-
-
-@pytest.mark.parametrize("distribution", ["mirror", 2])
-def test_bad_distribution_is_rejected_at_fit(distribution):
-    X, y = make_toy_images(n=8, size=16)
-    clf = FaceCNNClassifier(distribution=distribution)  # __init__ only stores
-    assert clf.distribution == distribution
-    # scikit-learn's parameter validation: an InvalidParameterError is both a ValueError and a TypeError
-    with pytest.raises(InvalidParameterError) as info:
-        clf.fit(X, y)
-    assert str(info.value) == (
-        "The 'distribution' parameter of FaceCNNClassifier must be None, a str among {'mirrored'} or "
-        f"an instance of 'tensorflow.python.distribute.distribute_lib.Strategy'. Got {distribution!r} instead."
-    )
-
-
-@pytest.mark.parametrize(
-    "distribution, error, message",
-    [
-        ("mirror", ValueError, "distribution='mirror' is not accepted; accepted: None (one device), 'mirrored'"),
-        (2, TypeError, "distribution=2 (a int) is not accepted; accepted: None (one device), 'mirrored'"),
-    ],
-)
-def test_resolve_distribution_names_what_is_accepted(distribution, error, message):
-    from skface._device import resolve_distribution
-
-    with pytest.raises(error) as info:
-        resolve_distribution(distribution)
-    assert str(info.value).startswith(message)
-    assert "tf.distribute.Strategy instance" in str(info.value)
 
 
 # --------------------------------------------------------------- threads
