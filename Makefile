@@ -43,7 +43,7 @@ docs: $(STAMP)
 	$(PY) docs/check_links.py docs/_build/html
 
 # Speed and memory against raw Keras, scikeras and the reference's pipeline;
-# writes docs/benchmarks.md and docs/benchmarks.json (10-15 minutes on 2 cores).
+# writes benchmarks/results/benchmarks.json and docs/benchmarks.md (10-15 minutes on 2 cores).
 bench: $(STAMP)
 	$(PY) -m benchmarks.run
 
@@ -60,20 +60,22 @@ bench-fairness: $(STAMP)
 UTKFACE ?= ../shared/data/utkface
 
 # The fairness benchmark's mitigation arms on UTKFace adults (class: age >= 40), 3 seeds at 64 px,
-# with a gender x race audit: writes docs/real_faces.json, .md and docs/_static/real_faces.png
+# with a gender x race audit: writes benchmarks/results/real_faces.json, docs/real_faces.md and
+# docs/_static/real_faces.png
 # (21 minutes on 2 cores on 2026-12-02). The group-aware arms (50 more minutes) are merged in with
-#   $(PY) -m benchmarks.fairness --utkface $(UTKFACE) --group-aware --merge docs/real_faces.json
+#   $(PY) -m benchmarks.fairness --utkface $(UTKFACE) --group-aware --merge benchmarks/results/real_faces.json
 bench-fairness-real: $(STAMP)
 	$(PY) -m benchmarks.fairness --utkface $(UTKFACE) --mitigations-only
 
 # FairThresholdClassifier under each criterion (objectives, constraints) on make_faces and UTKFace,
-# 3 seeds: writes docs/fairness_criteria.json, .md and docs/_static/fairness_criteria.png
+# 3 seeds: writes benchmarks/results/fairness_criteria.json, docs/fairness_criteria.md and
+# docs/_static/fairness_criteria.png
 # (6 minutes on 2 cores with bfloat16 on 2026-12-02)
 bench-fairness-criteria: $(STAMP)
 	$(PY) -m benchmarks.fairness_criteria --utkface $(UTKFACE)
 
 # Per-gender thresholds with true and inferred genders, on make_faces and UTKFace, 3 seeds at 32 px:
-# writes docs/inferred_groups.json and .md (about 6 minutes on 2 cores)
+# writes benchmarks/results/inferred_groups.json and docs/inferred_groups.md (about 6 minutes on 2 cores)
 bench-inferred-groups: $(STAMP)
 	$(PY) -m benchmarks.inferred_groups --utkface $(UTKFACE)
 
@@ -99,14 +101,14 @@ bench-group-cost: $(STAMP)
 # writes benchmarks/results/synthetic_task.json and docs/synthetic_task.md (about
 # 25 minutes on 2 cores)
 bench-synthetic-task: $(STAMP)
-	$(PY) -m benchmarks.measure_synthetic_task
+	$(PY) -m benchmarks.synthetic_task
 
 # Only the group-aware training arms (ERM, Group DRO and the gap penalty, plain and with
 # balanced sampling, 14 networks a seed) on the same data and splits, merged into the
-# existing docs/fairness_benchmark.json; re-renders the page and the figure (about an hour
+# existing benchmarks/results/fairness_benchmark.json; re-renders the page and the figure (about an hour
 # on 2 cores). A full bench-fairness run includes them.
 bench-group-training: $(STAMP)
-	$(PY) -m benchmarks.fairness --group-aware --merge docs/fairness_benchmark.json
+	$(PY) -m benchmarks.fairness --group-aware --merge benchmarks/results/fairness_benchmark.json
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache

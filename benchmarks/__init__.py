@@ -1,2 +1,2 @@
-"""skface benchmarks: speed, memory and FLOPs against raw Keras, scikeras and the reference pipeline
-(``benchmarks.run``), and fairness mitigations against ERM (``benchmarks.fairness``)."""
+"""skface benchmarks: one entry point per question (``python -m benchmarks.NAME``), their
+shared helpers in ``benchmarks.common``; README.md in this folder lists them."""

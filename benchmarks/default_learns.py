@@ -35,8 +35,7 @@ import time
 import numpy as np
 from sklearn.model_selection import train_test_split
 
-from benchmarks.early_stopping_curves import replay
-from benchmarks.report import cpu_model
+from benchmarks.common import cpu_model, replay, scored_fit
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 RESULTS = os.path.join(HERE, "results")
@@ -49,25 +48,6 @@ SCALES = {
 }
 TARGETS = {64: "accuracy >= 0.88 and |predicted - true positive rate| <= 0.05 on each seed",
            32: "accuracy >= 0.85 in under a minute on 2 cores"}
-
-
-def scored_fit(clf, y, pred, g, seconds, load_start):
-    """What every fit of these benchmarks reports on its test faces (noisy labels)."""
-    from skface.metrics import fair_metric, group_accuracy
-
-    per_gender = group_accuracy(y, pred, sensitive_features=g)
-    return {
-        "accuracy_women": float(per_gender.loc[-1]),
-        "accuracy_men": float(per_gender.loc[1]),
-        "fair_metric": float(fair_metric(y, pred, sensitive_features=g)),
-        "predicted_positive_rate": float(np.mean(pred == 1)),
-        "true_positive_rate": float(np.mean(y == 1)),
-        "majority_accuracy": float(max(np.mean(y == 1), np.mean(y == 0))),
-        "train_seconds": seconds,
-        "precision": clf.precision_,
-        "loadavg_start": list(load_start),
-        "loadavg_end": list(os.getloadavg()),
-    }
 
 
 def run_one(size, seed, arm, faces):

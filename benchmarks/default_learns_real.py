@@ -34,9 +34,8 @@ if __package__ in (None, ""):  # python benchmarks/default_learns_real.py
 
 import numpy as np
 
-from .fairness import machine_info
-from .report import mean_std_text as _mean_std
-from .report import read_runs, record_run
+from .common import machine_summary, read_runs, record_run
+from .common import mean_std_text as _mean_std
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 JSON_PATH = os.path.join(HERE, "results", "default_learns_real.json")
@@ -161,7 +160,7 @@ def main(argv=None):
         from skface.datasets import load_utkface
 
         frame = load_utkface(args.utkface)
-        machine = machine_info()["cpu_model"]
+        machine = machine_summary()["cpu_model"]
         for size in (int(s) for s in args.sizes.split(",")):
             for seed in (int(s) for s in args.seeds.split(",")):
                 run = run_one(frame, size, seed, params, args.n_train)

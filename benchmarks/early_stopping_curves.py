@@ -76,22 +76,6 @@ def curves(n_samples, image_size, epochs, seed):
     }
 
 
-def replay(val_loss, *, patience_epochs, start_epoch=0, tol=0.0, max_epochs=None):
-    """Epochs run and epoch restored (0-based) under a rule: do not stop before
-    ``start_epoch`` epochs are done, stop after ``patience_epochs`` epochs
-    without an improvement larger than ``tol``, restore the best epoch."""
-    max_epochs = len(val_loss) if max_epochs is None else min(max_epochs, len(val_loss))
-    best, best_epoch, wait = math.inf, 0, 0
-    for epoch in range(max_epochs):
-        if val_loss[epoch] < best - tol:
-            best, best_epoch, wait = val_loss[epoch], epoch, 0
-        else:
-            wait += 1
-        if wait >= patience_epochs and epoch + 1 >= start_epoch:
-            return epoch + 1, best_epoch
-    return max_epochs, best_epoch
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n-samples", type=int, default=3000)

@@ -42,8 +42,8 @@ if __package__ in (None, ""):  # python benchmarks/fair_defaults.py
 
 import numpy as np
 
-from .report import mean_std_text as _mean_std
-from .report import read_runs, record_run
+from .common import machine_summary, read_runs, record_run, utkface_arrays
+from .common import mean_std_text as _mean_std
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 JSON_PATH = os.path.join(HERE, "results", "fair_defaults.json")
@@ -106,8 +106,6 @@ def synthetic_data(quick):
 
 
 def real_data(root, n_train=REAL_TRAIN, size=64):
-    from .data import utkface_arrays
-
     images, frame = utkface_arrays(root, size)
     y, gender = frame["class"].to_numpy(), frame["gender"].to_numpy()
 
@@ -278,13 +276,11 @@ def main(argv=None):
     if not args.render:
         if args.utkface is not None and not os.path.isdir(args.utkface):
             parser.error(f"--utkface {args.utkface!r} is not a folder")
-        from .fairness import machine_info
-
         if args.utkface:
             data, size, for_seed, described = real_data(args.utkface, args.n_train, 16 if args.quick else 64)
         else:
             data, size, for_seed, described = synthetic_data(args.quick)
-        machine = machine_info()["cpu_model"]
+        machine = machine_summary()["cpu_model"]
         # seeds outermost: an interrupted run leaves whole seeds
         for seed in (int(s) for s in args.seeds.split(",")):
             train, test = for_seed(seed)

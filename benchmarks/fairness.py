@@ -1,12 +1,13 @@
 """Fairness mitigations against ERM on synthetic faces: accuracy, Fair_Metric, cost.
 
-    python -m benchmarks.fairness                  # the full run: writes docs/fairness_benchmark.{json,md}
-                                                   # and docs/_static/fairness_benchmark.png
+    python -m benchmarks.fairness                  # the full run: writes benchmarks/results/fairness_benchmark.json,
+                                                   # docs/fairness_benchmark.md, docs/_static/fairness_benchmark.png
     python -m benchmarks.fairness --quick --out /tmp/fb  # smoke run (tiny data and network, one strength
                                                    # per group-aware family; about a minute)
-    python -m benchmarks.fairness --render docs/fairness_benchmark.json  # markdown + figure from the JSON
-    python -m benchmarks.fairness --group-aware --merge docs/fairness_benchmark.json  # make bench-group-training:
-                                                   # only the group-aware arms, added to that JSON's run
+    python -m benchmarks.fairness --render benchmarks/results/fairness_benchmark.json  # page + figure
+    python -m benchmarks.fairness --group-aware --merge benchmarks/results/fairness_benchmark.json
+                                                   # make bench-group-training: only the group-aware
+                                                   # arms, added to that JSON's run
 
 Protocol. Synthetic faces: per seed, 60 % of ``make_faces(--n-samples,
 image_size=--image-size)`` (one data set, ``--data-seed``) is the train part
@@ -45,14 +46,14 @@ gender): ERM, Group DRO (``dro_step_size`` 0.001, 0.01, 0.1, or
 with the best Fair_Metric on the validation split is reported as "selected on
 validation". Cost is seconds per epoch against the same seed's plain ERM. A
 full run does both parts; ``--group-aware --merge JSON`` runs only this one
-and adds it to JSON's run (whose arguments it must share), writing to --out.
+and adds it to JSON's run (whose arguments it must share), writing where a full run writes
+(or into --out).
 """
 
 import argparse
 import datetime
 import json
 import os
-import platform
 import sys
 import time
 import warnings
@@ -64,8 +65,8 @@ if __package__ in (None, ""):  # python benchmarks/fairness.py
 
 import numpy as np
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DOCS = os.path.join(ROOT, "docs")
+from .common import DOCS, epoch_timer, machine_summary, output_paths, render_paths, split_indices, utkface_arrays
+
 SCHEMA = 1
 JSON_NAME, MD_NAME, FIGURE_NAME = "fairness_benchmark.json", "fairness_benchmark.md", "fairness_benchmark.png"
 #: the same outputs of a run on UTKFace photographs (--utkface)
@@ -208,27 +209,6 @@ def _ci(replicates):
     return [float(v) for v in np.percentile(replicates, [2.5, 97.5])]
 
 
-# ----------------------------------------------------------------- the run
-def machine_info():
-    from .report import cpu_model
-
-    versions = {"python": platform.python_version()}
-    for name in ("skface", "numpy", "sklearn", "fairlearn", "tensorflow", "keras", "scikeras"):
-        try:
-            versions[name] = __import__(name).__version__
-        except (ImportError, AttributeError):
-            versions[name] = None
-    affinity = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return {
-        "cpu_model": cpu_model(),
-        "cpu_count": os.cpu_count(),
-        "cores_available": affinity,
-        "platform": platform.platform(),
-        "load_average_start": list(os.getloadavg()),
-        "versions": versions,
-    }
-
-
 def _classifier(args, seed):
     from skface import FaceCNNClassifier
 
@@ -244,15 +224,6 @@ def _fit(args, seed, X, y, sample_weight=None):
     start = time.perf_counter()
     clf.fit(X, y, sample_weight=sample_weight)
     return clf, time.perf_counter() - start
-
-
-def split_indices(y, gender, seed):
-    """One seed's 60/20/20 train / validation / test rows, stratified on class x gender."""
-    from skface._split import class_group_split
-
-    rest, test = class_group_split(len(y), 0.2, y, gender, random_state=seed)
-    train, val = class_group_split(rest, 0.25, y, gender, random_state=seed)
-    return train, val, test
 
 
 def run_seed(args, faces, seed, log):
@@ -394,8 +365,6 @@ def load_faces(args, log=print):
         source = (f"`make_faces({args.n_samples}, image_size={args.image_size})` (60 % of it the train part), "
                   f"validation and test faces drawn apart: `make_faces({args.n_validation} + {args.n_test})`")
     else:
-        from .data import utkface_arrays
-
         images, frame = utkface_arrays(args.utkface, args.image_size, n=args.n_samples,
                                        random_state=args.data_seed)
         faces = SimpleNamespace(images=images, target=frame["class"].to_numpy(), gender=frame["gender"].to_numpy(),
@@ -409,7 +378,7 @@ def load_faces(args, log=print):
 
 
 def run(args, log=print):
-    machine = machine_info()
+    machine = machine_summary()
     faces, data = load_faces(args, log)
     per_seed, replicates, baselines, splits, precision = {}, {}, [], [], None
     start = time.perf_counter()
@@ -504,24 +473,6 @@ def _group_weights(clf):
     return weights
 
 
-def epoch_timer():
-    """A Keras callback that keeps the wall seconds of every epoch (training and its validation pass)."""
-    import keras
-
-    class EpochTimer(keras.callbacks.Callback):
-        def __init__(self):
-            super().__init__()
-            self.seconds = []
-
-        def on_epoch_begin(self, epoch, logs=None):
-            self._start = time.perf_counter()
-
-        def on_epoch_end(self, epoch, logs=None):
-            self.seconds.append(time.perf_counter() - self._start)
-
-    return EpochTimer()
-
-
 def run_group_seed(args, arms, faces, seed, log, partial=None):
     """Every arm of ``arms`` (:func:`group_arms`) on one seed's split (the split and bootstrap of
     :func:`run_seed`)."""
@@ -591,7 +542,7 @@ def _summary(rows, reps, erm_reps, fields):
 
 def run_group_aware(args, log=print, partial=None):
     """The group-aware arms on every seed: the ``group_aware`` section of the JSON."""
-    machine = machine_info()
+    machine = machine_summary()
     log("group-aware training")
     faces, _ = load_faces(args, log)
     grid = group_arms(args.dro_step_sizes, args.gap_weights)
@@ -873,8 +824,9 @@ def render_group_aware(results):
     seeds = len(results["baseline"]["seeds"])
     out = [
         "## Group-aware training", "",
-        f"Generated by `python -m benchmarks.fairness --group-aware --merge fairness_benchmark.json` "
-        f"(`make bench-group-training`) on {group['date']}, with the arguments of the run above. "
+        "Generated by `python -m benchmarks.fairness --group-aware --merge "
+        f"benchmarks/results/fairness_benchmark.json` (`make bench-group-training`) on {group['date']}, "
+        "with the arguments of the run above. "
         + group["protocol"], "",
         f"Machine: {_machine_line(group['machine'], group['wall_seconds'])}", "",
         f"Mean ± standard deviation over {seeds} seeds; intervals are bootstrap 95 % intervals of the "
@@ -930,7 +882,7 @@ def render_markdown(results, figure_name=FIGURE_NAME):
     out += [
         f"Generated by `python -m benchmarks.fairness{' --utkface DIR' if real else ''}` "
         f"(`make bench-fairness{'-real' if real else ''}`) on {results['date']}; this page is rendered from "
-        f"`{REAL_NAMES[0] if real else JSON_NAME}` by `--render`.",
+        f"`benchmarks/results/{REAL_NAMES[0] if real else JSON_NAME}` by `--render`.",
         "",
         f"Data: {_data_source(d)}, "
         f"{d['positive_rate']:.1%} positives, {d['women_share']:.1%} women. "
@@ -1076,11 +1028,11 @@ def plot(results, path):
     plt.close(fig)
 
 
-def write_outputs(results, out, figure):
-    os.makedirs(out, exist_ok=True)
-    real = "UTKFace" in results["data"].get("source", "")
-    with open(os.path.join(out, REAL_NAMES[1] if real else MD_NAME), "w") as f:
+def write_outputs(results, page, figure):
+    os.makedirs(os.path.dirname(page), exist_ok=True)
+    with open(page, "w") as f:
         f.write(render_markdown(results, os.path.basename(figure)))
+    os.makedirs(os.path.dirname(figure), exist_ok=True)
     plot(results, figure)
 
 
@@ -1125,7 +1077,8 @@ def parse_args(argv):
     parser.add_argument("--mitigations-only", action="store_true",
                         help="leave out the group-aware training arms (they can be merged in later with "
                              "--group-aware --merge)")
-    parser.add_argument("--out", default=None, help="folder of the JSON and markdown (default docs/)")
+    parser.add_argument("--out", default=None, help="one folder for the JSON and the page, the figure in its _static/ "
+                        "(default: benchmarks/results/, docs/ and docs/_static/)")
     parser.add_argument("--figure", default=None,
                         help="path of the figure (default OUT/_static/fairness_benchmark.png)")
     parser.add_argument("--render", metavar="JSON", help="only render the markdown and figure from JSON")
@@ -1146,13 +1099,25 @@ def parse_args(argv):
             setattr(args, key, value)
     if args.seeds < 2:
         parser.error("--seeds must be at least 2: a claim needs the spread over seeds")
-    out = args.out or DOCS
-    if args.quick and not args.render and os.path.abspath(out) == os.path.abspath(DOCS):
-        parser.error("a --quick run is a smoke test and must not overwrite docs/; pass --out DIR")
-    args.out = out
-    args.names = REAL_NAMES if args.utkface else (JSON_NAME, MD_NAME, FIGURE_NAME)
-    args.figure = args.figure or os.path.join(out, "_static", args.names[2])
+    if args.quick and not args.render and not args.out:
+        parser.error("a --quick run is a smoke test and must not overwrite the committed results; pass --out DIR")
     return args
+
+
+def output_files(args, results=None):
+    """(JSON, page, figure) of a run or of ``--render``: by default the JSON in
+    benchmarks/results/ and the page and figure in docs/; with ``--out DIR``
+    the JSON and page in DIR and the figure in DIR/_static; ``--figure`` wins."""
+    real = args.utkface or (results is not None and "UTKFace" in results["data"].get("source", ""))
+    names = REAL_NAMES if real else (JSON_NAME, MD_NAME, FIGURE_NAME)
+    if args.out:
+        paths = (os.path.join(args.out, names[0]), os.path.join(args.out, names[1]),
+                 os.path.join(args.out, "_static", names[2]))
+    elif args.render:
+        paths = (args.render, *render_paths(args.render, names[1], names[2]))
+    else:
+        paths = output_paths(None, *names)
+    return paths[0], paths[1], args.figure or paths[2]
 
 
 def main(argv=None):
@@ -1160,12 +1125,14 @@ def main(argv=None):
     if args.render:
         with open(args.render) as f:
             results = json.load(f)
-        if results.get("quick") and os.path.abspath(args.out) == os.path.abspath(DOCS):
+        _, page, figure = output_files(args, results)
+        if results.get("quick") and os.path.dirname(os.path.abspath(page)) == os.path.abspath(DOCS):
             raise SystemExit(f"{args.render} is from a --quick smoke run; render it with --out DIR, not into docs/")
-        write_outputs(results, args.out, args.figure)
+        write_outputs(results, page, figure)
         return results
     log = lambda line: print(line, flush=True)  # noqa: E731
-    os.makedirs(args.out, exist_ok=True)
+    json_path, page, figure = output_files(args)
+    os.makedirs(os.path.dirname(json_path), exist_ok=True)
     if args.group_aware:
         with open(args.merge) as f:
             results = json.load(f)
@@ -1173,7 +1140,7 @@ def main(argv=None):
             check_protocol(results["arguments"], _arguments(args))
         except ValueError as error:
             raise SystemExit(f"--merge {args.merge}: {error}") from None
-        partial = os.path.join(args.out, "group_aware_partial.jsonl")
+        partial = os.path.join(os.path.dirname(json_path), "group_aware_partial.jsonl")
         open(partial, "w").close()
         results = merge_group_aware(results, run_group_aware(args, log, partial))
         os.remove(partial)
@@ -1181,12 +1148,11 @@ def main(argv=None):
         results = run(args, log)
         if not args.mitigations_only:
             results = merge_group_aware(results, run_group_aware(args, log))
-    json_name, md_name, _ = args.names
-    with open(os.path.join(args.out, json_name), "w") as f:
+    with open(json_path, "w") as f:
         json.dump(results, f, indent=1)
         f.write("\n")
-    write_outputs(results, args.out, args.figure)
-    print(f"wrote {os.path.join(args.out, json_name)}, {md_name} and {args.figure}")
+    write_outputs(results, page, figure)
+    print(f"wrote {json_path}, {page} and {figure}")
     return results
 
 

@@ -2,7 +2,7 @@
 
     python -m benchmarks.fairness_criteria --utkface ../shared/data/utkface   # both data sets
     python -m benchmarks.fairness_criteria --quick --out /tmp/fc              # smoke run (tiny)
-    python -m benchmarks.fairness_criteria --render docs/fairness_criteria.json
+    python -m benchmarks.fairness_criteria --render benchmarks/results/fairness_criteria.json
 
 Protocol, per data set and seed. The faces are split into train / validation
 / test, stratified on class x gender. One ``FaceCNNClassifier`` with the
@@ -42,12 +42,9 @@ if __package__ in (None, ""):  # python benchmarks/fairness_criteria.py
 
 import numpy as np
 
-from .data import stratified_parts, utkface_arrays
-from .fairness import machine_info
-from .report import mean_std_text as _mean_std
+from .common import machine_summary, output_paths, render_paths, stratified_parts, utkface_arrays
+from .common import mean_std_text as _mean_std
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DOCS = os.path.join(ROOT, "docs")
 JSON_NAME, MD_NAME, FIGURE_NAME = "fairness_criteria.json", "fairness_criteria.md", "fairness_criteria.png"
 BOUND = 0.02
 #: (key, title, FairThresholdClassifier parameters; None: the network alone)
@@ -188,16 +185,16 @@ def run(args, log=print):
     datasets = [("synthetic", "Synthetic faces (make_faces)", synthetic)]
     if args.utkface:
         datasets.append(("utkface", "UTKFace photographs of adults, class age >= 40", utkface))
-    out = os.path.join(args.out, JSON_NAME)
+    out, page, figure = output_paths(args.out, JSON_NAME, MD_NAME, FIGURE_NAME)
     results = {
         "schema": 1,
         "started": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "machine": machine_info(),
+        "machine": machine_summary(),
         "arguments": {k: v for k, v in vars(args).items() if k not in ("out", "render", "utkface")},
         "bound": BOUND,
         "datasets": {},
     }
-    os.makedirs(args.out, exist_ok=True)
+    os.makedirs(os.path.dirname(out), exist_ok=True)
     for key, title, loader in datasets:
         data = loader(args)
         results["datasets"][key] = {"title": title, "image_size": args.image_size[key],
@@ -212,7 +209,7 @@ def run(args, log=print):
                 json.dump(results, handle, indent=1)
             log(f"{key} seed {seed}: " + ", ".join(
                 f"{k} {v['test']['fair_metric']:.3f}" for k, v in record["criteria"].items() if v["feasible"]))
-    write_outputs(results, args.out)
+    write_outputs(results, page, figure)
     return results
 
 
@@ -310,7 +307,7 @@ def render(results):
         "",
         "Written by `python -m benchmarks.fairness_criteria` (started "
         f"{results['started']}, last seed {results.get('finished', '?')}); do not edit by hand, rerun it. "
-        f"Raw numbers: `docs/{JSON_NAME}`.",
+        f"Raw numbers: `benchmarks/results/{JSON_NAME}`.",
         "",
         f"Machine: {m['cpu_model']}, {m['cores_available']} usable cores; TensorFlow "
         f"{m['versions'].get('tensorflow')}, Keras {m['versions'].get('keras')}. One network per seed with "
@@ -398,19 +395,19 @@ def plot(results, path):
     plt.close(fig)
 
 
-def write_outputs(results, out, static=None):
-    with open(os.path.join(out, MD_NAME), "w") as handle:
+def write_outputs(results, page, figure):
+    with open(page, "w") as handle:
         handle.write(render(results))
-    static = static or (os.path.join(out, "_static") if os.path.abspath(out) == DOCS else out)
-    os.makedirs(static, exist_ok=True)
-    plot(results, os.path.join(static, FIGURE_NAME))
+    os.makedirs(os.path.dirname(figure), exist_ok=True)
+    plot(results, figure)
 
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--utkface", default=None, help="a UTKFace folder: also measure on real faces")
     parser.add_argument("--quick", action="store_true", help="tiny smoke run")
-    parser.add_argument("--out", default=DOCS, help="folder for the JSON, the markdown and the figure")
+    parser.add_argument("--out", default=None, help="one folder for the JSON, the markdown and the figure "
+                        "(default: benchmarks/results/, docs/ and docs/_static/)")
     parser.add_argument("--render", default=None, help="write the markdown and figure from this JSON and stop")
     parser.add_argument("--data-seed", type=int, default=0)
     args = parser.parse_args(argv)
@@ -424,7 +421,7 @@ def main(argv=None):
     if args.render:
         with open(args.render) as handle:
             results = json.load(handle)
-        write_outputs(results, os.path.dirname(os.path.abspath(args.render)))
+        write_outputs(results, *render_paths(args.render, MD_NAME, FIGURE_NAME))
         return
     if args.utkface and not os.path.isdir(args.utkface):
         raise SystemExit(f"--utkface {args.utkface!r} is not a folder")

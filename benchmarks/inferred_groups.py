@@ -2,7 +2,7 @@
 
     python -m benchmarks.inferred_groups --utkface ../shared/data/utkface   # both data sets
     python -m benchmarks.inferred_groups --quick --out /tmp/ig              # smoke run (tiny)
-    python -m benchmarks.inferred_groups --render docs/inferred_groups.json # markdown from the JSON
+    python -m benchmarks.inferred_groups --render benchmarks/results/inferred_groups.json  # the page
 
 Protocol, per data set and seed. The faces are split into train / validation
 / test, stratified on class x gender. Two ``FaceCNNClassifier`` networks with
@@ -46,12 +46,9 @@ if __package__ in (None, ""):  # python benchmarks/inferred_groups.py
 
 import numpy as np
 
-from .data import stratified_parts, utkface_arrays
-from .fairness import machine_info
-from .report import mean_std_text as _mean_std
+from .common import machine_summary, output_paths, render_paths, stratified_parts, utkface_arrays
+from .common import mean_std_text as _mean_std
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DOCS = os.path.join(ROOT, "docs")
 JSON_NAME, MD_NAME = "inferred_groups.json", "inferred_groups.md"
 ARMS = (
     ("none", "no thresholds"),
@@ -159,15 +156,15 @@ def run(args, log=print):
     datasets = [("synthetic", "make_faces", synthetic)]
     if args.utkface:
         datasets.append(("utkface", "UTKFace adults, class age >= 40", utkface))
-    out = os.path.join(args.out, JSON_NAME)
+    out, page = output_paths(args.out, JSON_NAME, MD_NAME)
     results = {
         "schema": 1,
         "started": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "machine": machine_info(),
+        "machine": machine_summary(),
         "arguments": {k: v for k, v in vars(args).items() if k not in ("out", "render")},
         "datasets": {},
     }
-    os.makedirs(args.out, exist_ok=True)
+    os.makedirs(os.path.dirname(out), exist_ok=True)
     for key, title, loader in datasets:
         data = loader(args)
         results["datasets"][key] = {"title": title, "n_faces": int(len(data[1])),
@@ -183,7 +180,7 @@ def run(args, log=print):
             log(f"{key} seed {seed}: " + ", ".join(
                 f"{k} {record['arms'][k]['fair_metric']:.3f}" for k, _ in ARMS
             ) + f"; gender accuracy {record['gender_accuracy']['test']:.3f}")
-    write_markdown(results, os.path.join(args.out, MD_NAME))
+    write_markdown(results, page)
     return results
 
 
@@ -207,7 +204,7 @@ def render(results):
         "",
         "Written by `python -m benchmarks.inferred_groups` (started "
         f"{results['started']}, last seed {results.get('finished', '?')}); do not edit by hand, rerun it. "
-        f"Raw numbers: `docs/{JSON_NAME}`.",
+        f"Raw numbers: `benchmarks/results/{JSON_NAME}`.",
         "",
         f"Machine: {m['cpu_model']}, {m['cores_available']} usable cores; TensorFlow "
         f"{m['versions'].get('tensorflow')}, Keras {m['versions'].get('keras')}. Images at "
@@ -306,7 +303,8 @@ def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--utkface", default=None, help="a UTKFace folder: also measure on real faces")
     parser.add_argument("--quick", action="store_true", help="tiny smoke run")
-    parser.add_argument("--out", default=DOCS, help="folder for the JSON and the markdown")
+    parser.add_argument("--out", default=None,
+                        help="one folder for the JSON and the markdown (default: benchmarks/results/ and docs/)")
     parser.add_argument("--render", default=None, help="write the markdown from this JSON and stop")
     parser.add_argument("--data-seed", type=int, default=0)
     args = parser.parse_args(argv)
@@ -320,7 +318,7 @@ def main(argv=None):
     if args.render:
         with open(args.render) as handle:
             results = json.load(handle)
-        write_markdown(results, os.path.join(os.path.dirname(os.path.abspath(args.render)), MD_NAME))
+        write_markdown(results, render_paths(args.render, MD_NAME)[0])
         return
     if args.utkface and not os.path.isdir(args.utkface):
         raise SystemExit(f"--utkface {args.utkface!r} is not a folder")

@@ -3,7 +3,9 @@
 Run as a child process, one per path count, so that each peak (VmHWM, the
 high-water mark of the resident set) belongs to that run alone::
 
-    python -m benchmarks.memory --manifest DIR/manifest.csv --n-paths 100000 --steps 100
+    python -m benchmarks.memory --csv DIR/labels.csv --n-paths 100000 --steps 100
+
+``DIR/labels.csv`` is the CSV of ``skface.datasets.write_faces``.
 
 The list is made by repeating the cached files. Training stops after
 ``--steps`` batches (a callback sets ``stop_training``) so that the run stays
@@ -30,7 +32,7 @@ def _status_kb(field):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--manifest", required=True)
+    parser.add_argument("--csv", required=True, help="the labels.csv of skface.datasets.write_faces")
     parser.add_argument("--n-paths", type=int, required=True)
     parser.add_argument("--steps", type=int, default=100)
     parser.add_argument("--batch-size", type=int, default=32)
@@ -41,12 +43,12 @@ def main(argv=None):
     import numpy as np
     import pandas as pd
 
-    frame = pd.read_csv(args.manifest)
-    directory = os.path.dirname(os.path.abspath(args.manifest))
+    frame = pd.read_csv(args.csv)
+    directory = os.path.dirname(os.path.abspath(args.csv))
     files = np.array([os.path.join(directory, f) for f in frame["filename"]], dtype=object)
     reps = -(-args.n_paths // len(files))
     paths = np.tile(files, reps)[: args.n_paths]
-    y = np.tile(frame["label"].to_numpy(), reps)[: args.n_paths]
+    y = np.tile(frame["class"].to_numpy(), reps)[: args.n_paths]
     w = np.tile(np.where(frame["gender"].to_numpy() == 1, 0.1, 1.0), reps)[: args.n_paths]
 
     import keras

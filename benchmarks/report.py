@@ -1,117 +1,10 @@
-"""Machine description, per-case numbers, targets and the markdown report."""
+"""The speed benchmark's report (``benchmarks.run``): per-case numbers, targets and the markdown page."""
 
-import importlib.metadata
-import json
-import os
-import platform
 
 import numpy as np
 
-#: CPU flags that decide what bfloat16 / float16 / int8 matrix work can run natively
-CPU_FLAGS = ("avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "avx512_fp16", "amx_tile", "amx_bf16", "amx_int8")
 GB = 1e9
 MiB = 2**20
-
-
-def cpu_model():
-    """The CPU's model name, as /proc/cpuinfo gives it: the benchmarks' one reading of it."""
-    return _cpuinfo()[0]
-
-
-def _cpuinfo():
-    model, flags = platform.processor() or "unknown", set()
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name") and model in ("unknown", "", platform.processor()):
-                    model = line.split(":", 1)[1].strip()
-                elif line.startswith("flags") and not flags:
-                    flags = set(line.split(":", 1)[1].split())
-    except OSError:
-        pass
-    return model, flags
-
-
-def read_runs(path):
-    """The results JSON of a benchmark that records run by run (``{"runs": []}`` before the first)."""
-    if not os.path.isfile(path):
-        return {"runs": []}
-    with open(path) as handle:
-        return json.load(handle)
-
-
-def record_run(path, run, key, order):
-    """Add ``run`` to the ``runs`` of the JSON file ``path`` (created if missing)
-    in place of the run with the same ``key(run)``, keep them sorted by
-    ``order``, write the file and return its contents: a long benchmark
-    records each run as it finishes, and a rerun replaces its own."""
-    results = read_runs(path)
-    results["runs"] = sorted([r for r in results["runs"] if key(r) != key(run)] + [run], key=order)
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    with open(path, "w") as handle:
-        json.dump(results, handle, indent=1)
-    return results
-
-
-def _version(name):
-    try:
-        return importlib.metadata.version(name)
-    except importlib.metadata.PackageNotFoundError:
-        return None
-
-
-def mean_std_text(values):
-    """``"mean ± standard deviation"`` of per-seed values (0 spread for one)."""
-    values = np.asarray(values, dtype=float)
-    spread = values.std(ddof=1) if values.size > 1 else 0.0
-    return f"{values.mean():.3f} ± {spread:.3f}"
-
-
-def machine_info():
-    import tensorflow as tf
-
-    from skface._device import cpu_has_bfloat16
-
-    model, flags = _cpuinfo()
-    mem = None
-    try:
-        with open("/proc/meminfo") as f:
-            mem = int(next(line for line in f if line.startswith("MemTotal")).split()[1]) * 1024
-    except (OSError, StopIteration):
-        pass
-    gpus = []
-    for device in tf.config.list_physical_devices("GPU"):
-        details = tf.config.experimental.get_device_details(device)
-        gpus.append({"name": details.get("device_name", device.name),
-                     "compute_capability": details.get("compute_capability")})
-    tf_keras = _version("tf_keras")
-    if tf_keras is None:
-        try:
-            import tf_keras as tfk
-
-            tf_keras = tfk.__version__
-        except ImportError:
-            pass
-    return {
-        "cpu_model": model,
-        "logical_cpus": os.cpu_count(),
-        "usable_cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
-        "cpu_flags": {flag: flag in flags for flag in CPU_FLAGS},
-        "cpu_has_bfloat16": cpu_has_bfloat16(),
-        "memory_bytes": mem,
-        "gpus": gpus,
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "tensorflow": tf.__version__,
-        "keras": _version("keras"),
-        "scikeras": _version("scikeras"),
-        "scikit_learn": _version("scikit-learn"),
-        "numpy": np.__version__,
-        "tf_keras": tf_keras,
-        "onednn": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "default (on for x86 Linux)"),
-        "tf_threads": {"intra_op": tf.config.threading.get_intra_op_parallelism_threads() or "default (all cores)",
-                       "inter_op": tf.config.threading.get_inter_op_parallelism_threads() or "default (all cores)"},
-    }
 
 
 def case_result(case, cfg, flops):
@@ -261,7 +154,7 @@ def markdown(r):
         "",
         f"Written by `python -m benchmarks.run{' --profile gpu' if cfg['profile'] == 'gpu' else ''}` "
         f"on {r['date']} in {r['seconds'] / 60:.1f} minutes; do not edit by hand, rerun it. "
-        "Raw numbers: `benchmarks.json` beside this file.",
+        "Raw numbers: `benchmarks/results/benchmarks.json`.",
         "",
         "## Machine",
         "",

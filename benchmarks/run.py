@@ -1,4 +1,4 @@
-"""Run the skface benchmarks and write docs/benchmarks.md and docs/benchmarks.json.
+"""Run the skface benchmarks and write benchmarks/results/benchmarks.json and docs/benchmarks.md.
 
     python -m benchmarks.run                 # CPU, the full run (about 10-15 minutes on 2 cores)
     python -m benchmarks.run --smoke --out /tmp/bench   # tiny sizes, seconds: checks the code path
@@ -30,9 +30,10 @@ import numpy as np
 
 from benchmarks import cases as _cases
 from benchmarks import report
-from benchmarks.data import load_array, synthetic_faces
+from benchmarks.common import load_array, machine_details, output_paths, render_paths, synthetic_faces
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+JSON_NAME, MD_NAME = "benchmarks.json", "benchmarks.md"
 
 PROFILES = {
     # n_train, n_test, batch, predict batch, repeats, memory path counts, memory steps
@@ -86,9 +87,8 @@ def parse_args(argv=None):
     parser.add_argument("--profile", choices=["cpu", "gpu"], default="cpu",
                         help="case list and sizes: cpu (default) or gpu (mixed_float16, XLA on/off, batch 256)")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes (16 px, 64 images): checks the code path only")
-    parser.add_argument(
-        "--out", default=os.path.join(ROOT, "docs"), help="folder for benchmarks.md/.json (default docs/)"
-    )
+    parser.add_argument("--out", default=None, help="one folder for benchmarks.json and benchmarks.md "
+                        "(default: benchmarks/results/ and docs/)")
     parser.add_argument(
         "--cache", default=os.path.join(ROOT, "benchmarks", ".cache"), help="folder of the cached JPEGs"
     )
@@ -99,7 +99,8 @@ def parse_args(argv=None):
     )
     parser.add_argument("--only", default="", help="comma-separated case keys to run (default: all)")
     parser.add_argument("--render", metavar="JSON", default=None,
-                        help="measure nothing: rewrite benchmarks.md (in --out) from this benchmarks.json")
+                        help="measure nothing: rewrite benchmarks.md from this benchmarks.json (into --out, "
+                             "else docs/ for benchmarks/results/benchmarks.json, else beside it)")
     args = parser.parse_args(argv)
     if args.render:
         return args
@@ -173,7 +174,7 @@ def measure_memory(cfg, image_dir, log):
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([ROOT, os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep))
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     for n in cfg.memory_paths:
-        cmd = [sys.executable, "-m", "benchmarks.memory", "--manifest", os.path.join(image_dir, "manifest.csv"),
+        cmd = [sys.executable, "-m", "benchmarks.memory", "--csv", os.path.join(image_dir, "labels.csv"),
                "--n-paths", str(n), "--steps", str(cfg.memory_steps), "--batch-size", str(cfg.batch_size),
                "--image-size", str(cfg.image_size)]
         done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
@@ -186,15 +187,16 @@ def measure_memory(cfg, image_dir, log):
     return rows
 
 
-def write(results, out):
-    """Targets from the raw numbers, then benchmarks.json and benchmarks.md into ``out``."""
+def write(results, json_path, page):
+    """Targets from the raw numbers, then benchmarks.json and benchmarks.md."""
     results["targets"] = report.targets(results)
-    os.makedirs(out, exist_ok=True)
-    with open(os.path.join(out, "benchmarks.json"), "w") as f:
+    os.makedirs(os.path.dirname(json_path), exist_ok=True)
+    with open(json_path, "w") as f:
         json.dump(results, f, indent=2, default=float)
         f.write("\n")
-    with open(os.path.join(out, "benchmarks.md"), "w") as f:
+    with open(page, "w") as f:
         f.write(report.markdown(results))
+    return page
 
 
 def main(argv=None):
@@ -202,8 +204,9 @@ def main(argv=None):
     if isinstance(cfg, argparse.Namespace):  # --render
         with open(cfg.render) as f:
             results = json.load(f)
-        write(results, cfg.out)
-        print(f"wrote {os.path.join(cfg.out, 'benchmarks.md')} from {cfg.render}")
+        json_path, page = (output_paths(cfg.out, JSON_NAME, MD_NAME) if cfg.out
+                           else (cfg.render, render_paths(cfg.render, MD_NAME)[0]))
+        print(f"wrote {write(results, json_path, page)} from {cfg.render}")
         return results
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     # the memory runs are child processes: on a GPU, let each process take
@@ -235,7 +238,7 @@ def main(argv=None):
         "schema": 1,
         "date": started.isoformat(timespec="seconds"),
         "seconds": (datetime.datetime.now(datetime.timezone.utc) - started).total_seconds(),
-        "machine": report.machine_info(),
+        "machine": machine_details(),
         "load_average": {"start": load_start, "end": os.getloadavg()},
         "config": {k: v for k, v in vars(cfg).items() if k not in ("cache", "out")} | {"image_dir": image_dir},
         "cases": [report.case_result(c, cfg, flops) for c in cases],
@@ -243,8 +246,8 @@ def main(argv=None):
         "pipeline": pipeline,
         "memory": memory,
     }
-    write(results, cfg.out)
-    log(f"wrote {os.path.join(cfg.out, 'benchmarks.md')} and benchmarks.json")
+    json_path, page = output_paths(cfg.out, JSON_NAME, MD_NAME)
+    log(f"wrote {write(results, json_path, page)} and {json_path}")
     return results
 
 

@@ -47,7 +47,7 @@ templates_path = ["_templates"]
 # included in performance.rst, not a page of its own; default_learns.md
 # (benchmarks/default_learns.py) likewise in training.rst, and
 # group_training_cost.md (benchmarks/group_training_cost.py) in fair_training.rst,
-# synthetic_task.md (benchmarks/measure_synthetic_task.py) in datasets.rst,
+# synthetic_task.md (benchmarks/synthetic_task.py) in datasets.rst,
 # inferred_groups.md (benchmarks/inferred_groups.py) and fairness_criteria.md
 # (benchmarks/fairness_criteria.py) in fairness.rst,
 # default_learns_real.md (benchmarks/default_learns_real.py) in datasets.rst.

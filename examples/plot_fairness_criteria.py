@@ -112,7 +112,7 @@ fig = plot_frontier(fitted["accuracy"].frontier_)  # a matplotlib Figure, not ti
 # One network and one seed say little. ``benchmarks/fairness_criteria.py``
 # ran this comparison over 3 seeds on synthetic faces (20,000 test faces)
 # and on UTKFace photographs of adults (task: aged 40 or more), and its JSON
-# ships with the documentation: numbers only, since UTKFace's license keeps
+# ships with the repository (``benchmarks/results/``): numbers only, since UTKFace's license keeps
 # its faces out of these pages. Per criterion, the test-face means over the
 # seeds where the criterion could be met:
 import json
@@ -120,7 +120,8 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 
-measured = json.loads((Path(__file__).resolve().parents[1] / "docs" / "fairness_criteria.json").read_text())
+results = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
+measured = json.loads((results / "fairness_criteria.json").read_text())
 summary = {}
 for key, data in measured["datasets"].items():
     for seed in data["seeds"]:

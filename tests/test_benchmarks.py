@@ -5,16 +5,13 @@ benchmarks.run``) measures it and writes docs/benchmarks.md.
 """
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # benchmarks/ is not part of the installed package
-    sys.path.insert(0, str(ROOT))
+import benchmarks.run as run  # a broken import fails these tests, never skips them
 
-import benchmarks.run as run  # noqa: E402  (a broken import fails these tests, never skips them)
+ROOT = Path(__file__).resolve().parents[1]
 
 
 # slow: it runs the benchmark end to end; its fits run eagerly (see conftest),
@@ -69,11 +66,12 @@ def test_flops_of_the_reference_cnn():
 
 def test_memory_child_reports_peak_rss(tmp_path, capsys):
     from benchmarks import memory
-    from benchmarks.data import synthetic_faces
+    from benchmarks.common import synthetic_faces
 
-    synthetic_faces(tmp_path, 8, image_size=16)
-    manifest = next(tmp_path.glob("*/manifest.csv"))
-    memory.main(["--manifest", str(manifest), "--n-paths", "40", "--steps", "1",
+    frame = synthetic_faces(tmp_path, 8, image_size=16)
+    assert list(frame.columns) == ["filename", "gender", "label", "weight"] and len(frame) == 8
+    csv = next(tmp_path.glob("*/labels.csv"))
+    memory.main(["--csv", str(csv), "--n-paths", "40", "--steps", "1",
                  "--batch-size", "8", "--image-size", "16"])
     row = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert row["n_paths"] == 40 and row["steps"] == 1 and not row["full_epoch"]
@@ -98,8 +96,8 @@ def test_default_learns_smoke_writes_json_and_markdown(tmp_path, monkeypatch):
 
 
 @pytest.mark.usefixtures("eager_functions")
-def test_measure_synthetic_task_renders_its_json(tmp_path, monkeypatch):
-    from benchmarks import measure_synthetic_task as task
+def test_synthetic_task_renders_its_json(tmp_path, monkeypatch):
+    from benchmarks import synthetic_task as task
 
     monkeypatch.setattr(task, "JSON_PATH", str(tmp_path / "synthetic_task.json"))
     monkeypatch.setattr(task, "MD_PATH", str(tmp_path / "synthetic_task.md"))

@@ -3,17 +3,14 @@ them, on synthetic faces and on fake UTKFace files; the committed page is the
 rendering of its committed JSON."""
 
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # benchmarks/ is not part of the installed package
-    sys.path.insert(0, str(ROOT))
+from benchmarks import fair_defaults
 
-from benchmarks import fair_defaults  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_predictions_survive_packing():

@@ -8,17 +8,14 @@ group-aware ones, and that the markdown says what the JSON holds is checked.
 import copy
 import json
 import re
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # benchmarks/ is not part of the installed package
-    sys.path.insert(0, str(ROOT))
+import benchmarks.fairness as fb  # a broken import fails these tests, never skips them
 
-import benchmarks.fairness as fb  # noqa: E402  (a broken import fails these tests, never skips them)
+ROOT = Path(__file__).resolve().parents[1]
 
 PM = re.compile(r"^(-?\d+\.\d+) ± (\d+\.\d+)$")
 CI = re.compile(r"^\[(-?\d+\.\d+), (-?\d+\.\d+)\]$")
@@ -160,13 +157,13 @@ def test_render_reproduces_markdown_and_figure(quick, tmp_path):
 
 
 def test_docs_page_is_rendered_from_its_json(tmp_path):
-    """docs/fairness_benchmark.md is what --render makes of docs/fairness_benchmark.json, to the byte."""
-    docs = ROOT / "docs"
+    """docs/fairness_benchmark.md is what --render makes of benchmarks/results/fairness_benchmark.json, to the byte."""
+    docs, results = ROOT / "docs", ROOT / "benchmarks" / "results"
     figure = tmp_path / "figure.png"
-    fb.main(["--render", str(docs / fb.JSON_NAME), "--out", str(tmp_path), "--figure", str(figure)])
+    fb.main(["--render", str(results / fb.JSON_NAME), "--out", str(tmp_path), "--figure", str(figure)])
     page = (docs / fb.MD_NAME).read_text().replace("_static/" + fb.FIGURE_NAME, "_static/figure.png")
     assert (tmp_path / fb.MD_NAME).read_text() == page
-    assert json.loads((docs / fb.JSON_NAME).read_text())["quick"] is False
+    assert json.loads((results / fb.JSON_NAME).read_text())["quick"] is False
 
 
 @pytest.mark.slow  # the quick run: 34 tiny networks
@@ -191,7 +188,7 @@ def test_findings_follow_the_numbers(quick):
 def test_quick_run_refuses_to_write_docs(quick):
     out, _ = quick
     with pytest.raises(SystemExit, match="from a --quick smoke run"):
-        fb.main(["--render", str(out / fb.JSON_NAME)])
+        fb.main(["--render", str(out / fb.JSON_NAME), "--out", str(ROOT / "docs")])
     with pytest.raises(SystemExit):
         fb.parse_args(["--quick"])
     with pytest.raises(SystemExit):
@@ -258,7 +255,7 @@ def test_full_run_grid_is_three_strengths_per_family_plain_and_balanced():
     assert keys[2::2] == ["group_dro_0.001", "group_dro_0.01", "group_dro_0.1",
                           "gap_penalty_0.3", "gap_penalty_1", "gap_penalty_3"]
     assert all(b == a + "_balanced" for a, b in zip(keys[::2], keys[1::2]))
-    docs = json.loads((ROOT / "docs" / fb.JSON_NAME).read_text())
+    docs = json.loads((ROOT / "benchmarks" / "results" / fb.JSON_NAME).read_text())
     assert [arm["key"] for arm in docs["group_aware"]["arms"]] == keys
     assert fb.parse_args(["--gap-weights", "0.5,2", "--out", "/tmp/x"]).gap_weights == (0.5, 2.0)
     with pytest.raises(SystemExit):

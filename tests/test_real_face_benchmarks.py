@@ -4,21 +4,16 @@ committed JSON, and tiny runs on fake UTKFace files (made here: the tests
 never need the real folder) write both."""
 
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
+from benchmarks import common, default_learns_real, fair_defaults, fairness_criteria, inferred_groups
 from skface.datasets import make_faces
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # benchmarks/ is not part of the installed package
-    sys.path.insert(0, str(ROOT))
-
-from benchmarks import data as bench_data  # noqa: E402
-from benchmarks import default_learns_real, fair_defaults, fairness_criteria, inferred_groups  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +29,7 @@ def fake_utkface(tmp_path_factory):
 
 
 def test_committed_page_is_the_rendering_of_its_json():
-    results = json.loads((ROOT / "docs" / inferred_groups.JSON_NAME).read_text())
+    results = json.loads((ROOT / "benchmarks" / "results" / inferred_groups.JSON_NAME).read_text())
     assert (ROOT / "docs" / inferred_groups.MD_NAME).read_text() == inferred_groups.render(results)
     for data in results["datasets"].values():
         assert len(data["seeds"]) == 3
@@ -67,7 +62,7 @@ def test_quick_run_measures_both_data_sets(tmp_path, fake_utkface):
 
 
 def test_committed_criteria_page_is_the_rendering_of_its_json():
-    results = json.loads((ROOT / "docs" / fairness_criteria.JSON_NAME).read_text())
+    results = json.loads((ROOT / "benchmarks" / "results" / fairness_criteria.JSON_NAME).read_text())
     assert (ROOT / "docs" / fairness_criteria.MD_NAME).read_text() == fairness_criteria.render(results)
     assert set(results["datasets"]) == {"synthetic", "utkface"}
     for data in results["datasets"].values():
@@ -108,7 +103,7 @@ def test_criteria_quick_run_judges_every_criterion_on_test_faces(tmp_path, fake_
 def test_stratified_parts_are_disjoint_and_sized():
     rng = np.random.default_rng(0)
     y, g = rng.integers(0, 2, 500), rng.choice([-1, 1], 500)
-    parts = bench_data.stratified_parts(y, g, [300, 100, 100], seed=0)
+    parts = common.stratified_parts(y, g, [300, 100, 100], seed=0)
     assert [len(p) for p in parts] == [300, 100, 100]
     assert len(np.unique(np.concatenate(parts))) == 500
 
@@ -175,7 +170,8 @@ def test_fairness_benchmark_on_utkface_audits_gender_x_race(tmp_path, fake_utkfa
 def test_committed_real_faces_page_is_the_rendering_of_its_json(tmp_path):
     from benchmarks import fairness
 
-    results = fairness.main(["--render", str(ROOT / "docs" / "real_faces.json"), "--out", str(tmp_path),
+    committed = ROOT / "benchmarks" / "results" / "real_faces.json"
+    results = fairness.main(["--render", str(committed), "--out", str(tmp_path),
                              "--figure", str(tmp_path / "_static" / "real_faces.png")])
     assert (tmp_path / "real_faces.md").read_text() == (ROOT / "docs" / "real_faces.md").read_text()
     assert results["quick"] is False and len(results["baseline"]["seeds"]) == 3

@@ -16,9 +16,9 @@ It writes ``benchmarks/results/synthetic_task.json`` and renders
 ``docs/synthetic_task.md`` from it (included in docs/datasets.rst). About 25
 minutes on 2 quiet cores, most of it at 80 px::
 
-    nice -n 10 python -m benchmarks.measure_synthetic_task
-    python -m benchmarks.measure_synthetic_task --sizes 32 --seeds 0   # one fit
-    python -m benchmarks.measure_synthetic_task --render               # only the markdown
+    nice -n 10 python -m benchmarks.synthetic_task
+    python -m benchmarks.synthetic_task --sizes 32 --seeds 0   # one fit
+    python -m benchmarks.synthetic_task --render               # only the markdown
 """
 
 import argparse
@@ -29,8 +29,7 @@ import time
 
 import numpy as np
 
-from benchmarks.default_learns import scored_fit
-from benchmarks.fairness import machine_info, split_indices
+from benchmarks.common import machine_summary, scored_fit, split_indices
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 JSON_PATH = os.path.join(HERE, "results", "synthetic_task.json")
@@ -90,7 +89,7 @@ def measure(args):
         # the kept runs are older: the page gives the span of the dates
         "first_date": old.get("first_date", old.get("date", now)) if runs else now,
         "date": now,
-        "machine": machine_info(),
+        "machine": machine_summary(),
         "nice": os.nice(0),
         "n_samples": args.n_samples,
     }
@@ -128,7 +127,7 @@ def render():
     # one invocation made every run when the page kept no older ones
     when = f"runs started {first}" if first == meta["date"] else f"runs from {first} to {meta['date']}"
     out = [
-        f"Written by `python -m benchmarks.measure_synthetic_task`, {when} "
+        f"Written by `python -m benchmarks.synthetic_task`, {when} "
         f"(skface {m['versions']['skface']}); raw numbers in `benchmarks/results/synthetic_task.json`. "
         f"CPU: {m['cpu_model']}, {m['cores_available']} cores, load average {load} at the start "
         "of the latest run (per run in the JSON), "

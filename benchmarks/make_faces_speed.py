@@ -1,6 +1,6 @@
 """Time skface.datasets.make_faces: 10,000 faces of 80 x 80 pixels on one core.
 
-Run ``python benchmarks/bench_make_faces.py`` (``--help`` for the options).
+Run ``python benchmarks/make_faces_speed.py`` (``--help`` for the options).
 It prints the best of ``--repeat`` runs in faces per second. make_faces is
 single-threaded (numpy + Pillow drawing, one face at a time); the BLAS and
 OpenMP thread counts are pinned to 1 anyway so the number is for one core.
