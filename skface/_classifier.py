@@ -6,7 +6,8 @@ own each concern: one fit's data, hold-out and Keras ``fit``
 (``_training``), the network and how it is compiled (``_model``), where it
 runs (``_device``), checkpoints (``_checkpoint``), model files
 (``_serialization``) and the tf.data pipeline that ``predict`` streams
-through (``_input``). ``skface.load`` (``_load``) reads a saved estimator back.
+through (``_input``); its defaults live in ``_options``. ``skface.load``
+(``_load``) reads a saved estimator back.
 """
 
 from collections import defaultdict
@@ -200,9 +201,7 @@ class FaceCNNClassifier(KerasClassifier):
     __metadata_request__fit = {"sensitive_features": True}
     __metadata_request__partial_fit = {"sensitive_features": True}
 
-    _parameter_constraints = _params.CONSTRAINTS
-
-    # the defaults live in _options, which the command line reads too
+    _parameter_constraints = _params.CONSTRAINTS  # the defaults: _options, which the command line reads too
     def __init__(
         self,
         model=None,

@@ -644,11 +644,14 @@ def _check_paths(paths, stat_files, name):
 def check_files(paths, *, listed_in=None, under=None, hint="", error=ValueError, allow_missing=False):
     """The one up-front check of image files on disk: one ``stat`` per file.
 
-    Raises ``error`` naming the first missing files (``listed_in`` says which
-    list named them, ``under`` which folder they were looked for in, ``hint``
-    what to try) and ``ValueError`` for empty (0
-    byte) ones. With ``allow_missing`` nothing is raised and the mask of
-    missing or empty files is returned, so that a caller can skip them.
+    Raises ``error`` when files are missing (``listed_in`` says which list
+    named them, ``under`` which folder they were looked for in, ``hint`` what
+    to try), else ``ValueError`` when files are empty (0 bytes). Once it has
+    to fail, it also reads the first bytes of the other files and names those
+    that are no image (text saved as ``.jpg``, say) in the same message, so
+    that one run lists every kind of bad file. With ``allow_missing`` nothing
+    is raised and the mask of missing or empty files is returned, so that a
+    caller can skip them.
     """
     bad = np.zeros(len(paths), dtype=bool)
     missing, empty = [], []
@@ -662,19 +665,38 @@ def check_files(paths, *, listed_in=None, under=None, hint="", error=ValueError,
             bad[i] = True
     if allow_missing:
         return bad
-    source = f" listed in {listed_in}" if listed_in else ""
+    if not (missing or empty):
+        return bad
+    not_images = [p for p, b in zip(paths, bad) if not b and not _has_image_header(p)]
     folder = f" under {under!r}" if under else ""
+    kinds = [(files, text) for files, text in ((missing, f"do not exist{folder}"), (empty, "are empty (0 bytes)"),
+                                               (not_images, f"are not {ACCEPTED_FORMATS}")) if files]
+    head = f" of the {len(paths)} image files" + (f" listed in {listed_in}" if listed_in else "")
+    if len(kinds) == 1:
+        (files, text), = kinds
+        message = f"{len(files)}{head} {text}: {show_items(files)}."
+    else:
+        message = (f"{sum(len(f) for f, _ in kinds)}{head} cannot be used: "
+                   + "; ".join(f"{len(files)} {text}: {show_items(files)}" for files, text in kinds) + ".")
+    if empty or not_images:
+        message += f" Accepted: {ACCEPTED_FORMATS}."
     if missing:
-        raise error(
-            f"{len(missing)} of the {len(paths)} image files{source} do not exist{folder}: "
-            f"{show_items(missing)}.{' ' + hint if hint else ''}"
-        )
-    if empty:
-        raise ValueError(
-            f"{len(empty)} of the {len(paths)} image files{source} are empty (0 bytes): "
-            f"{show_items(empty)}. Accepted: {ACCEPTED_FORMATS}."
-        )
-    return bad
+        raise error(message + (" " + hint if hint else ""))
+    raise ValueError(message)
+
+
+#: the first bytes of the formats the decoder reads
+_IMAGE_HEADERS = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"BM")
+
+
+def _has_image_header(path):
+    """Whether a file starts like a JPEG, PNG, GIF, BMP or WebP file (the end is not read)."""
+    try:
+        with open(path, "rb") as handle:
+            start = handle.read(12)
+    except OSError:
+        return False
+    return start.startswith(_IMAGE_HEADERS) or (start[:4] == b"RIFF" and start[8:12] == b"WEBP")
 
 
 # ----------------------------------------------------------------- weights

@@ -252,6 +252,19 @@ def test_fit_names_every_unreadable_file(tmp_path, good_set):
         FaceCNNClassifier(**SMALL).fit([*undecodable, *paths[3:]], y)
 
 
+def test_every_kind_of_bad_file_is_named_in_one_message(tmp_path, good_set):
+    # a missing file makes fit stop before any work: the empty and the non-image
+    # files among the others are named with it, so that one run lists them all
+    files = write_unreadable(tmp_path)
+    paths, y, _ = good_set
+    bad = [files["missing"], files["zero-byte"], files["text"], files["tiff"]]
+    message = (r"4 of the 24 image files cannot be used: 1 do not exist: \['.*missing.jpg'\]; "
+               r"1 are empty \(0 bytes\): \['.*zero byte.jpg'\]; 2 are not JPEG, PNG, BMP, GIF or WebP files: "
+               r"\['.*text.jpg', '.*image.tif'\]\. Accepted: ")
+    with pytest.raises(ValueError, match=message):
+        FaceCNNClassifier(**SMALL).fit([*bad, *paths[4:]], y)
+
+
 def test_skip_leaves_out_bad_files_with_their_labels_and_weights(tmp_path, good_set):
     files = write_unreadable(tmp_path)
     paths, y, w = good_set
@@ -372,7 +385,9 @@ def test_cli_train_names_missing_and_undecodable_files(tmp_path, capsys):
     assert re.search(r"2 of the 24 image files cannot be decoded: \['.*face_00003.jpg', '.*face_00007.jpg'\]", line)
     os.remove(tmp_path / "faces" / "face_00011.jpg")
     assert main(["train", "--csv", csv_path, *CLI_TINY, "--model", str(model)]) == 1
-    assert re.search(r"1 of the 24 image files .* do not exist .*face_00011.jpg'", cli_error(capsys))
+    # the missing file stops it before any work, and the file that is no image is named with it
+    assert re.search(r"2 of the 24 image files .* cannot be used: 1 do not exist .*face_00011.jpg'\]; "
+                     r"1 are not JPEG, PNG, BMP, GIF or WebP files: \['.*face_00007.jpg'\]", cli_error(capsys))
     assert os.listdir(tmp_path) == ["faces"]  # no model, no temporary file
 
 

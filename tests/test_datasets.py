@@ -663,7 +663,8 @@ def test_load_faces_on_missing_keep(tmp_path):
     csv_path = write_faces(tmp_path, 6, image_size=16, random_state=0)
     os.remove(tmp_path / "face_00002.jpg")
     (tmp_path / "face_00004.jpg").write_bytes(b"")
-    with pytest.raises(FileNotFoundError, match="1 of the 6 image files listed in labels.csv do not exist"):
+    with pytest.raises(FileNotFoundError, match=r"2 of the 6 image files listed in labels.csv cannot be used: "
+                       r"1 do not exist under .*face_00002.jpg'\]; 1 are empty \(0 bytes\): \['.*face_00004.jpg'\]"):
         load_faces(csv_path)
     frame = load_faces(csv_path, on_missing="keep")
     assert len(frame) == 6 and frame["filename"].iloc[2] == str(tmp_path / "face_00002.jpg")

@@ -17,14 +17,22 @@ def test_show_items_names_the_first_five_and_the_total():
 
 def test_check_files_names_missing_and_empty_files(tmp_path):
     good, empty = tmp_path / "a.png", tmp_path / "b.png"
-    good.write_bytes(b"x")
+    good.write_bytes(b"\x89PNG\r\n\x1a\n...")  # only the header is read
     empty.write_bytes(b"")
     paths = [str(good), str(empty), str(tmp_path / "gone.png")]
-    with pytest.raises(FileNotFoundError, match=r"1 of the 3 image files listed in l.csv do not exist under "
-                       r"'.*': \['.*gone.png'\]\. Try this\."):
-        check_files(paths, listed_in="l.csv", under=str(tmp_path), hint="Try this.", error=FileNotFoundError)
+    with pytest.raises(FileNotFoundError, match=r"1 of the 2 image files listed in l.csv do not exist under "
+                       r"'.*': \['.*gone.png'\]\. Try this\.$"):
+        check_files([str(good), paths[2]], listed_in="l.csv", under=str(tmp_path), hint="Try this.",
+                    error=FileNotFoundError)
     with pytest.raises(ValueError, match=r"1 of the 2 image files are empty \(0 bytes\): \['.*b.png'\]"):
         check_files(paths[:2])
+    # every kind at once, the first bytes of the others read: the error type of the missing ones
+    text = tmp_path / "c.png"
+    text.write_text("not an image")
+    with pytest.raises(FileNotFoundError, match=(
+            r"^3 of the 4 image files cannot be used: 1 do not exist: \['.*gone.png'\]; 1 are empty \(0 bytes\): "
+            r"\['.*b.png'\]; 1 are not JPEG, PNG, BMP, GIF or WebP files: \['.*c.png'\]\. Accepted: .*\. Hint\.$")):
+        check_files([*paths, str(text)], hint="Hint.", error=FileNotFoundError)
     assert check_files(paths, allow_missing=True).tolist() == [False, True, True]
     assert not check_files([str(good)]).any() and os.path.exists(good)
 
