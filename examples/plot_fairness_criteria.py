@@ -120,7 +120,9 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 
-results = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
+# the gallery runs each example in its own folder, without __file__
+here = Path(globals().get("__file__", "plot_fairness_criteria.py")).resolve().parent
+results = here.parent / "benchmarks" / "results"
 measured = json.loads((results / "fairness_criteria.json").read_text())
 summary = {}
 for key, data in measured["datasets"].items():
