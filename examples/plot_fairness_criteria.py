@@ -149,5 +149,6 @@ for ax, data in zip(axes[0], measured["datasets"].values()):
         ax.plot([p[part]["accuracy"] for p in frontier], [p[part]["fair_metric"] for p in frontier],
                 ".-", ms=3, color=color, label=f"{part} faces")
     ax.set(title=data["title"].split(",")[0], xlabel="accuracy", ylabel="Fair_Metric")
+    ax.locator_params(axis="x", nbins=5)
     ax.legend()
 fig.tight_layout()
