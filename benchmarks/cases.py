@@ -254,6 +254,20 @@ def reference_cases(profile):
             Skface("6b", "FaceCNNClassifier(precision='mixed_bfloat16'), JPEG paths", source="paths",
                    precision="mixed_bfloat16")
         )
+        from skface._device import cpu_has_bfloat16
+
+        if cpu_has_bfloat16():
+            # precision="auto" trains in mixed_bfloat16 here: raw Keras at that same precision is the
+            # baseline that matters, from the same uint8 array and from JPEG paths
+            cases += [
+                RawKeras("1-bf16", "raw Keras `model.fit`, mixed_bfloat16, float32 array",
+                         precision="mixed_bfloat16"),
+                # the same again: the distance of the two copies' ratio from 1 is this run's noise
+                RawKeras("1-bf16-copy", "raw Keras `model.fit`, mixed_bfloat16, float32 array (a copy)",
+                         precision="mixed_bfloat16"),
+                Skface("3-auto", "FaceCNNClassifier() (precision='auto'), uint8 array", source="array",
+                       precision="auto"),
+            ]
     else:
         # XLA on and off, explicitly (Keras's default "auto" turns it on for a GPU)
         cases += [
