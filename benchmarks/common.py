@@ -9,6 +9,7 @@ The faces are the library's own (``skface.datasets.make_faces`` and
 rendered from it into ``docs/``.
 """
 
+import datetime
 import importlib.metadata
 import json
 import math
@@ -194,6 +195,25 @@ def utkface_arrays(root, image_size, *, n=None, random_state=0):
     return images, frame
 
 
+
+def synthetic_parts(n_train, n_val, n_test, image_size, seed):
+    """``make_faces`` for a train / validation / test split of these sizes:
+    ``(images, y, gender, sizes)``, the input of :func:`stratified_parts`."""
+    from skface.datasets import make_faces
+
+    faces = make_faces(n_train + n_val + n_test, image_size=image_size, random_state=seed)
+    return faces.images, faces.target, faces.gender, [n_train, n_val, n_test]
+
+
+def utkface_parts(root, image_size, n=None):
+    """UTKFace adults (:func:`utkface_arrays`) for a 60/20/20 train / validation /
+    test split: ``(images, y, gender, sizes)``; ``n`` draws that many faces."""
+    images, frame = utkface_arrays(root, image_size, n=n)
+    y, gender = frame["class"].to_numpy(), frame["gender"].to_numpy()
+    n_val = n_test = int(round(0.2 * len(frame)))
+    return images, y, gender, [len(frame) - n_val - n_test, n_val, n_test]
+
+
 # ------------------------------------------------------------------- splits
 def stratified_parts(y, gender, sizes, seed):
     """Disjoint index arrays of the given sizes (None: the rest), stratified on class x gender."""
@@ -247,6 +267,42 @@ def mean_std_text(values):
     values = np.asarray(values, dtype=float)
     spread = values.std(ddof=1) if values.size > 1 else 0.0
     return f"{values.mean():.3f} ± {spread:.3f}"
+
+
+
+def _now():
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+
+
+def run_data_sets(args, data_sets, run_seed, json_path, *, summary, log=print, **extra):
+    """The per-data-set, per-seed loop of a benchmark that records as it goes.
+
+    ``data_sets`` is a list of ``(key, title, loader)``: ``loader(args)``
+    returns ``(images, y, gender, sizes)``; ``run_seed(args, data, seed, key)``
+    returns one seed's record, and ``summary(record)`` the line logged for it.
+    The results (with the machine, the arguments and ``extra``) are written to
+    ``json_path`` after every seed, so an interrupted run keeps what it
+    finished, and returned.
+    """
+    results = {"schema": 1, "started": _now(), "machine": machine_summary(),
+               "arguments": {k: v for k, v in vars(args).items() if k not in ("out", "render", "utkface")},
+               **extra, "datasets": {}}
+    os.makedirs(os.path.dirname(os.path.abspath(json_path)), exist_ok=True)
+    for key, title, loader in data_sets:
+        images, y, gender, _ = data = loader(args)
+        results["datasets"][key] = {"title": title, "n_faces": int(len(y)), "positive_rate": float(np.mean(y)),
+                                    "women_share": float(np.mean(gender == -1)), "seeds": []}
+        if isinstance(getattr(args, "image_size", None), dict):
+            results["datasets"][key]["image_size"] = args.image_size[key]
+        for seed in range(args.seeds):
+            record = run_seed(args, data, seed, key)
+            results["datasets"][key]["seeds"].append(record)
+            results["finished"] = _now()
+            results["machine"]["load_average_end"] = list(os.getloadavg())
+            with open(json_path, "w") as handle:
+                json.dump(results, handle, indent=1)
+            log(f"{key} seed {seed}: {summary(record)}")
+    return results
 
 
 # ----------------------------------------------------------------- training

@@ -30,7 +30,6 @@ shows numbers only, never a face.
 """
 
 import argparse
-import datetime
 import json
 import os
 import sys
@@ -42,8 +41,8 @@ if __package__ in (None, ""):  # python benchmarks/fairness_criteria.py
 
 import numpy as np
 
-from .common import machine_summary, output_paths, render_paths, stratified_parts, utkface_arrays
 from .common import mean_std_text as _mean_std
+from .common import output_paths, render_paths, run_data_sets, stratified_parts, synthetic_parts, utkface_parts
 
 JSON_NAME, MD_NAME, FIGURE_NAME = "fairness_criteria.json", "fairness_criteria.md", "fairness_criteria.png"
 BOUND = 0.02
@@ -71,19 +70,12 @@ QUICK = dict(seeds=2, n_train=300, n_val=200, n_test=300, n_boot=100, epochs=1,
 
 
 def synthetic(args):
-    from skface.datasets import make_faces
-
-    n = args.n_train + args.n_val + args.n_test
-    faces = make_faces(n, image_size=args.image_size["synthetic"], random_state=args.data_seed)
-    return faces.images, faces.target, faces.gender, [args.n_train, args.n_val, args.n_test]
+    return synthetic_parts(args.n_train, args.n_val, args.n_test, args.image_size["synthetic"], args.data_seed)
 
 
 def utkface(args):
-    n = args.n_train + args.n_val + args.n_test if args.quick else None
-    images, frame = utkface_arrays(args.utkface, args.image_size["utkface"], n=n)
-    y, gender = frame["class"].to_numpy(), frame["gender"].to_numpy()
-    n_val = n_test = int(round(0.2 * len(frame)))
-    return images, y, gender, [len(frame) - n_val - n_test, n_val, n_test]
+    return utkface_parts(args.utkface, args.image_size["utkface"],
+                         n=args.n_train + args.n_val + args.n_test if args.quick else None)
 
 
 def scores_at(proba, y, codes, thresholds):
@@ -182,33 +174,16 @@ def run_seed(args, data, seed, image_size):
 
 
 def run(args, log=print):
-    datasets = [("synthetic", "Synthetic faces (make_faces)", synthetic)]
+    data_sets = [("synthetic", "Synthetic faces (make_faces)", synthetic)]
     if args.utkface:
-        datasets.append(("utkface", "UTKFace photographs of adults, class age >= 40", utkface))
+        data_sets.append(("utkface", "UTKFace photographs of adults, class age >= 40", utkface))
     out, page, figure = output_paths(args.out, JSON_NAME, MD_NAME, FIGURE_NAME)
-    results = {
-        "schema": 1,
-        "started": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "machine": machine_summary(),
-        "arguments": {k: v for k, v in vars(args).items() if k not in ("out", "render", "utkface")},
-        "bound": BOUND,
-        "datasets": {},
-    }
-    os.makedirs(os.path.dirname(out), exist_ok=True)
-    for key, title, loader in datasets:
-        data = loader(args)
-        results["datasets"][key] = {"title": title, "image_size": args.image_size[key],
-                                    "n_faces": int(len(data[1])), "positive_rate": float(np.mean(data[1])),
-                                    "women_share": float(np.mean(data[2] == -1)), "seeds": []}
-        for seed in range(args.seeds):
-            record = run_seed(args, data, seed, args.image_size[key])
-            results["datasets"][key]["seeds"].append(record)
-            results["finished"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
-            results["machine"]["load_average_end"] = list(os.getloadavg())
-            with open(out, "w") as handle:
-                json.dump(results, handle, indent=1)
-            log(f"{key} seed {seed}: " + ", ".join(
-                f"{k} {v['test']['fair_metric']:.3f}" for k, v in record["criteria"].items() if v["feasible"]))
+    results = run_data_sets(
+        args, data_sets, lambda args, data, seed, key: run_seed(args, data, seed, args.image_size[key]), out,
+        summary=lambda record: ", ".join(f"{k} {v['test']['fair_metric']:.3f}"
+                                         for k, v in record["criteria"].items() if v["feasible"]),
+        log=log, bound=BOUND,
+    )
     write_outputs(results, page, figure)
     return results
 

@@ -34,7 +34,6 @@ seed, so an interrupted run keeps what it finished.
 """
 
 import argparse
-import datetime
 import json
 import os
 import sys
@@ -46,8 +45,8 @@ if __package__ in (None, ""):  # python benchmarks/inferred_groups.py
 
 import numpy as np
 
-from .common import machine_summary, output_paths, render_paths, stratified_parts, utkface_arrays
 from .common import mean_std_text as _mean_std
+from .common import output_paths, render_paths, run_data_sets, stratified_parts, synthetic_parts, utkface_parts
 
 JSON_NAME, MD_NAME = "inferred_groups.json", "inferred_groups.md"
 ARMS = (
@@ -60,19 +59,12 @@ QUICK = dict(image_size=16, seeds=2, n_train=300, n_val=150, n_test=300, n_boot=
 
 
 def synthetic(args):
-    from skface.datasets import make_faces
-
-    n = args.n_train + args.n_val + args.n_test
-    faces = make_faces(n, image_size=args.image_size, random_state=args.data_seed)
-    return faces.images, faces.target, faces.gender, [args.n_train, args.n_val, args.n_test]
+    return synthetic_parts(args.n_train, args.n_val, args.n_test, args.image_size, args.data_seed)
 
 
 def utkface(args):
-    n = args.n_train + args.n_val + args.n_test if args.quick else None
-    images, frame = utkface_arrays(args.utkface, args.image_size, n=n)
-    y, gender = frame["class"].to_numpy(), frame["gender"].to_numpy()
-    n_val = n_test = int(round(0.2 * len(frame)))
-    return images, y, gender, [len(frame) - n_val - n_test, n_val, n_test]
+    return utkface_parts(args.utkface, args.image_size,
+                         n=args.n_train + args.n_val + args.n_test if args.quick else None)
 
 
 def run_seed(args, data, seed):
@@ -153,33 +145,16 @@ def _json_thresholds(record):
 
 
 def run(args, log=print):
-    datasets = [("synthetic", "make_faces", synthetic)]
+    data_sets = [("synthetic", "make_faces", synthetic)]
     if args.utkface:
-        datasets.append(("utkface", "UTKFace adults, class age >= 40", utkface))
+        data_sets.append(("utkface", "UTKFace adults, class age >= 40", utkface))
     out, page = output_paths(args.out, JSON_NAME, MD_NAME)
-    results = {
-        "schema": 1,
-        "started": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "machine": machine_summary(),
-        "arguments": {k: v for k, v in vars(args).items() if k not in ("out", "render")},
-        "datasets": {},
-    }
-    os.makedirs(os.path.dirname(out), exist_ok=True)
-    for key, title, loader in datasets:
-        data = loader(args)
-        results["datasets"][key] = {"title": title, "n_faces": int(len(data[1])),
-                                    "positive_rate": float(np.mean(data[1])),
-                                    "women_share": float(np.mean(data[2] == -1)), "seeds": []}
-        for seed in range(args.seeds):
-            record = _json_thresholds(run_seed(args, data, seed))
-            results["datasets"][key]["seeds"].append(record)
-            results["finished"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
-            results["machine"]["load_average_end"] = list(os.getloadavg())
-            with open(out, "w") as handle:
-                json.dump(results, handle, indent=1)
-            log(f"{key} seed {seed}: " + ", ".join(
-                f"{k} {record['arms'][k]['fair_metric']:.3f}" for k, _ in ARMS
-            ) + f"; gender accuracy {record['gender_accuracy']['test']:.3f}")
+    results = run_data_sets(
+        args, data_sets, lambda args, data, seed, key: _json_thresholds(run_seed(args, data, seed)), out,
+        summary=lambda record: ", ".join(f"{k} {record['arms'][k]['fair_metric']:.3f}" for k, _ in ARMS)
+        + f"; gender accuracy {record['gender_accuracy']['test']:.3f}",
+        log=log,
+    )
     write_markdown(results, page)
     return results
 
