@@ -1,7 +1,31 @@
 """Helpers of the documentation build, named in conf.py by their fully
 qualified names (so that Sphinx can pickle its configuration)."""
 
+import linecache
+import os
 import sys
+import warnings
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def repository_paths_in_warnings():
+    """Warnings name their file relative to the repository (``examples/plot_x.py:48``)
+    or to site-packages, never by the build machine's absolute path, which the
+    gallery would otherwise print on the published pages."""
+    format_warning = warnings.formatwarning
+
+    def formatwarning(message, category, filename, lineno, line=None):
+        path = os.path.abspath(filename)
+        if line is None:  # read from the real file: the shortened name would not find it
+            line = linecache.getline(path, lineno)
+        if path.startswith(ROOT + os.sep):
+            filename = os.path.relpath(path, ROOT)
+        elif "site-packages" + os.sep in path:
+            filename = path.split("site-packages" + os.sep, 1)[1]
+        return format_warning(message, category, filename, lineno, line)
+
+    warnings.formatwarning = formatwarning
 
 
 def reset_keras(gallery_conf, fname):

@@ -16,6 +16,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))  # document the working tree, not an installed copy
 sys.path.insert(0, str(HERE))  # _skface_docs: helpers of this build
+import _skface_docs  # noqa: E402
+
+_skface_docs.repository_paths_in_warnings()
 
 # Quiet TensorFlow's C++ start-up logging in the build output.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
