@@ -196,6 +196,29 @@ def attach_objective(estimator, data, train_idx):
     network.attach(objective)
 
 
+class ConciseProgbar(keras.callbacks.ProgbarLogger):
+    """Keras's progress output without the per-group values (``accuracy[-1]``,
+    ``group_weight[...]``...): with groups they made an epoch line hundreds of
+    characters long. ``history_`` keeps every value; Fair_Metric and the
+    worst-group accuracy stay on the line."""
+
+    @staticmethod
+    def _shown(logs):
+        return None if logs is None else {k: v for k, v in logs.items() if "[" not in k}
+
+    def on_train_batch_end(self, batch, logs=None):
+        super().on_train_batch_end(batch, self._shown(logs))
+
+    def on_test_batch_end(self, batch, logs=None):
+        super().on_test_batch_end(batch, self._shown(logs))
+
+    def on_epoch_end(self, epoch, logs=None):
+        super().on_epoch_end(epoch, self._shown(logs))
+
+    def on_test_end(self, logs=None):
+        super().on_test_end(self._shown(logs))
+
+
 def keras_fit(estimator, data, train_idx, val_idx, *, epochs, seed, fit_kwargs):
     """``keras.Model.fit`` on tf.data pipelines of ``data``'s training and
     validation parts, with early stopping and checkpoints; returns its History."""
@@ -238,6 +261,10 @@ def keras_fit(estimator, data, train_idx, val_idx, *, epochs, seed, fit_kwargs):
     if estimator.checkpoint_dir is not None:
         # last, so that it saves the weights early stopping restored
         callbacks.append(_checkpoint.callback(estimator, initial_epoch + epochs))
+    if estimator.verbose and groups is not None and not any(
+        isinstance(c, keras.callbacks.ProgbarLogger) for c in callbacks
+    ):
+        callbacks.append(ConciseProgbar())  # in place of the one Keras would add
     with _input.naming_bad_files(data.images), quiet_tensorflow_warnings(estimator.verbose):
         return network.fit(
             train_data,

@@ -299,3 +299,17 @@ def test_partial_fit_keeps_the_objective_and_its_traced_step(toy_groups):
     clf.set_params(dro_step_size=0.5).partial_fit(X, y, sensitive_features=g)
     assert clf.model_.group_objective is not objective  # another objective: a new one, from q
     np.testing.assert_allclose(clf.model_.group_objective.q.numpy().sum(), 1.0, rtol=1e-6)
+
+
+def test_progress_lines_leave_the_per_group_values_to_the_history(toy_groups, capsys):
+    X, y, g = toy_groups
+    clf = FaceCNNClassifier(**{**GROUPS, "epochs": 1}, fairness="group_dro", verbose=2).fit(X, y, sensitive_features=g)
+    out = capsys.readouterr().out
+    assert "fair_metric" in out and "[" not in out  # no accuracy[a], group_weight[...] on the line
+    assert {"accuracy[a]", "accuracy[b]", "group_weight[a, 1]"} <= set(clf.history_)
+    # a progress logger of the user's is used as it is
+    import keras
+
+    mine = keras.callbacks.ProgbarLogger()
+    FaceCNNClassifier(**{**GROUPS, "epochs": 1}, verbose=2, callbacks=[mine]).fit(X, y, sensitive_features=g)
+    assert "accuracy[a]" in capsys.readouterr().out
