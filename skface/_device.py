@@ -12,9 +12,7 @@ import warnings
 
 import numpy as np
 
-PRECISIONS = ("auto", "float32", "mixed_bfloat16", "mixed_float16")
-#: the strategy names ``distribution`` accepts besides None and a Strategy object
-DISTRIBUTIONS = ("mirrored",)
+from ._options import DISTRIBUTIONS, PRECISIONS
 
 
 def cpu_has_bfloat16():

@@ -42,6 +42,9 @@ USED_ONLY_WITH = MappingProxyType({
     "gap_weight": {"fairness": ("gap_penalty",)},
     "dro_groups": {"fairness": ("group_dro",), "scoring": ("worst_group_accuracy",)},
 })
+PRECISIONS = ("auto", "float32", "mixed_bfloat16", "mixed_float16")
+#: the strategy names ``distribution`` accepts besides None and a Strategy object
+DISTRIBUTIONS = ("mirrored",)
 #: how skface.fairness.balance_groups equalises the groups
 BALANCE_STRATEGIES = ("undersample", "oversample")
 

@@ -15,8 +15,18 @@ import keras
 import tensorflow as tf
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from . import _device, _validation
-from ._options import BACKBONES, CNN, DRO_GROUPS, FAIRNESS, GROUP_SAMPLING, ON_BAD_IMAGE, SCORING
+from . import _validation
+from ._options import (
+    BACKBONES,
+    CNN,
+    DISTRIBUTIONS,
+    DRO_GROUPS,
+    FAIRNESS,
+    GROUP_SAMPLING,
+    ON_BAD_IMAGE,
+    PRECISIONS,
+    SCORING,
+)
 
 #: scikeras's routed parameter prefixes (``optimizer__learning_rate``, ...)
 ROUTING_PREFIXES = ("model", "fit", "compile", "predict", "optimizer", "loss", "metrics", "callbacks")
@@ -50,8 +60,8 @@ CONSTRAINTS = {
     "dro_adjustment": [Interval(Real, 0, None, closed="left")],
     "gap_weight": [Interval(Real, 0, None, closed="left")],
     "group_sampling": [None, StrOptions(set(GROUP_SAMPLING))],
-    "precision": [StrOptions(set(_device.PRECISIONS))],
-    "distribution": [None, StrOptions(set(_device.DISTRIBUTIONS)), tf.distribute.Strategy],
+    "precision": [StrOptions(set(PRECISIONS))],
+    "distribution": [None, StrOptions(set(DISTRIBUTIONS)), tf.distribute.Strategy],
     "optimizer": [str, keras.optimizers.Optimizer, type],
     "loss": [None, str, keras.losses.Loss, type, callable],
     "metrics": [None, list, tuple],

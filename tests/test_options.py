@@ -23,6 +23,7 @@ def test_the_estimators_signature_takes_every_default_from_the_options_module():
     ("group_sampling", _options.GROUP_SAMPLING),
     ("scoring", tuple(_options.SCORING)),
     ("on_bad_image", _options.ON_BAD_IMAGE),
+    ("precision", _options.PRECISIONS),
 ])
 def test_the_estimator_accepts_exactly_the_options_names(parameter, values):
     for value in values:
