@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 
 import keras
 import numpy as np
+from scikeras._utils import route_params
 from sklearn.utils.class_weight import compute_sample_weight
 
 from . import _checkpoint, _device, _early_stopping, _group_objective, _groups, _input, _model, _split, _validation
@@ -223,7 +224,8 @@ def keras_fit(estimator, data, train_idx, val_idx, *, epochs, seed, fit_kwargs):
     """``keras.Model.fit`` on tf.data pipelines of ``data``'s training and
     validation parts, with early stopping and checkpoints; returns its History."""
     params = estimator.get_params()
-    fit_args = {k[len("fit__"):]: v for k, v in params.items() if k.startswith("fit__") and k != "fit__epochs"}
+    # fit__ parameters, routed as scikeras routes them; fit__epochs is the estimator's epochs
+    fit_args = {k: v for k, v in route_params(params, "fit", pass_filter=set(), strict=True).items() if k != "epochs"}
     fit_args.update(fit_kwargs)
     batch_size = fit_args.pop("batch_size", estimator.batch_size)
     network, groups = estimator.model_, data.groups
