@@ -100,8 +100,8 @@ class FaceCNNClassifier(KerasClassifier):
         weighted by q, ``q <- q exp(dro_step_size (L_g + C / sqrt(n_g)))``),
         or the loss times ``1 + gap_weight x`` the spread of the groups' soft
         accuracies (:ref:`fair-training`). At their defaults neither raised
-        Fair_Metric over plain training (:ref:`fair-training-measured`): for
-        the gap prefer :class:`~skface.fairness.FairThresholdClassifier`.
+        Fair_Metric; Group DRO with balanced sampling and early stopping on
+        Fair_Metric did on synthetic faces (:ref:`fair-training-measured`).
     dro_groups : {"sensitive_x_class", "sensitive"}, default="sensitive_x_class"
         Group DRO's groups (also those of ``scoring="worst_group_accuracy"``):
         sensitive group x class, or the sensitive groups alone.
