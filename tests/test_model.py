@@ -59,8 +59,10 @@ def test_fine_tuning_pretrained_weights_keeps_batch_norm_in_inference_mode(tmp_p
     x = rng.random((4, *shape)).astype(np.float32)
 
     def parts(weights):
+        # seeded: with an unlucky draw every unit of the small head is dead on these 4 images, and the
+        # backbone gets no gradient at all
         model = build_model(image_size=shape[:2], backbone="mobilenet_v2", backbone_weights=weights,
-                            trainable_backbone=True, dense_units=8, dropout=0.0)
+                            trainable_backbone=True, dense_units=8, dropout=0.0, seed=0)
         base = next(layer for layer in model.layers if isinstance(layer, keras.Model))
         bn = [layer for layer in base.layers if isinstance(layer, keras.layers.BatchNormalization)]
         return model, base, bn
