@@ -337,6 +337,12 @@ def test_no_route_error_says_how(tabular):
     with pytest.raises(ValueError, match="Fair_Metric needs the group of every sample"):
         GridSearchCV(LogisticRegression(), {"C": [1.0]}, scoring=fair_scorer,
                      error_score="raise").fit(X, y)
+    # at scikit-learn's default error_score the search scores NaN: the explanation
+    # comes first, as a warning of its own, not inside scikit-learn's traceback
+    with pytest.warns(UserWarning) as caught:
+        search = GridSearchCV(LogisticRegression(), {"C": [1.0]}, scoring=fair_scorer, cv=2).fit(X, y)
+    assert np.isnan(search.cv_results_["mean_test_score"]).all()
+    assert str(caught[0].message).startswith("Fair_Metric needs the group of every sample")
 
 
 def test_column_route_errors(tabular):

@@ -5,6 +5,7 @@ accuracy) inside scikit-learn's model selection; the formulas live in
 ``_fair_metric.py``.
 """
 
+import warnings
 from collections.abc import Hashable
 
 from sklearn import config_context
@@ -13,6 +14,14 @@ from sklearn.utils.metadata_routing import MetadataRequest
 
 from .._validation import MISSING_GROUPS_MESSAGE, groups_from_column
 from ._fair_metric import fair_metric, worst_group_accuracy
+
+
+def _missing_groups():
+    """The error of a group scorer called without groups, said first as a warning of
+    its own: a scikit-learn search catches the error, scores NaN and would
+    otherwise bury the explanation in the traceback of its own warning."""
+    warnings.warn(MISSING_GROUPS_MESSAGE, UserWarning, stacklevel=3)
+    return ValueError(MISSING_GROUPS_MESSAGE)
 
 
 def _fair_metric_score(y_true, y_pred, *, sensitive_features=None, sample_weight=None):
@@ -25,7 +34,7 @@ def _fair_metric_score(y_true, y_pred, *, sensitive_features=None, sample_weight
     scikit-learn which metadata the scorer can take.
     """
     if sensitive_features is None:
-        raise ValueError(MISSING_GROUPS_MESSAGE)
+        raise _missing_groups()
     return fair_metric(
         y_true, y_pred, sensitive_features=sensitive_features, sample_weight=sample_weight
     )
@@ -34,7 +43,7 @@ def _fair_metric_score(y_true, y_pred, *, sensitive_features=None, sample_weight
 def _worst_group_score(y_true, y_pred, *, sensitive_features=None, sample_weight=None):
     """``worst_group_accuracy`` with optional groups, as its scorers' score function."""
     if sensitive_features is None:
-        raise ValueError(MISSING_GROUPS_MESSAGE)
+        raise _missing_groups()
     return worst_group_accuracy(
         y_true, y_pred, sensitive_features=sensitive_features, sample_weight=sample_weight
     )
