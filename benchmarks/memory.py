@@ -82,7 +82,9 @@ def main(argv=None):
         "full_epoch": args.steps == 0 or stopper.done * args.batch_size >= args.n_paths,
         "seconds": seconds,
         "rss_before_fit_bytes": rss_before * 1024,
-        "peak_rss_bytes": _status_kb("VmHWM") * 1024,
+        # the kernel updates the high-water mark lazily (per-thread counters, synced every
+        # few dozen pages): it can read a little below an RSS read earlier
+        "peak_rss_bytes": max(_status_kb("VmHWM"), _status_kb("VmRSS"), rss_before) * 1024,
         "float32_array_bytes": args.n_paths * h * wd * 3 * 4,
         "uint8_array_bytes": args.n_paths * h * wd * 3,
     }))

@@ -25,8 +25,9 @@ from ._diagnostics import degenerate_predictions
 from ._logging import quiet_tensorflow_warnings, warn_at_caller
 from ._options import SCORING
 
-#: at most this many images are predicted after fit to tell whether the model learned anything
-DIAGNOSTIC_IMAGES = 1024
+#: at most this many images are predicted after fit to tell whether the model learned anything:
+#: 1,024 JPEGs took 0.8-1.5 s of a 5 s one-epoch fit on 2 cores; 256 say "one class for all" as well
+DIAGNOSTIC_IMAGES = 256
 
 
 @contextlib.contextmanager
