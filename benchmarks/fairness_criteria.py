@@ -87,16 +87,25 @@ def scores_at(proba, y, codes, thresholds):
 
 def bootstrap(proba, y, codes, pairs, n_boot, seed):
     """Replicates of every measure for every threshold pair, on the same resamples:
-    ``{measure: array (n_pairs, n_boot)}``."""
-    rng = np.random.default_rng(seed)
-    out = {m: np.empty((len(pairs), n_boot)) for m in MEASURES}
-    for r in range(n_boot):
-        idx = rng.integers(0, len(y), len(y))
-        for k, pair in enumerate(pairs):
-            values = scores_at(proba[idx], y[idx], codes[idx], pair)
-            for m in MEASURES:
-                out[m][k, r] = values[m]
-    return out
+    ``{measure: array (n_pairs, n_boot)}``. The library's bootstrap
+    (``resampled_sums``) counts each pair's per-group confusion cells on every
+    resample, and the threshold search's own formulas (``_measures``) turn the
+    counts into measures."""
+    from skface.fairness._objectives import _measures
+    from skface.metrics._fair_metric import resampled_sums
+
+    positive = y > 0
+    cells = []  # per pair, per group: true positives, false positives, true negatives, false negatives
+    for pair in pairs:
+        predicted = proba > np.asarray(pair)[codes]
+        for g in (0, 1):
+            mine = codes == g
+            cells += [mine & predicted & positive, mine & predicted & ~positive,
+                      mine & ~predicted & ~positive, mine & ~predicted & positive]
+    counts = resampled_sums(np.stack(cells, axis=1), n_boot, random_state=seed)
+    counts = counts.reshape(n_boot, len(pairs), 2, 4).transpose(2, 3, 1, 0)  # group, cell, pair, resample
+    measures = _measures(list(counts[0]), list(counts[1]))
+    return {m: np.asarray(measures[m]) for m in MEASURES}
 
 
 def _percentiles(values):
