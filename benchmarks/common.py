@@ -305,6 +305,14 @@ def run_data_sets(args, data_sets, run_seed, json_path, *, summary, log=print, *
     return results
 
 
+
+def written_by(module, results, json_name):
+    """The first line of a page that :func:`run_data_sets` results render to."""
+    return (f"Written by `python -m benchmarks.{module}` (started {results['started']}, last seed "
+            f"{results.get('finished', '?')}); do not edit by hand, rerun it. "
+            f"Raw numbers: `benchmarks/results/{json_name}`.")
+
+
 # ----------------------------------------------------------------- training
 def epoch_timer():
     """A Keras callback that keeps the wall seconds of every epoch (training and its validation pass)."""

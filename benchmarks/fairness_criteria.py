@@ -42,7 +42,15 @@ if __package__ in (None, ""):  # python benchmarks/fairness_criteria.py
 import numpy as np
 
 from .common import mean_std_text as _mean_std
-from .common import output_paths, render_paths, run_data_sets, stratified_parts, synthetic_parts, utkface_parts
+from .common import (
+    output_paths,
+    render_paths,
+    run_data_sets,
+    stratified_parts,
+    synthetic_parts,
+    utkface_parts,
+    written_by,
+)
 
 JSON_NAME, MD_NAME, FIGURE_NAME = "fairness_criteria.json", "fairness_criteria.md", "fairness_criteria.png"
 BOUND = 0.02
@@ -289,9 +297,7 @@ def render(results):
     lines = [
         "# Fairness criteria: what each choice of thresholds buys, on synthetic and real faces",
         "",
-        "Written by `python -m benchmarks.fairness_criteria` (started "
-        f"{results['started']}, last seed {results.get('finished', '?')}); do not edit by hand, rerun it. "
-        f"Raw numbers: `benchmarks/results/{JSON_NAME}`.",
+        written_by("fairness_criteria", results, JSON_NAME),
         "",
         f"Machine: {m['cpu_model']}, {m['cores_available']} usable cores; TensorFlow "
         f"{m['versions'].get('tensorflow')}, Keras {m['versions'].get('keras')}. One network per seed with "

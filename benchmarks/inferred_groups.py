@@ -46,7 +46,15 @@ if __package__ in (None, ""):  # python benchmarks/inferred_groups.py
 import numpy as np
 
 from .common import mean_std_text as _mean_std
-from .common import output_paths, render_paths, run_data_sets, stratified_parts, synthetic_parts, utkface_parts
+from .common import (
+    output_paths,
+    render_paths,
+    run_data_sets,
+    stratified_parts,
+    synthetic_parts,
+    utkface_parts,
+    written_by,
+)
 
 JSON_NAME, MD_NAME = "inferred_groups.json", "inferred_groups.md"
 ARMS = (
@@ -177,9 +185,7 @@ def render(results):
     lines = [
         "# Per-gender thresholds without the gender at prediction time",
         "",
-        "Written by `python -m benchmarks.inferred_groups` (started "
-        f"{results['started']}, last seed {results.get('finished', '?')}); do not edit by hand, rerun it. "
-        f"Raw numbers: `benchmarks/results/{JSON_NAME}`.",
+        written_by("inferred_groups", results, JSON_NAME),
         "",
         f"Machine: {m['cpu_model']}, {m['cores_available']} usable cores; TensorFlow "
         f"{m['versions'].get('tensorflow')}, Keras {m['versions'].get('keras')}. Images at "
