@@ -42,8 +42,10 @@ class Case:
     #: "array" or "paths": which form of the data the case reads
     source = "array"
 
-    def __init__(self, key, title, *, precision="float32", jit=None, note=""):
+    def __init__(self, key, title, *, precision="float32", jit=None, steps_per_execution=None, note=""):
         self.key, self.title, self.precision, self.jit, self.note = key, title, precision, jit, note
+        #: Keras's compile(steps_per_execution=...): training steps per call from Python into the graph
+        self.steps_per_execution = steps_per_execution
         self.train_seconds, self.predict_seconds = [], []
         self.train_cpu_seconds, self.predict_cpu_seconds = [], []
         self.resolved_precision = precision
@@ -100,6 +102,8 @@ class RawKeras(Case):
         if self.precision == "mixed_float16":
             optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
         kwargs = {} if self.jit is None else {"jit_compile": self.jit}
+        if self.steps_per_execution is not None:
+            kwargs["steps_per_execution"] = self.steps_per_execution
         self.model.compile(optimizer=optimizer, loss=focal_loss(), metrics=_accuracy_metric(), **kwargs)
 
     def _fit(self, part):
@@ -153,6 +157,8 @@ class Skface(Case):
         from skface import FaceCNNClassifier
 
         extra = {} if self.jit is None else {"compile__jit_compile": self.jit}
+        if self.steps_per_execution is not None:
+            extra["compile__steps_per_execution"] = self.steps_per_execution
         self.clf = FaceCNNClassifier(
             image_size=self.cfg.hw, precision=self.precision, batch_size=self.cfg.batch_size,
             predict__batch_size=self.cfg.predict_batch_size, epochs=1, early_stopping=False,
@@ -267,6 +273,11 @@ def reference_cases(profile):
                          precision="mixed_bfloat16"),
                 Skface("3-auto", "FaceCNNClassifier() (precision='auto'), uint8 array", source="array",
                        precision="auto"),
+                # fewer calls from Python per epoch: Keras runs 8 training steps per call
+                RawKeras("1-bf16-spe8", "raw Keras `model.fit`, mixed_bfloat16, float32 array, "
+                         "steps_per_execution=8", precision="mixed_bfloat16", steps_per_execution=8),
+                Skface("3-auto-spe8", "FaceCNNClassifier(compile__steps_per_execution=8), uint8 array",
+                       source="array", precision="auto", steps_per_execution=8),
             ]
     else:
         # XLA on and off, explicitly (Keras's default "auto" turns it on for a GPU)

@@ -119,6 +119,7 @@ def targets(results):
             # (6) and (4) are the same computation here: their ratio is an A/A test
             add("noise floor: (6)/(4), the same float32 computation on this CPU", "6", "4", "train", 1.0,
                 applies=False, why="should be 1.00; its distance from 1 is this run's noise")
+    out += _whole_fit_targets(results, noise)
     by_key = {c["key"]: c for c in results["cases"]}
     low = "6b" if "6b" in by_key else "6"
     if "4" in by_key and low in by_key and by_key[low]["test_accuracy"] is not None:
@@ -149,6 +150,36 @@ def targets(results):
         out.append({"target": f"peak RSS flat from {low_m['n_paths']:,} to {top['n_paths']:,} paths (growth < 10 %)",
                     "kind": "growth", "value": growth, "threshold": 0.10,
                     "status": "met" if growth < 0.10 else "missed"})
+    return out
+
+
+def _whole_fit_targets(results, noise):
+    """The targets on whole fits (benchmarks/whole_fits.py), judged on the median of the per-round ratios."""
+    from .whole_fits import whole_fit_ratio
+
+    whole = results.get("whole_fits")
+    if not whole:
+        return []
+    out = []
+    longest = max(r["epochs"] for r in whole["rows"])
+    for name, key, epochs, steady, threshold in (
+        ("a whole one-epoch fit from JPEG paths >= 0.85x raw Keras's whole one-epoch fit", "paths", 1, False, 0.85),
+        (f"steady epoch (epochs 2-{longest} of a fit) from JPEG paths >= 0.95x raw Keras on the array", "paths",
+         longest, True, 0.95),
+        (f"steady epoch (epochs 2-{longest} of a fit) from a uint8 array >= 1.0x raw Keras", "array", longest,
+         True, 1.0),
+    ):
+        ratio = whole_fit_ratio(whole, key, epochs, steady=steady) if epochs > 1 or not steady else None
+        if ratio is None:
+            out.append({"target": name, "status": "not run"})
+            continue
+        if ratio["median"] >= threshold:
+            status = "met"
+        elif ratio["median"] >= threshold - noise:
+            status = f"not resolved: short by less than this run's noise (A/A {1 - noise:.2f})"
+        else:
+            status = "missed"
+        out.append({"target": name, "kind": "whole", "threshold": threshold, "ratio": ratio, "status": status})
     return out
 
 
@@ -229,6 +260,10 @@ def markdown(r):
         why = f" ({t['why']})" if t.get("why") else ""
         if t["status"] == "not run":
             lines.append(f"| {t['target']} | - | - | not run |")
+        elif t["kind"] == "whole":
+            q = t["ratio"]
+            lines.append(f"| {t['target']} | {q['median']:.2f} [{q['min']:.2f} / {q['median']:.2f} / {q['max']:.2f}] "
+                         f"| | {t['status']} |")
         elif t["kind"] == "ratio":
             w, c = t["wall"], t["cpu"]
             lines.append(
@@ -240,6 +275,7 @@ def markdown(r):
             value = {"accuracy": f"{t['value'] * 100:+.1f} points", "GB": f"{t['value']:.2f} GB",
                      "growth": f"{t['value'] * 100:+.1f} %"}[t["kind"]]
             lines.append(f"| {t['target']} | {value} | | {t['status']}{why} |")
+    lines += _whole_fit_section(r)
     if r["memory"]:
         lines += [
             "", "## Memory", "",
@@ -290,9 +326,84 @@ def markdown(r):
             f"Raw Keras achieves {base['train_gflops_per_s']:.1f} GFLOP/s training and "
             f"{base['predict_gflops_per_s']:.1f} GFLOP/s predicting."
         )
+    lines += _peak_lines(r)
     lines += ["", "## Notes", ""] + _notes(r, by_key)
     lines += ["", "## Headline (for the README)", "", _headline(r, by_key), ""]
     return "\n".join(lines)
+
+
+def _whole_fit_section(r):
+    from .whole_fits import whole_fit_ratio
+
+    whole, grid = r.get("whole_fits"), r.get("grid_search")
+    lines = []
+    if whole:
+        lines += [
+            "", "## Whole fits", "",
+            f"What a user's `fit` costs, and each candidate and fold of a search: a new network built, traced and "
+            f"trained on the {whole['n_images']:,} images, then `fit` returns; raw Keras builds, compiles and fits "
+            f"the same network from a float32 array. All at {whole['precision']} (what `precision='auto'` picks "
+            "here), `early_stopping=False`, interleaved over "
+            f"{len(whole['rows'][0]['rounds'])} rounds after one warm-up fit each. \"x raw\" is raw Keras's "
+            "seconds over the set-up's, the median of the per-round ratios [lowest-highest]; a steady epoch is "
+            "the mean of the 2nd and later epochs of a fit; \"after training\" is the time from Keras's "
+            "`on_train_end` to the return of `fit` (for FaceCNNClassifier: its post-fit check on at most 256 "
+            "images, and whatever Keras and tf.data do at the end).",
+            "",
+            "| set-up | epochs | whole fit s (median) | x raw | steady epoch s | x raw | after training s "
+            "(median, max) |",
+            "|---|---:|---:|---:|---:|---:|---:|",
+        ]
+        for row in whole["rows"]:
+            runs = row["rounds"]
+            whole_ratio = whole_fit_ratio(whole, row["key"], row["epochs"])
+            text = (f"{whole_ratio['median']:.2f} [{whole_ratio['min']:.2f}-{whole_ratio['max']:.2f}]"
+                    if row["key"] != "raw" else "1.00")
+            steady, steady_text = "-", "-"
+            if row["epochs"] > 1:
+                steady = f"{np.median([np.mean(run['epoch_seconds'][1:]) for run in runs]):.2f}"
+                q = whole_fit_ratio(whole, row["key"], row["epochs"], steady=True)
+                steady_text = f"{q['median']:.2f} [{q['min']:.2f}-{q['max']:.2f}]" if row["key"] != "raw" else "1.00"
+            after = [run["after_training_seconds"] for run in runs]
+            lines.append(
+                f"| {row['title']} | {row['epochs']} | {np.median([run['seconds'] for run in runs]):.2f} | {text} | "
+                f"{steady} | {steady_text} | {np.median(after):.2f}, {max(after):.2f} |"
+            )
+    if grid:
+        lines += [
+            "", "## A search", "",
+            f"`GridSearchCV(FaceCNNClassifier(epochs=1, early_stopping=False), {grid['grid']}, cv={grid['folds']} "
+            f"folds, refit=False)` on the JPEG paths: {grid['n_fits']} fits, each scored on its held-out fold, in "
+            f"{grid['search_seconds']:.0f} s, **{grid['search_seconds_per_fit']:.2f} s per fit**; a loop of the same "
+            f"{grid['n_fits']} raw Keras fits and predictions (same candidates, same folds, from the float32 array, "
+            f"{grid['precision']}) took {grid['raw_seconds']:.0f} s, {grid['raw_seconds_per_fit']:.2f} s per fit: "
+            f"the search runs at **{grid['raw_seconds'] / grid['search_seconds']:.2f}x** the loop's speed. "
+            "One round each, not interleaved: read it with the whole-fit ratios above.",
+        ]
+    return lines
+
+
+def _peak_lines(r):
+    peak = r.get("matmul_peak_gflops_per_s")
+    if not peak:
+        return []
+    lines = [
+        "",
+        f"The machine's reachable peak, measured in the same run as chained {peak.get('size', 2048)}x"
+        f"{peak.get('size', 2048)} matrix products: "
+        f"{peak['float32']:,.0f} GFLOP/s in float32, {peak['bfloat16']:,.0f} GFLOP/s in bfloat16. Training "
+        "throughput as a share of the peak at its precision (mixed_bfloat16 against the bfloat16 peak):",
+        "",
+        "| # | set-up | precision | train GFLOP/s | share of the peak |",
+        "|---|---|---|---:|---:|",
+    ]
+    for c in r["cases"]:
+        top = peak["bfloat16"] if "bfloat16" in c["resolved_precision"] else peak["float32"]
+        if "float16" in c["resolved_precision"] and "bfloat16" not in c["resolved_precision"]:
+            continue  # no float16 peak measured (GPU)
+        lines.append(f"| {c['key']} | {c['title']} | {c['resolved_precision']} | {c['train_gflops_per_s']:.1f} | "
+                     f"{c['train_gflops_per_s'] / top:.2f} |")
+    return lines
 
 
 def _loaded(r):

@@ -36,13 +36,14 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 JSON_NAME, MD_NAME = "benchmarks.json", "benchmarks.md"
 
 PROFILES = {
-    # n_train, n_test, batch, predict batch, repeats, memory path counts, memory steps
+    # n_train, n_test, batch, predict batch, repeats, memory path counts, memory steps, the epochs of
+    # the whole fits timed (none: skipped), the folds of the timed GridSearchCV (0: skipped)
     "cpu": dict(n_train=1024, n_test=2048, image_size=80, batch_size=32, predict_batch_size=256,
-                repeats=3, memory_paths=(10_000, 50_000, 100_000), memory_steps=20),
+                repeats=3, memory_paths=(10_000, 50_000, 100_000), memory_steps=20, whole_epochs=(1, 3), grid_folds=3),
     "gpu": dict(n_train=12288, n_test=4096, image_size=80, batch_size=256, predict_batch_size=1024,
-                repeats=3, memory_paths=(10_000, 50_000, 100_000), memory_steps=30),
+                repeats=3, memory_paths=(10_000, 50_000, 100_000), memory_steps=30, whole_epochs=(1, 3), grid_folds=3),
     "smoke": dict(n_train=64, n_test=32, image_size=16, batch_size=16, predict_batch_size=32,
-                  repeats=1, memory_paths=(200, 400), memory_steps=2),
+                  repeats=1, memory_paths=(200, 400), memory_steps=2, whole_epochs=(1, 2), grid_folds=0),
 }
 
 
@@ -57,6 +58,8 @@ class Config:
     repeats: int
     memory_paths: tuple
     memory_steps: int
+    whole_epochs: tuple
+    grid_folds: int
     cache: str
     out: str
     only: tuple = ()
@@ -97,6 +100,9 @@ def parse_args(argv=None):
     parser.add_argument(
         "--memory-paths", default=None, help="comma-separated path counts, e.g. 10000,50000,100000; 0 skips"
     )
+    parser.add_argument("--whole-epochs", default=None,
+                        help="comma-separated epochs of the timed whole fits, e.g. 1,3; 0 skips them")
+    parser.add_argument("--grid-folds", type=int, default=None, help="folds of the timed GridSearchCV; 0 skips it")
     parser.add_argument("--only", default="", help="comma-separated case keys to run (default: all)")
     parser.add_argument("--render", metavar="JSON", default=None,
                         help="measure nothing: rewrite benchmarks.md from this benchmarks.json (into --out, "
@@ -110,6 +116,10 @@ def parse_args(argv=None):
             settings[name] = getattr(args, name)
     if args.memory_paths is not None:
         settings["memory_paths"] = tuple(int(v) for v in args.memory_paths.split(",") if int(v) > 0)
+    if args.whole_epochs is not None:
+        settings["whole_epochs"] = tuple(int(v) for v in args.whole_epochs.split(",") if int(v) > 0)
+    if args.grid_folds is not None:
+        settings["grid_folds"] = args.grid_folds
     return Config(profile=args.profile, cache=args.cache, out=args.out,
                   only=tuple(k for k in args.only.split(",") if k), smoke=args.smoke, **settings)
 
@@ -228,9 +238,14 @@ def main(argv=None):
         cases = [c for c in cases if c.key in cfg.only]
     time_cases(cases, data, cfg, log)
 
+    from benchmarks import whole_fits
     from benchmarks.flops import flops_summary
 
+    whole = whole_fits.time_whole_fits(data, cfg, log, epochs=cfg.whole_epochs) if cfg.whole_epochs else None
+    grid = whole_fits.time_grid_search(data, cfg, log, folds=cfg.grid_folds) if cfg.grid_folds else None
     flops = flops_summary(cfg.hw)
+    peak = whole_fits.matmul_peak(size=256 if cfg.smoke else 2048)
+    log(f"matmul peak: {peak['float32']:.0f} GFLOP/s float32, {peak['bfloat16']:.0f} bfloat16")
     pipeline = measure_pipeline(data, cfg, log)
     memory = measure_memory(cfg, image_dir, log) if cfg.memory_paths else []
 
@@ -243,6 +258,9 @@ def main(argv=None):
         "config": {k: v for k, v in vars(cfg).items() if k not in ("cache", "out")} | {"image_dir": image_dir},
         "cases": [report.case_result(c, cfg, flops) for c in cases],
         "flops": flops,
+        "matmul_peak_gflops_per_s": peak,
+        "whole_fits": whole,
+        "grid_search": grid,
         "pipeline": pipeline,
         "memory": memory,
     }

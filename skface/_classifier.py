@@ -152,6 +152,11 @@ class FaceCNNClassifier(KerasClassifier):
         ``ValueError`` naming them, or leave them out with one warning (one
         extra decode pass; see ``skipped_images_``). ``predict`` never skips
         (:ref:`reliability`).
+    cache_images : "auto" or bool, default="auto"
+        Decode image files once per ``fit`` and keep the pixels for the next
+        epochs (True), or decode every epoch (False); "auto": when there is
+        more than one epoch and they take at most 1/8 of the available memory
+        (:ref:`performance-cache`).
     checkpoint_dir : None or path, default=None
         Folder where every epoch saves ``checkpoint.keras`` (model, optimizer,
         history) atomically; a later ``fit`` with ``warm_start=True`` resumes
@@ -247,6 +252,7 @@ class FaceCNNClassifier(KerasClassifier):
         verbose=DEFAULTS["verbose"],
         run_eagerly=DEFAULTS["run_eagerly"],
         on_bad_image=DEFAULTS["on_bad_image"],
+        cache_images=DEFAULTS["cache_images"],
         checkpoint_dir=DEFAULTS["checkpoint_dir"],
         **kwargs,
     ):
@@ -293,6 +299,7 @@ class FaceCNNClassifier(KerasClassifier):
         self.verbose = verbose
         self.run_eagerly = run_eagerly
         self.on_bad_image = on_bad_image
+        self.cache_images = cache_images
         self.checkpoint_dir = checkpoint_dir
         vars(self).update(kwargs)
 
@@ -479,22 +486,13 @@ class FaceCNNClassifier(KerasClassifier):
         return np.column_stack([1.0 - p1, p1])
 
     def embed(self, X, **kwargs):
-        """The features the network's output layer reads, one row per image.
+        """The features the network's output layer reads: one float64 row per image.
 
         With the default network, the ``dense_units`` activations before the
         output layer, which :class:`skface.fairness.DeepFeatureReweighting`
-        retrains on group-balanced data. Streamed as in :meth:`predict_proba`.
-
-        Parameters
-        ----------
-        X : array-like of images, list of paths or DataFrame
-            As in :meth:`predict_proba`.
-        **kwargs : dict
-            Passed to Keras's ``predict`` (``batch_size``, ``verbose``).
-
-        Returns
-        -------
-        ndarray of shape (n_samples, n_features), float64
+        retrains on group-balanced data. ``X`` and ``**kwargs`` (Keras's
+        ``predict``: ``batch_size``, ``verbose``) as in :meth:`predict_proba`,
+        streamed the same way.
         """
         check_is_fitted(self)
         self._validate_params()

@@ -8,6 +8,7 @@ TensorFlow is imported only inside the functions that need it.
 """
 
 import contextlib
+import os
 import warnings
 
 import numpy as np
@@ -26,6 +27,22 @@ def cpu_has_bfloat16():
     except OSError:
         pass
     return False
+
+
+def available_memory():
+    """Bytes of memory available to a new allocation now: Linux's MemAvailable,
+    else free physical pages; 0 where neither can be read (caching nothing)."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES")
+    except (OSError, ValueError, AttributeError):
+        return 0
 
 
 def resolve_precision(precision):

@@ -24,7 +24,11 @@ import numpy as np
 
 from . import _device
 from ._logging import quiet_tensorflow_warnings, warn_at_caller
-from ._validation import ACCEPTED_FORMATS, show_items
+from ._validation import ACCEPTED_FORMATS, ImageSet, show_items
+
+#: cache_images="auto" keeps decoded images when they take at most this share of the available memory:
+#: the array, and the copy tf.data reads it from, with room to spare for the network and the rest
+CACHE_SHARE = 0.125
 
 
 def decode(raw):
@@ -236,24 +240,8 @@ def make_dataset(
         # once: batching a quarter of the bytes and one vectorised cast per
         # batch cut the pipeline's CPU time per image by about a fifth
         # (benchmarks/), which matters on a machine whose cores the model
-        # already keeps busy. An image of another size is resized and rounded
-        # back to uint8 (at most half a grey level, the precision of its pixels).
-        def load_one(path, *rest):
-            x = decode(tf.io.read_file(path))  # uint8
-            shape = tf.shape(x)
-            # resize the uint8 image (resize returns float32): converting a
-            # 4000x4000 photo to float first would hold 192 MB per image in
-            # flight and take three times as long
-            x = tf.cond(
-                tf.logical_and(tf.equal(shape[0], height), tf.equal(shape[1], width)),
-                lambda: x,
-                lambda: tf.cast(
-                    tf.clip_by_value(tf.round(tf.image.resize(x, (height, width), antialias=True)), 0, 255),
-                    tf.uint8,
-                ),
-            )
-            x = tf.ensure_shape(x, (height, width, 3))
-            return (x, *rest) if rest else x
+        # already keeps busy.
+        load_one = _file_loader(height, width)
 
         def to_float(x, *rest):
             x = tf.cast(x, tf.float32) * (1.0 / 255.0)
@@ -266,6 +254,67 @@ def make_dataset(
     if repeat and balance is None:
         ds = ds.repeat()
     return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def _file_loader(height, width):
+    """A tf.data map function: an image file's path (and whatever travels with
+    it) to the image, decoded to uint8 and resized to ``(height, width)``."""
+    import tensorflow as tf
+
+    def load_one(path, *rest):
+        x = decode(tf.io.read_file(path))  # uint8
+        shape = tf.shape(x)
+        # An image of another size is resized and rounded back to uint8 (at
+        # most half a grey level, the precision of its pixels). Resizing the
+        # uint8 image (resize returns float32): converting a 4000x4000 photo
+        # to float first would hold 192 MB per image in flight and take three
+        # times as long.
+        x = tf.cond(
+            tf.logical_and(tf.equal(shape[0], height), tf.equal(shape[1], width)),
+            lambda: x,
+            lambda: tf.cast(
+                tf.clip_by_value(tf.round(tf.image.resize(x, (height, width), antialias=True)), 0, 255),
+                tf.uint8,
+            ),
+        )
+        x = tf.ensure_shape(x, (height, width, 3))
+        return (x, *rest) if rest else x
+
+    return load_one
+
+
+def decoded_once(images, cache, image_size, epochs):
+    """``images`` as a fit with ``epochs`` epochs should read them: files
+    decoded once into a uint8 array that every later pass reads (an
+    :class:`ImageSet` of kind "array"), or left as they are.
+
+    ``cache`` is the estimator's ``cache_images``: True decodes any files,
+    False never; "auto" decodes them when they will be read again (more than
+    one epoch) and their pixels take at most :data:`CACHE_SHARE` of the
+    memory available now. The array holds the same pixels the file pipeline
+    gives, so training sees the same numbers either way.
+    """
+    import tensorflow as tf
+
+    if images.kind != "paths" or cache is False:
+        return images
+    height, width = image_size
+    n_bytes = len(images) * height * width * 3
+    if cache == "auto" and (epochs < 2 or n_bytes > CACHE_SHARE * _device.available_memory()):
+        return images
+    array = np.empty((len(images), height, width, 3), dtype=np.uint8)
+    dataset = (
+        tf.data.Dataset.from_tensor_slices(images.paths.astype(str))
+        .map(_file_loader(height, width), num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+        .batch(256)
+        .prefetch(tf.data.AUTOTUNE)
+    )
+    start = 0
+    with naming_bad_files(images):
+        for batch in dataset.as_numpy_iterator():
+            array[start : start + len(batch)] = batch
+            start += len(batch)
+    return ImageSet(array=array)
 
 
 def _ordered(columns, indices, shuffle, seed, balance):

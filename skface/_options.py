@@ -91,5 +91,6 @@ DEFAULTS = MappingProxyType({
     "verbose": 0,
     "run_eagerly": False,
     "on_bad_image": "raise",
+    "cache_images": "auto",
     "checkpoint_dir": None,
 })

@@ -74,6 +74,7 @@ CONSTRAINTS = {
     "verbose": ["verbose"],
     "run_eagerly": ["boolean"],
     "on_bad_image": [StrOptions(set(ON_BAD_IMAGE))],
+    "cache_images": [StrOptions({"auto"}), "boolean"],
     "checkpoint_dir": [None, str, os.PathLike],
 }
 

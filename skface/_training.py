@@ -148,6 +148,8 @@ def train(estimator, data, *, hold_out, epochs, seed, fit_kwargs):
     """Train ``estimator.model_`` on ``data`` for ``epochs`` epochs and extend
     ``estimator.history_``; then warn once if the network learned nothing."""
     train_idx, val_idx = holdout(data, estimator.validation_fraction if hold_out else None, seed)
+    images = _input.decoded_once(data.images, estimator.cache_images, estimator._image_hw(), epochs)
+    data = replace(data, images=images)
     attach_objective(estimator, data, train_idx)
     history = keras_fit(estimator, data, train_idx, val_idx, epochs=epochs, seed=seed, fit_kwargs=fit_kwargs)
     for key, values in history.history.items():

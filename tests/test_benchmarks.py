@@ -22,7 +22,8 @@ def test_benchmark_smoke_writes_table_and_json(tmp_path):
     out = tmp_path / "out"
     results = run.main([
         "--smoke", "--out", str(out), "--cache", str(tmp_path / "cache"),
-        "--only", "1,4", "--n-train", "16", "--n-test", "8", "--memory-paths", "0",
+        "--only", "1,4", "--n-train", "16", "--n-test", "8", "--memory-paths", "0", "--whole-epochs", "1,2",
+        "--grid-folds", "2",
     ])
     data = json.loads((out / "benchmarks.json").read_text())
     assert data["schema"] == 1
@@ -47,6 +48,23 @@ def test_benchmark_smoke_writes_table_and_json(tmp_path):
     for heading in ("## Machine", "## Speed", "## Targets (issue 6)", "## FLOPs", "## Headline (for the README)"):
         assert heading in text
     assert data["pipeline"]["n_images"] == 16 and data["pipeline"]["cpu_ms_per_image"] > 0
+    # whole fits: every set-up at 1 and 2 epochs, one round each, with its epochs timed
+    rows = data["whole_fits"]["rows"]
+    assert {(r["key"], r["epochs"]) for r in rows} == {(k, e) for k in ("raw", "array", "paths", "paths-stream")
+                                                        for e in (1, 2)}
+    for row in rows:
+        (timed,) = row["rounds"]
+        assert len(timed["epoch_seconds"]) == row["epochs"] and 0 <= timed["after_training_seconds"] < timed["seconds"]
+    grid = data["grid_search"]
+    assert grid["n_fits"] == 16 and grid["search_seconds"] > 0 and grid["raw_seconds"] > 0
+    assert data["matmul_peak_gflops_per_s"]["float32"] > 0
+    whole = next(t for t in data["targets"] if t["target"].startswith("a whole one-epoch fit"))
+    if whole["ratio"]["median"] >= 0.85:
+        assert whole["status"] == "met"
+    else:
+        assert whole["status"] == "missed" or whole["status"].startswith("not resolved")
+    for heading in ("## Whole fits", "## A search", "share of the peak"):
+        assert heading in text
 
     # --render rewrites the table from the JSON alone, measuring nothing
     again = tmp_path / "again"

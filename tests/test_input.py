@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from conftest import make_toy_images, write_pngs
 
+from skface import _input
 from skface._input import make_dataset
 from skface._validation import ImageSet
 
@@ -64,3 +65,59 @@ def test_balance_draws_every_cell_equally_often():
     # within a cell the samples come in a reshuffled order, each once per pass
     rare = drawn[drawn >= 36]
     assert sorted(rare[:4]) == [36, 37, 38, 39] and sorted(rare[4:8]) == [36, 37, 38, 39]
+
+
+def test_files_decoded_once_hold_the_pixels_the_file_pipeline_gives(tmp_path):
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    paths = write_pngs(str(tmp_path), rng.integers(0, 255, (3, 12, 10, 3), dtype=np.uint8))
+    gray = str(tmp_path / "gray.jpg")
+    Image.fromarray(rng.integers(0, 255, (8, 8), dtype=np.uint8)).save(gray, quality=90)
+    images = ImageSet(paths=np.array([*paths, gray]))
+    cached = _input.decoded_once(images, True, (8, 8), epochs=2)
+    assert cached.kind == "array" and cached.array.dtype == np.uint8 and cached.array.shape == (4, 8, 8, 3)
+    (streamed,), = _batches(make_dataset(images, image_size=(8, 8), batch_size=4))
+    (from_cache,), = _batches(make_dataset(cached, image_size=(8, 8), batch_size=4))
+    np.testing.assert_array_equal(from_cache, streamed)
+
+
+@pytest.mark.parametrize(("cache", "epochs", "memory", "decoded"), [
+    ("auto", 2, 10**9, True),
+    ("auto", 1, 10**9, False),  # read once: nothing to reuse
+    ("auto", 2, 8 * 4 * 8 * 8 * 3 - 1, False),  # would take more than 1/8 of the memory
+    (True, 1, 0, True),
+    (False, 5, 10**9, False),
+])
+def test_cache_images_decides_from_epochs_and_memory(cache, epochs, memory, decoded, tmp_path, monkeypatch):
+    monkeypatch.setattr(_input._device, "available_memory", lambda: memory)
+    X, _ = make_toy_images(n=4, size=8)
+    images = ImageSet(paths=np.array(write_pngs(str(tmp_path), X)))
+    assert _input.decoded_once(images, cache, (8, 8), epochs).kind == ("array" if decoded else "paths")
+    array = ImageSet(array=X)
+    assert _input.decoded_once(array, cache, (8, 8), epochs) is array
+
+
+def test_a_fit_from_files_learns_the_same_with_and_without_the_cache(tmp_path):
+    from conftest import TINY
+
+    from skface import FaceCNNClassifier
+
+    X, y = make_toy_images(n=48, size=16)
+    paths = write_pngs(str(tmp_path), X)
+    probas = [FaceCNNClassifier(**TINY, cache_images=cache).fit(paths, y).predict_proba(paths)
+              for cache in (True, False)]
+    np.testing.assert_allclose(probas[0], probas[1], atol=1e-5)
+
+
+def test_a_file_that_fails_to_decode_in_the_cache_is_named(tmp_path):
+    from conftest import TINY
+
+    from skface import FaceCNNClassifier
+
+    X, y = make_toy_images(n=8, size=16)
+    paths = write_pngs(str(tmp_path), X)
+    with open(paths[3], "r+b") as f:
+        f.truncate(60)  # a PNG header and nothing after it
+    with pytest.raises(ValueError, match=r"img_0003\.png"):
+        FaceCNNClassifier(**TINY, cache_images=True).fit(paths, y)
