@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.skface-installed
 
-.PHONY: demo test test-all docs bench bench-fairness bench-fairness-real bench-inferred-groups bench-fairness-criteria bench-default-real bench-fair-defaults bench-group-training bench-group-cost bench-synthetic-task lint clean
+.PHONY: demo test test-all docs bench bench-peers bench-fairness bench-fairness-real bench-inferred-groups bench-fairness-criteria bench-default-real bench-fair-defaults bench-group-training bench-group-cost bench-synthetic-task lint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,12 @@ docs: $(STAMP)
 # writes benchmarks/results/benchmarks.json and docs/benchmarks.md (10-15 minutes on 2 cores).
 bench: $(STAMP)
 	$(PY) -m benchmarks.run
+
+# The same network in Keras 3 on TensorFlow and on JAX (installed here for the run), float32 and
+# mixed_bfloat16; writes benchmarks/results/peers.json and docs/peers.md (a few minutes).
+bench-peers: $(STAMP)
+	$(PY) -m pip install --quiet "jax[cpu]"
+	$(PY) -m benchmarks.peers
 
 # Fairness mitigations and group-aware training against ERM on make_faces(10,000, 64 px), 3 seeds;
 # writes docs/fairness_benchmark.md and .json and docs/_static/fairness_benchmark.png

@@ -162,7 +162,7 @@ class Skface(Case):
         self.clf = FaceCNNClassifier(
             image_size=self.cfg.hw, precision=self.precision, batch_size=self.cfg.batch_size,
             predict__batch_size=self.cfg.predict_batch_size, epochs=1, early_stopping=False,
-            warm_start=True, random_state=SEED, **extra,
+            learning_rate=0.001, warm_start=True, random_state=SEED, **extra,  # raw Keras's Adam(0.001)
         )
 
     def _fit(self, part):

@@ -65,7 +65,7 @@ def run_one(frame, size, seed, params, n_train):
     clf.fit(frame.iloc[train][["filename"]], y[train])
     seconds = time.perf_counter() - start
     proba = clf.predict_proba(frame.iloc[test][["filename"]])[:, 1]
-    pred = clf.classes_[(proba > clf.threshold).astype(int)]  # as predict does, from one pass
+    pred = clf.classes_[(proba > clf.threshold_).astype(int)]  # as predict does, from one pass
     y_test, g_test = y[test], gender[test]
     by_gender = group_accuracy(y_test, pred, sensitive_features=g_test)
     history = clf.history_
@@ -84,7 +84,7 @@ def run_one(frame, size, seed, params, n_train):
         "by_threshold": {f"{t:.3f}": {"accuracy": float(np.mean((proba > t) == (y_test == 1))),
                                       "predicted_positive_rate": float(np.mean(proba > t))}
                          for t in SWEEP},
-        "train_seconds": seconds, "precision": clf.precision_,
+        "threshold": clf.threshold_, "train_seconds": seconds, "precision": clf.precision_,
         "loadavg_start": list(load_start), "loadavg_end": list(os.getloadavg()),
     }
 

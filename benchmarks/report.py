@@ -547,6 +547,18 @@ def _headline(r, by_key):
         ratio = _ratio(r, "6b", "4", what)
         text += (f" This CPU has no bfloat16 instructions: mixed_bfloat16 trains at {ratio['paired_median']:.2f}x the "
                  "float32 speed, so `precision='auto'` keeps float32 there.")
+    whole = r.get("whole_fits")
+    if whole:
+        from .whole_fits import whole_fit_ratio
+
+        longest = max(row["epochs"] for row in whole["rows"])
+        one, steady = whole_fit_ratio(whole, "paths", 1), whole_fit_ratio(whole, "paths", longest, steady=True)
+        stream = whole_fit_ratio(whole, "paths-stream", longest, steady=True)
+        if one and steady and stream:
+            text += (f" Whole fits from JPEG paths, a new estimator each as a search makes them: one epoch at "
+                     f"{one['median']:.2f}x raw Keras's build-compile-fit on the array; in a {longest}-epoch fit "
+                     f"the epochs after the first at {steady['median']:.2f}x with the files decoded once "
+                     f"(`cache_images`), {stream['median']:.2f}x decoding them every epoch.")
     if _loaded(r):
         text += " (A shared 2-core machine: see the noise floor in docs/benchmarks.md.)"
     return text

@@ -88,7 +88,7 @@ def one_whole_fit(key, data, cfg, epochs):
     else:
         FaceCNNClassifier(
             image_size=cfg.hw, batch_size=cfg.batch_size, epochs=epochs, early_stopping=False,
-            random_state=SEED, callbacks=[timer], **params,
+            learning_rate=0.001, random_state=SEED, callbacks=[timer], **params,
         ).fit(x, data.y_train, sample_weight=data.w_train)
     end = time.perf_counter()
     return {"seconds": end - start, "epoch_seconds": timer.epochs, "after_training_seconds": end - timer.train_end}

@@ -70,18 +70,21 @@ class FaceCNNClassifier(KerasClassifier):
         ``apply_class_balancing=True`` (:ref:`training-focal-loss`).
     apply_class_balancing : bool, default=False
         Use ``focal_alpha`` (the reference did not).
-    learning_rate : float, default=0.001
-        Of the optimizer (``optimizer__learning_rate`` wins when given).
-    threshold : float, default=0.5
-        ``predict`` returns class 1 where ``predict_proba[:, 1] > threshold``.
+    learning_rate : float, default=3e-4
+        Of the optimizer (``optimizer__learning_rate`` wins when given); the
+        reference's 0.001 learns less on photographs (:ref:`training-defaults`).
+    threshold : float or "auto", default="auto"
+        ``predict`` returns class 1 where ``predict_proba[:, 1] > threshold``;
+        "auto": ``threshold_``, chosen by ``fit`` on the hold-out so that the
+        share predicted class 1 is the share of class 1 (:ref:`training-threshold`).
     early_stopping : bool, default=True
         Hold out ``validation_fraction`` (stratified on class, and group when
         given), stop when ``scoring`` has not improved for ``n_iter_no_change``
         epochs after ``min_images`` images, and restore the best weights.
     validation_fraction : float, default=0.2
         Share of the training data held out when ``early_stopping``.
-    n_iter_no_change : int, default=1
-        Patience of early stopping, in epochs.
+    n_iter_no_change : int, default=3
+        Patience of early stopping, in epochs (the reference's: 1).
     tol : float, default=0.0
         An epoch improves only when its ``scoring`` is better by more than ``tol``.
     min_images : int, default=32000
@@ -182,6 +185,8 @@ class FaceCNNClassifier(KerasClassifier):
     group_weights_ : pandas.Series
         Group DRO's q after the last epoch, by group (and class); continued
         by ``warm_start``, a resume, and a saved or pickled estimator.
+    threshold_ : float
+        The threshold "auto" chose (0.5 without a hold-out), else ``threshold``.
     precision_ : str
         The dtype policy used ("float32", "mixed_bfloat16" or "mixed_float16").
     skipped_images_ : ndarray of str
@@ -380,13 +385,8 @@ class FaceCNNClassifier(KerasClassifier):
         self._ensure_compiled_model()
 
     def initialize(self, X, y):
-        """Build and compile the network for images ``X`` and labels ``y``
-        without training it (``fit`` with ``warm_start=True`` trains it).
-
-        Returns
-        -------
-        self : FaceCNNClassifier
-        """
+        """Build and compile the network for images ``X`` and labels ``y`` without
+        training it (``fit`` with ``warm_start=True`` trains it); returns self."""
         self._check_params()
         images = _validation.check_images(X, image_column=self.image_column, stat_files=False)
         _, classes = _validation.check_target(y, len(images))
@@ -514,9 +514,9 @@ class FaceCNNClassifier(KerasClassifier):
 
     def predict(self, X, **kwargs):
         """Labels in the caller's encoding: ``classes_[1]`` where the probability of
-        class 1 exceeds ``threshold``, else ``classes_[0]``."""
+        class 1 exceeds ``threshold`` (or ``threshold_``), else ``classes_[0]``."""
         proba = self.predict_proba(X, **kwargs)
-        return self.classes_[(proba[:, 1] > self.threshold).astype(int)]
+        return self.classes_[(proba[:, 1] > _training.decision_threshold(self)).astype(int)]
 
     def score(self, X, y, sample_weight=None):
         """(Weighted) accuracy of ``predict(X)`` against ``y``."""

@@ -46,7 +46,7 @@ CONSTRAINTS = {
     "focal_alpha": [Interval(Real, 0, 1, closed="both")],
     "apply_class_balancing": ["boolean"],
     "learning_rate": [Interval(Real, 0, None, closed="neither")],
-    "threshold": [Interval(Real, 0, 1, closed="both")],
+    "threshold": [Interval(Real, 0, 1, closed="both"), StrOptions({"auto"})],
     "early_stopping": ["boolean"],
     "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
     "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],

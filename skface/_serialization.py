@@ -75,6 +75,8 @@ def estimator_state(estimator, params, history=None):
         "params": params,
         **classes_to_json(estimator.classes_),
         "precision": estimator.precision_,
+        # None in a checkpoint written before the first fit has chosen one
+        "threshold": getattr(estimator, "threshold_", None),
         "history": {k: [float(v) for v in vals] for k, vals in history.items()},
         "sensitive_groups": groups_to_json(getattr(estimator, "sensitive_groups_", None)),
     }
@@ -239,6 +241,10 @@ def restore_state(estimator, model, state):
     """Give ``estimator`` the fitted state read by :func:`read_model_file`."""
     estimator.classes_ = classes_from_json(state)
     estimator.precision_ = state["precision"]
+    if state.get("threshold") is not None:  # files written before threshold_ existed have none
+        estimator.threshold_ = float(state["threshold"])
+    else:
+        estimator.__dict__.pop("threshold_", None)
     estimator.history_ = defaultdict(list, state["history"])
     groups = groups_from_json(state)
     if groups is None:

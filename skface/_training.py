@@ -145,8 +145,9 @@ def holdout(data, validation_fraction, seed):
 
 
 def train(estimator, data, *, hold_out, epochs, seed, fit_kwargs):
-    """Train ``estimator.model_`` on ``data`` for ``epochs`` epochs and extend
-    ``estimator.history_``; then warn once if the network learned nothing."""
+    """Train ``estimator.model_`` on ``data`` for ``epochs`` epochs, extend
+    ``estimator.history_`` and set ``threshold_``; then warn once if the
+    network learned nothing."""
     train_idx, val_idx = holdout(data, estimator.validation_fraction if hold_out else None, seed)
     images = _input.decoded_once(data.images, estimator.cache_images, estimator._image_hw(), epochs)
     data = replace(data, images=images)
@@ -154,10 +155,44 @@ def train(estimator, data, *, hold_out, epochs, seed, fit_kwargs):
     history = keras_fit(estimator, data, train_idx, val_idx, epochs=epochs, seed=seed, fit_kwargs=fit_kwargs)
     for key, values in history.history.items():
         estimator.history_[key] += list(values)
-    if val_idx is None:
-        warn_if_degenerate(estimator, data.images, train_idx, "training data")
+    auto = estimator.threshold == "auto"
+    if auto and val_idx is not None:  # every hold-out image chooses the threshold; the check reads them too
+        proba = estimator._network_outputs(estimator.model_, data.images, val_idx, verbose=0).reshape(-1)
+        weights = None if data.sample_weight is None else data.sample_weight[val_idx]
+        estimator.threshold_ = prior_matching_threshold(proba, data.y_bin[val_idx], weights)
     else:
-        warn_if_degenerate(estimator, data.images, val_idx, "validation hold-out")
+        estimator.threshold_ = 0.5 if auto else float(estimator.threshold)
+        # at most DIAGNOSTIC_IMAGES images, evenly spread: the check alone needs no more
+        checked = val_idx if val_idx is not None else train_idx
+        checked = checked[:: max(1, len(checked) // DIAGNOSTIC_IMAGES)][:DIAGNOSTIC_IMAGES]
+        proba = estimator._network_outputs(estimator.model_, data.images, checked, verbose=0).reshape(-1)
+    warn_if_degenerate(estimator, proba, "training data" if val_idx is None else "validation hold-out")
+
+
+def prior_matching_threshold(proba, y_bin, weights=None):
+    """The threshold at which the hold-out's share of images predicted class 1
+    (``proba > threshold``) equals its share of class 1, both weighted by
+    ``weights`` (the sample and class weights of the fit: weights that shift
+    the classes shift the threshold with them).
+
+    It lies halfway between the probabilities of the last image predicted
+    class 1 and the first predicted class 0, ordered from the most probable.
+    """
+    weights = np.ones(len(proba)) if weights is None else np.asarray(weights, dtype=np.float64)
+    total = weights.sum()
+    if len(proba) == 0 or total <= 0:
+        return 0.5
+    order = np.argsort(-proba, kind="stable")
+    ranked = proba[order]
+    share = float(np.dot(weights, y_bin) / total)
+    # how many of the most probable images make up that share of the weight, or come closest to it
+    reached = np.concatenate([[0.0], np.cumsum(weights[order]) / total])
+    k = int(np.argmin(np.abs(reached - share)))
+    if k <= 0:
+        return float(min(1.0, ranked[0]))
+    if k >= len(ranked):
+        return float(max(0.0, np.nextafter(ranked[-1], -np.inf)))
+    return float((ranked[k - 1] + ranked[k]) / 2)
 
 
 def attach_objective(estimator, data, train_idx):
@@ -183,7 +218,9 @@ def attach_objective(estimator, data, train_idx):
         adjustment=estimator.dro_adjustment,
         gap_weight=estimator.gap_weight,
         cell_counts=_groups.cell_counts(groups.subset(train_idx), data.y_bin[train_idx]),
-        threshold=estimator.threshold,
+        # the training-time measures of the groups (soft accuracy, Fair_Metric in history_) use
+        # 0.5 when the threshold is chosen after training
+        threshold=0.5 if estimator.threshold == "auto" else estimator.threshold,
         loss=network.loss,
     )
     current = network.group_objective
@@ -284,18 +321,20 @@ def keras_fit(estimator, data, train_idx, val_idx, *, epochs, seed, fit_kwargs):
         )
 
 
-def warn_if_degenerate(estimator, images, indices, where):
+def warn_if_degenerate(estimator, proba, where):
     """One ``UserWarning`` when the trained network gives (nearly) every
-    image of the hold-out (or, without one, of the training data) the same
-    class or about the same probability: a model that learned nothing.
-
-    At most :data:`DIAGNOSTIC_IMAGES` images, evenly spread, are predicted.
-    """
-    step = max(1, len(indices) // DIAGNOSTIC_IMAGES)
-    # silent: a progress bar of an internal check would read as a predict the user asked for
-    proba = estimator._network_outputs(
-        estimator.model_, images, indices[::step][:DIAGNOSTIC_IMAGES], verbose=0
-    ).reshape(-1)
-    message = degenerate_predictions(proba, estimator.threshold, classes=tuple(estimator.classes_.tolist()))
+    checked image (``proba``: the hold-out's, or without one the training
+    data's) the same class or about the same probability: a model that
+    learned nothing."""
+    classes = tuple(estimator.classes_.tolist())
+    message = degenerate_predictions(proba, decision_threshold(estimator), classes=classes)
     if message is not None:
         warn_at_caller(f"After fit, on {len(proba)} images of the {where}: {message}")
+
+
+def decision_threshold(estimator):
+    """The threshold ``predict`` applies: ``threshold``, or with "auto" the
+    ``threshold_`` the last fit chose (0.5 for a network never fitted here)."""
+    if estimator.threshold != "auto":
+        return float(estimator.threshold)
+    return getattr(estimator, "threshold_", 0.5)

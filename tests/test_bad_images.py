@@ -405,7 +405,7 @@ def test_cli_predict_converts_odd_files_and_names_bad_ones(tmp_path, fitted, cap
     assert main(["predict", "--model", model, "--images", str(images), "--output", str(out)]) == 0
     frame = pd.read_csv(out)
     assert frame["filename"].tolist() == sorted(names)  # one row per image, none dropped
-    expected = fitted.predict_proba([str(images / n) for n in sorted(names)])[:, 1] > 0.5
+    expected = fitted.predict_proba([str(images / n) for n in sorted(names)])[:, 1] > fitted.threshold_
     assert frame["label"].tolist() == np.where(expected, 1, -1).tolist()
 
     before = out.read_bytes()

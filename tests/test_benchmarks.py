@@ -5,6 +5,7 @@ benchmarks.run``) measures it and writes docs/benchmarks.md.
 """
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -155,3 +156,32 @@ def test_group_training_cost_quick_run_renders_its_json(tmp_path, eager_function
         assert len(arm["ratio_to_erm"]) == 2 and f"| {key} |" in markdown
         assert f"{arm['ratio_median']:.2f}x" in markdown
     assert results["arms"]["erm"]["ratio_median"] == 1.0
+
+
+def test_committed_speed_pages_are_the_renderings_of_their_json():
+    from benchmarks import peers, report
+    from benchmarks.common import DOCS, RESULTS
+
+    results = json.loads(open(os.path.join(RESULTS, "benchmarks.json")).read())
+    assert open(os.path.join(DOCS, "benchmarks.md")).read() == report.markdown(results)
+    results = json.loads(open(os.path.join(RESULTS, peers.JSON_NAME)).read())
+    assert open(os.path.join(DOCS, peers.MD_NAME)).read() == peers.render(results)
+
+
+@pytest.mark.slow  # a child process per set-up
+def test_peers_smoke_times_every_backend_installed_and_renders(tmp_path):
+    import importlib.util
+
+    from benchmarks import peers
+
+    results = peers.main(["--n", "40", "--size", "16", "--rounds", "1", "--epochs", "1", "--out", str(tmp_path),
+                          "--cache", str(tmp_path / "cache")])
+    backends = {r["backend"] for r in results["rows"]}
+    assert backends == {"tensorflow"} | ({"jax"} if importlib.util.find_spec("jax") else set())
+    for row in results["rows"]:
+        (timed,) = row["rounds"]
+        assert len(timed["epoch_seconds"]) == 1 and timed["predict_seconds"] > 0
+    text = (tmp_path / peers.MD_NAME).read_text()
+    assert "| Keras" in text and "PyTorch" in text
+    assert peers.main(["--render", "--out", str(tmp_path)]) == results
+    assert (tmp_path / peers.MD_NAME).read_text() == text

@@ -792,7 +792,7 @@ def test_predict_images_folder(model, data, tmp_path):
     assert set(frame["label"]) <= {-1, 1}
     clf = load(model)
     proba = clf.predict_proba([os.path.join(image_dir, f) for f in expected])[:, 1]
-    assert frame["label"].tolist() == np.where(proba > 0.5, 1, -1).tolist()
+    assert frame["label"].tolist() == np.where(proba > clf.threshold_, 1, -1).tolist()
     assert sorted(os.listdir(tmp_path)) == ["predictions.csv"]  # no temporary file left
 
 
@@ -815,7 +815,7 @@ def test_predict_proba_column(model, data, tmp_path):
     assert list(frame.columns) == ["filename", "label", "probability"]
     paths = [os.path.join(os.path.dirname(data), f) for f in frame["filename"]]
     np.testing.assert_allclose(frame["probability"], load(model).predict_proba(paths)[:, 1], atol=1e-6)
-    assert frame["label"].tolist() == np.where(frame["probability"] > 0.5, 1, -1).tolist()
+    assert frame["label"].tolist() == np.where(frame["probability"] > load(model).threshold_, 1, -1).tolist()
 
 
 def test_predict_skips_unreadable_files(model, data, tmp_path, capsys):
@@ -927,7 +927,7 @@ def test_evaluate_fair_metric_is_the_models(evaluated, model, data):
     printed = float(evaluated[1].split("Fair_Metric ")[1].split()[0])
     frame = pd.read_csv(data)
     paths = [os.path.join(os.path.dirname(data), f) for f in frame["filename"]]
-    y_pred = np.where(load(model).predict_proba(paths)[:, 1] > 0.5, 1, -1)
+    y_pred = load(model).predict(paths)
     y_true = np.where(frame["class"] == 1, 1, -1)
     assert printed == pytest.approx(fair_metric(y_true, y_pred, sensitive_features=frame["gender"]), abs=5e-4)
 
@@ -941,7 +941,7 @@ def test_evaluate_prints_the_interval_and_the_audit_numbers(evaluated, model, da
     printed = evaluated[1]
     frame = pd.read_csv(data)
     paths = [os.path.join(os.path.dirname(data), f) for f in frame["filename"]]
-    y_pred = np.where(load(model).predict_proba(paths)[:, 1] > 0.5, 1, -1)
+    y_pred = load(model).predict(paths)
     y_true, gender = np.where(frame["class"] == 1, 1, -1), frame["gender"]
     low, high = map(float, re.search(r"Fair_Metric [-\d.]+ \(95% interval \[([-\d.]+), ([-\d.]+)\] over 1000 "
                                      r"bootstrap resamples of the images\)", printed).groups())

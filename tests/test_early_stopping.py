@@ -136,11 +136,11 @@ def estimator(**params):
 
 def test_estimator_reference_rule_stops_where_the_default_trains_on(noise):
     X, y = noise
-    reference = estimator(epochs=8, min_images=0).fit(X, y)
+    reference = estimator(epochs=8, min_images=0, n_iter_no_change=1).fit(X, y)  # the reference's rule
     val_loss = reference.history_["val_loss"]
     assert len(val_loss) < 8 and int(np.argmin(val_loss)) == len(val_loss) - 2
     # a minimum of 5 epochs of images: no stop before the fifth epoch
-    trained = estimator(epochs=8, min_images=5 * EPOCH_IMAGES).fit(X, y)
+    trained = estimator(epochs=8, min_images=5 * EPOCH_IMAGES, n_iter_no_change=1).fit(X, y)
     assert 5 <= len(trained.history_["val_loss"]) <= 8
     assert len(trained.history_["val_loss"]) == len(trained.history_["loss"])  # one per epoch
 

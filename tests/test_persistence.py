@@ -55,6 +55,7 @@ def shipped(tmp_path_factory):
     X, y, gender = _faces()
     models = {
         "plain": FaceCNNClassifier(**TINY).fit(X, y),
+        "fixed_threshold": FaceCNNClassifier(**TINY, threshold=0.4).fit(X, y),
         "group_dro": FaceCNNClassifier(**TINY, fairness="group_dro").fit(X, y, sensitive_features=gender),
         "pipeline": make_pipeline(FunctionTransformer(), FaceCNNClassifier(**TINY)).fit(X, y),
         "grid_best": GridSearchCV(FaceCNNClassifier(**TINY), {"dense_units": [4, 8]}, cv=2).fit(X, y).best_estimator_,
@@ -103,6 +104,7 @@ def shipped(tmp_path_factory):
                     out[key]["pred_no_groups"] = model.predict(X).tolist()
             else:
                 out[key]["pred"] = model.predict(X).tolist()
+                out[key]["threshold_"] = getattr(model, "threshold_", None)
         print(json.dumps(out))
         """,
         folder,
@@ -110,7 +112,8 @@ def shipped(tmp_path_factory):
     return models, expected, read, folder
 
 
-@pytest.mark.parametrize("name", ["plain", "group_dro", "pipeline", "grid_best", "thresholds", "inferred", "dfr"])
+@pytest.mark.parametrize("name", ["plain", "fixed_threshold", "group_dro", "pipeline", "grid_best", "thresholds",
+                                  "inferred", "dfr"])
 @pytest.mark.parametrize("kind", [".pkl", ".joblib"])
 def test_pickle_and_joblib_load_in_a_fresh_process(shipped, name, kind):
     models, expected, read, _ = shipped
@@ -121,7 +124,8 @@ def test_pickle_and_joblib_load_in_a_fresh_process(shipped, name, kind):
         assert got["pred_no_groups"] == expected["inferred_without_groups"]
 
 
-@pytest.mark.parametrize("name", ["plain", "group_dro", "grid_best", "thresholds", "inferred", "dfr"])
+@pytest.mark.parametrize("name", ["plain", "fixed_threshold", "group_dro", "grid_best", "thresholds", "inferred",
+                                  "dfr"])
 def test_save_after_pickling_loads_in_a_fresh_process(shipped, name):
     models, expected, read, folder = shipped
     got = read[f"{name}.keras"]
@@ -132,6 +136,15 @@ def test_save_after_pickling_loads_in_a_fresh_process(shipped, name):
     # the network's class keeps the name it is registered under
     assert '"registered_name": "skface>FaceNetwork"' in config
     assert ">FaceNetwork" not in config.replace("skface>FaceNetwork", "")
+
+
+@pytest.mark.parametrize("kind", [".pkl", ".joblib", ".keras"])
+def test_the_threshold_fit_chose_travels_with_the_model(shipped, kind):
+    models, _, read, _ = shipped
+    chosen = models["plain"].threshold_  # threshold="auto", the default
+    assert chosen != 0.5  # chosen on the hold-out, so that losing it would show
+    assert read[f"plain{kind}"]["threshold_"] == chosen
+    assert read[f"fixed_threshold{kind}"]["threshold_"] == 0.4
 
 
 def test_threshold_file_holds_both_networks_and_the_thresholds(shipped):

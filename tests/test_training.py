@@ -82,3 +82,39 @@ def test_holdout_is_stratified_on_class_and_group_and_seeded():
     assert none is None and everything.tolist() == list(range(80))
     with pytest.raises(ValueError, match="leaves none to train on"):
         holdout(data.subset(np.arange(80) < 1), 0.5, seed=0)
+
+
+def test_prior_matching_threshold_predicts_class_1_as_often_as_it_occurs():
+    from skface._training import prior_matching_threshold
+
+    rng = np.random.default_rng(0)
+    y = (rng.random(1000) < 0.3).astype(float)
+    # under-confident, as a focal loss makes them
+    proba = np.clip(0.2 + 0.3 * y + rng.normal(0, 0.15, 1000), 0.01, 0.99)
+    t = prior_matching_threshold(proba, y)
+    assert np.mean(proba > t) == np.mean(y)
+    assert np.mean(proba > 0.5) < np.mean(y) - 0.1  # what 0.5 would give
+    # weights that make class 1 rarer make the threshold predict it more rarely, in the same proportion
+    w = np.where(y == 1, 0.5, 1.0)
+    t_w = prior_matching_threshold(proba, y, w)
+    assert t_w > t
+    assert abs(np.average(proba > t_w, weights=w) - np.average(y, weights=w)) < 0.002
+    assert prior_matching_threshold(proba, np.zeros(1000)) == proba.max()  # nothing above it
+    assert np.all(proba > prior_matching_threshold(proba, np.ones(1000)))
+
+
+def test_threshold_auto_is_chosen_on_the_hold_out_and_a_number_still_wins(toy):
+    from conftest import TINY
+
+    from skface import FaceCNNClassifier
+
+    X, y = toy
+    clf = FaceCNNClassifier(**TINY, threshold="auto").fit(X, y)
+    assert 0.0 < clf.threshold_ < 1.0
+    proba = clf.predict_proba(X)[:, 1]
+    np.testing.assert_array_equal(clf.predict(X), clf.classes_[(proba > clf.threshold_).astype(int)])
+    clf.set_params(threshold=0.2)  # a number given later applies at once, without a new fit
+    np.testing.assert_array_equal(clf.predict(X), clf.classes_[(proba > 0.2).astype(int)])
+    # no hold-out to choose on: 0.5
+    assert FaceCNNClassifier(**TINY, threshold="auto", early_stopping=False).fit(X, y).threshold_ == 0.5
+    assert FaceCNNClassifier(**TINY, threshold=0.3).fit(X, y).threshold_ == 0.3

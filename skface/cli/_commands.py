@@ -101,11 +101,18 @@ def _network(clf):
     return clf.estimator_ if hasattr(clf, "thresholds_") else clf
 
 
+def decision_threshold(clf):
+    """The threshold a FaceCNNClassifier's ``predict`` applies (its own, or the one fit chose)."""
+    from .._training import decision_threshold as applied  # imports Keras: only once a model is in hand
+
+    return applied(clf)
+
+
 def describe_decision(clf, threshold=None):
     """How a loaded model turns probabilities into labels, and which groups it needs, in a sentence."""
     needs = _groups_needed(clf)
     if needs is None:
-        threshold = clf.threshold if threshold is None else threshold
+        threshold = decision_threshold(clf) if threshold is None else threshold
         return f"label 1 where P(label 1) > {threshold:g}, for every image; needs no group"
     shown = ", ".join(f"{g}: {t:.3f}" for g, t in clf.thresholds_.items())
     if needs == "given":
@@ -393,8 +400,8 @@ def run_demo(args):
                            f"training faces; weights of the groups after the last epoch: {dro_weights}"),
     ):
         proba = model.predict_proba(X_test)[:, 1]
-        _check_predictions(proba, model.threshold, name)
-        results.append(ModelResult(name, np.where(proba > model.threshold, 1, -1), proba,
+        _check_predictions(proba, decision_threshold(model), name)
+        results.append(ModelResult(name, np.where(proba > decision_threshold(model), 1, -1), proba,
                                    dict(model.history_), note))
     fair_pred = fair.predict(X_test, sensitive_features=g_test)
     results.append(ModelResult(
@@ -774,7 +781,7 @@ def run_predict(args):
         raise CommandError(f"--threshold replaces one threshold, but {args.model} applies one per group "
                            f"({describe_decision(clf)}); leave --threshold out.")
     groups = _prediction_groups(args, clf, frame, needs)
-    threshold = _network(clf).threshold if args.threshold is None else args.threshold
+    threshold = decision_threshold(_network(clf)) if args.threshold is None else args.threshold
     bad = np.zeros(len(paths), dtype=bool)
     if skip:
         from .._input import find_unreadable  # TensorFlow is imported by now (_load_model)
@@ -838,7 +845,7 @@ def run_evaluate(args):
         raise CommandError(f"--threshold replaces one threshold, but {args.model} applies one per group "
                            f"({describe_decision(clf)}); leave --threshold out.")
     network = _network(clf)
-    threshold = network.threshold if args.threshold is None else args.threshold
+    threshold = decision_threshold(network) if args.threshold is None else args.threshold
     paths = frame[args.image_column].tolist()
     decision = describe_decision(clf, threshold)
     _say(f"Evaluating {args.model} on {len(paths)} images from {source}: {decision} ...")
