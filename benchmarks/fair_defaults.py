@@ -213,7 +213,8 @@ def paired_difference(runs, erm_runs):
 
 def _describe(run):
     if run["dfr"]:
-        return "DeepFeatureReweighting(FaceCNNClassifier()) at its defaults"
+        given = ", ".join(f"{k}={v!r}" for k, v in run["params"].items())
+        return f"DeepFeatureReweighting(FaceCNNClassifier({given}))"
     fairness = run["settings"]["fairness"]
     if fairness is None and run["params"]:
         return ", ".join(f"{k}={v!r}" for k, v in run["params"].items())
