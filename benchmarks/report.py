@@ -80,14 +80,7 @@ def targets(results):
         if wall is None:
             out.append({"target": name, "status": "not run"})
             return
-        if not applies:
-            status = "n/a"
-        elif wall["value"] >= threshold:
-            status = "met"
-        elif wall["value"] >= threshold - noise:
-            status = f"not resolved: short by less than this run's noise (A/A {1 - noise:.2f})"
-        else:
-            status = "missed"
+        status = judged(wall["value"], threshold, noise) if applies else "n/a"
         out.append({"target": name, "kind": "ratio", "threshold": threshold, "wall": wall, "cpu": cpu,
                     "status": status, "why": why})
 
@@ -153,6 +146,15 @@ def targets(results):
     return out
 
 
+def judged(value, threshold, noise):
+    """A ratio's status against its target: met, short by less than the run's A/A noise, or missed."""
+    if value >= threshold:
+        return "met"
+    if value >= threshold - noise:
+        return f"not resolved: short by less than this run's noise (A/A {1 - noise:.2f})"
+    return "missed"
+
+
 def _whole_fit_targets(results, noise):
     """The targets on whole fits (benchmarks/whole_fits.py), judged on the median of the per-round ratios."""
     from .whole_fits import whole_fit_ratio
@@ -173,13 +175,8 @@ def _whole_fit_targets(results, noise):
         if ratio is None:
             out.append({"target": name, "status": "not run"})
             continue
-        if ratio["median"] >= threshold:
-            status = "met"
-        elif ratio["median"] >= threshold - noise:
-            status = f"not resolved: short by less than this run's noise (A/A {1 - noise:.2f})"
-        else:
-            status = "missed"
-        out.append({"target": name, "kind": "whole", "threshold": threshold, "ratio": ratio, "status": status})
+        out.append({"target": name, "kind": "whole", "threshold": threshold, "ratio": ratio,
+                    "status": judged(ratio["median"], threshold, noise)})
     return out
 
 
