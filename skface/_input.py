@@ -27,7 +27,8 @@ from ._logging import quiet_tensorflow_warnings, warn_at_caller
 from ._validation import ACCEPTED_FORMATS, ImageSet, show_items
 
 #: cache_images="auto" keeps decoded images when they take at most this share of the available memory:
-#: the array, and the copy tf.data reads it from, with room to spare for the network and the rest
+#: the array and the tensors the training, hold-out and check pipelines copy it into hold up to four
+#: times the pixels, which leaves half the memory to the network and the rest
 CACHE_SHARE = 0.125
 
 
