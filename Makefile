@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.skface-installed
 
-.PHONY: demo test test-all docs bench bench-peers bench-fairness bench-fairness-real bench-inferred-groups bench-fairness-criteria bench-default-real bench-fair-defaults bench-group-training bench-group-cost bench-synthetic-task lint clean
+.PHONY: demo test test-all docs bench bench-peers bench-cache-photos bench-fairness bench-fairness-real bench-inferred-groups bench-fairness-criteria bench-default-real bench-fair-defaults bench-group-training bench-group-cost bench-synthetic-task lint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,11 @@ bench: $(STAMP)
 bench-peers: $(STAMP)
 	$(PY) -m pip install --quiet "jax[cpu]"
 	$(PY) -m benchmarks.peers
+
+# What decoding image files once per fit (cache_images) saves on UTKFace photographs (a few minutes):
+#   make bench-cache-photos UTKFACE=DIR
+bench-cache-photos: $(STAMP)
+	$(PY) -m benchmarks.cache_photos --utkface "$(UTKFACE)"
 
 # Fairness mitigations and group-aware training against ERM on make_faces(10,000, 64 px), 3 seeds;
 # writes docs/fairness_benchmark.md and .json and docs/_static/fairness_benchmark.png

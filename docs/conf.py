@@ -56,7 +56,7 @@ templates_path = ["_templates"]
 # default_learns_real.md (benchmarks/default_learns_real.py) in datasets.rst.
 exclude_patterns = ["_build", "gpu_keras_jax.md", "default_learns.md", "group_training_cost.md",
                     "synthetic_task.md", "inferred_groups.md", "default_learns_real.md", "fairness_criteria.md",
-                    "peers.md",
+                    "peers.md", "cache_photos.md",
                     "generated/*.examples", "auto_examples/*.ipynb",
                     "auto_examples/*.py", "auto_examples/*.zip", "auto_examples/*.md5",
                     "auto_examples/*.json", "sg_execution_times.rst"]

@@ -189,3 +189,28 @@ def test_fair_defaults_on_fake_utkface(tmp_path, fake_utkface):
     assert results["runs"][1]["settings"]["fairness"] == "group_dro"
     text = (tmp_path / "r.md").read_text()
     assert text == fair_defaults.render(results) and "## Real faces (UTKFace)" in text
+
+
+@pytest.mark.usefixtures("eager_functions")
+def test_cache_photos_times_both_ways_and_renders(tmp_path, fake_utkface):
+    from benchmarks import cache_photos
+
+    tiny = '{"filters": [4], "dense_units": 8}'
+    results = cache_photos.main(["--utkface", str(fake_utkface), "--n", "40", "--size", "16", "--epochs", "2",
+                                 "--rounds", "2", "--params", tiny, "--out", str(tmp_path)])
+    (run,) = results["measurements"]
+    assert run["epochs"] == 2
+    assert [(r["setup"], r["cache_images"]) for r in run["rows"]] == [("cached", True), ("streamed", False)]
+    for row in run["rows"]:
+        assert len(row["rounds"]) == 2 and all(len(timed["epoch_seconds"]) == 2 for timed in row["rounds"])
+    text = (tmp_path / cache_photos.MD_NAME).read_text()
+    assert "| whole fit |" in text and "| later epochs (mean) |" in text
+    assert cache_photos.main(["--render", "--out", str(tmp_path)]) == results
+    assert (tmp_path / cache_photos.MD_NAME).read_text() == text
+
+
+def test_committed_cache_photos_page_is_the_rendering_of_its_json():
+    from benchmarks import cache_photos
+
+    results = json.loads((ROOT / "benchmarks" / "results" / cache_photos.JSON_NAME).read_text())
+    assert (ROOT / "docs" / cache_photos.MD_NAME).read_text() == cache_photos.render(results)
