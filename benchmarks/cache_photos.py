@@ -10,7 +10,7 @@ synthetic faces of ``benchmarks.run``. Each round fits a new
 same ``--n`` photographs given as paths, once with ``cache_images=True``
 (decoded once, at the start of ``fit``) and once with ``cache_images=False``
 (decoded every epoch), in alternating order; it records the whole fit and
-every epoch (``benchmarks.whole_fits``'s timer). The ratio is the streaming
+every epoch (``benchmarks.common.epoch_timer``). The ratio is the streaming
 fit's seconds over the cached one's, per round.
 """
 
@@ -26,7 +26,7 @@ if __package__ in (None, ""):  # python benchmarks/cache_photos.py
 
 import numpy as np
 
-from .common import machine_summary, output_paths, render_paths
+from .common import epoch_timer, machine_summary, merged_runs, results_and_page
 
 JSON_NAME, MD_NAME = "cache_photos.json", "cache_photos.md"
 SETUPS = (("cached", True), ("streamed", False))
@@ -37,13 +37,11 @@ def one_fit(paths, y, cache, args):
 
     from skface import FaceCNNClassifier
 
-    from .whole_fits import _timer
-
-    timer = _timer()
+    timer = epoch_timer()
     start = time.perf_counter()
     FaceCNNClassifier(image_size=args.size, epochs=args.epochs, early_stopping=False, cache_images=cache,
                       random_state=0, callbacks=[timer], **json.loads(args.params)).fit(paths, y)
-    return {"seconds": time.perf_counter() - start, "epoch_seconds": timer.epochs}
+    return {"seconds": time.perf_counter() - start, "epoch_seconds": timer.seconds}
 
 
 def measure(args, log=print):
@@ -65,7 +63,7 @@ def measure(args, log=print):
 
 
 def render(results):
-    first_run = results["measurements"][0]
+    first_run = results["runs"][0]
     m = first_run["machine"]
     lines = [
         "# Decoding photographs once",
@@ -82,7 +80,7 @@ def render(results):
         "(median [lowest-highest]) |",
         "|---|---|---:|---:|---:|",
     ]
-    for run in results["measurements"]:
+    for run in results["runs"]:
         cached, streamed = (next(r for r in run["rows"] if r["setup"] == name)["rounds"] for name, _ in SETUPS)
         for label, part in (
             ("whole fit", lambda t: t["seconds"]),
@@ -109,30 +107,13 @@ def main(argv=None):
     parser.add_argument("--out", default=None, help="one folder for the JSON and the page (default: results/, docs/)")
     parser.add_argument("--render", action="store_true", help="only write the markdown from the JSON")
     args = parser.parse_args(argv)
-    json_path, md_path = output_paths(args.out, JSON_NAME, MD_NAME)
-    if args.render:
-        with open(json_path) as f:
-            results = json.load(f)
-        md_path = render_paths(json_path, MD_NAME)[0] if args.out is None else md_path
-    else:
-        if not args.utkface or not os.path.isdir(args.utkface):
-            parser.error(f"--utkface {args.utkface!r} is not a folder; give the UTKFace folder")
-        run = measure(args)
-        # one measurement per number of epochs: a rerun replaces its own
-        results = {"measurements": []}
-        if os.path.isfile(json_path):
-            with open(json_path) as f:
-                results = json.load(f)
-        results["measurements"] = sorted(
-            [r for r in results["measurements"] if r["epochs"] != run["epochs"]] + [run], key=lambda r: r["epochs"])
-        os.makedirs(os.path.dirname(json_path), exist_ok=True)
-        with open(json_path, "w") as f:
-            json.dump(results, f, indent=1)
-    with open(md_path, "w") as f:
-        f.write(render(results))
-    print(f"wrote {md_path}")
-    return results
+    if not args.render and not (args.utkface and os.path.isdir(args.utkface)):
+        parser.error(f"--utkface {args.utkface!r} is not a folder; give the UTKFace folder")
 
+    def measured(json_path):  # one run per number of epochs: a rerun replaces its own
+        return merged_runs(json_path, measure(args), key=lambda r: r["epochs"], order=lambda r: r["epochs"])
+
+    return results_and_page(args.out, args.render, JSON_NAME, MD_NAME, measured, render)
 
 if __name__ == "__main__":
     main()

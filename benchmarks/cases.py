@@ -36,6 +36,22 @@ def _accuracy_metric():
     return [keras.metrics.BinaryAccuracy(name="accuracy")]
 
 
+def raw_network(image_size, precision, *, learning_rate=0.001, dropout=0.5, **compile_kwargs):
+    """skface's network compiled as a raw Keras user would: the focal loss, Adam (with loss scaling
+    in float16), the accuracy metric; ``compile_kwargs`` (``jit_compile``, ``steps_per_execution``)
+    passed on. Only Keras is imported, so any backend runs it."""
+    import keras
+
+    from skface._model import build_model
+
+    model = build_model(image_size=tuple(image_size), dtype=precision, dropout=dropout, seed=SEED)
+    optimizer = keras.optimizers.Adam(learning_rate)
+    if precision == "mixed_float16":
+        optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+    model.compile(optimizer=optimizer, loss=focal_loss(), metrics=_accuracy_metric(), **compile_kwargs)
+    return model
+
+
 class Case:
     """One set-up. Subclasses fill ``_build``, ``_fit`` and ``_predict``."""
 
@@ -93,18 +109,10 @@ class RawKeras(Case):
     """(1) keras.Model.fit on an in-memory float32 array (uint8 / 255, converted once, untimed)."""
 
     def _build(self):
-        import keras
-
-        from skface._model import build_model
-
-        self.model = build_model(image_size=self.cfg.hw, dtype=self.precision, seed=SEED)
-        optimizer = keras.optimizers.Adam(0.001)
-        if self.precision == "mixed_float16":
-            optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
         kwargs = {} if self.jit is None else {"jit_compile": self.jit}
         if self.steps_per_execution is not None:
             kwargs["steps_per_execution"] = self.steps_per_execution
-        self.model.compile(optimizer=optimizer, loss=focal_loss(), metrics=_accuracy_metric(), **kwargs)
+        self.model = raw_network(self.cfg.hw, self.precision, **kwargs)
 
     def _fit(self, part):
         y, w = self._yw(part)

@@ -249,16 +249,42 @@ def read_runs(path):
         return json.load(handle)
 
 
-def record_run(path, run, key, order):
-    """Add ``run`` to the ``runs`` of the JSON file ``path`` (created if missing)
-    in place of the run with the same ``key(run)``, keep them sorted by
-    ``order``, write the file and return its contents: a long benchmark
-    records each run as it finishes, and a rerun replaces its own."""
+def merged_runs(path, run, key, order):
+    """The results of the JSON file ``path`` (``{"runs": []}`` if missing) with ``run`` in place
+    of the run with the same ``key(run)``, the runs sorted by ``order``; nothing is written."""
     results = read_runs(path)
     results["runs"] = sorted([r for r in results["runs"] if key(r) != key(run)] + [run], key=order)
+    return results
+
+
+def write_results(path, results):
+    """Write a benchmark's results JSON (its folder created if missing) and return the results."""
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     with open(path, "w") as handle:
         json.dump(results, handle, indent=1)
+    return results
+
+
+def record_run(path, run, key, order):
+    """Add ``run`` to the ``runs`` of the JSON file ``path`` (see :func:`merged_runs`), write the
+    file and return its contents: a long benchmark records each run as it finishes, and a rerun
+    replaces its own."""
+    return write_results(path, merged_runs(path, run, key, order))
+
+
+def results_and_page(out, render_only, json_name, md_name, measure, render):
+    """The flow of a benchmark with one results file and one page: ``measure(json_path)`` returns
+    the results, which are written (into ``out``, else results/), or with ``render_only`` the
+    JSON is read; then the page is rendered from them (into ``out``, else docs/)."""
+    json_path, md_path = output_paths(out, json_name, md_name)
+    if render_only:
+        with open(json_path) as handle:
+            results = json.load(handle)
+    else:
+        results = write_results(json_path, measure(json_path))
+    with open(md_path, "w") as handle:
+        handle.write(render(results))
+    print(f"wrote {md_path}")
     return results
 
 
@@ -315,19 +341,24 @@ def written_by(module, results, json_name):
 
 # ----------------------------------------------------------------- training
 def epoch_timer():
-    """A Keras callback that keeps the wall seconds of every epoch (training and its validation pass)."""
+    """A Keras callback that keeps the wall seconds of every epoch (training and its validation pass)
+    in ``seconds``, and in ``train_end`` the ``time.perf_counter()`` at which training ended (before
+    ``fit``'s own clean-up and whatever the caller does after it)."""
     import keras
 
     class EpochTimer(keras.callbacks.Callback):
         def __init__(self):
             super().__init__()
-            self.seconds = []
+            self.seconds, self.train_end = [], None
 
         def on_epoch_begin(self, epoch, logs=None):
             self._start = time.perf_counter()
 
         def on_epoch_end(self, epoch, logs=None):
             self.seconds.append(time.perf_counter() - self._start)
+
+        def on_train_end(self, logs=None):
+            self.train_end = time.perf_counter()
 
     return EpochTimer()
 

@@ -33,7 +33,7 @@ if __package__ in (None, ""):  # python benchmarks/peers.py
 
 import numpy as np
 
-from .common import ROOT, machine_details, output_paths, render_paths
+from .common import ROOT, machine_details, results_and_page
 
 JSON_NAME, MD_NAME = "peers.json", "peers.md"
 #: (backend, precision): the set-ups, the baseline first
@@ -44,16 +44,14 @@ def child(args):
     """One set-up in this process (KERAS_BACKEND already set): print its timings as JSON."""
     import keras
 
+    from benchmarks.cases import raw_network
     from benchmarks.common import load_array, synthetic_faces
-    from skface._model import build_model
 
     frame = synthetic_faces(args.cache, args.n, image_size=args.size)
     x = load_array(frame["filename"]).astype(np.float32) / 255.0
     y, w = frame["label"].to_numpy(np.float32), frame["weight"].to_numpy(np.float32)
     keras.utils.set_random_seed(0)
-    model = build_model(image_size=(args.size, args.size), dtype=args.precision, seed=0)
-    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss=keras.losses.BinaryFocalCrossentropy(gamma=5.0),
-                  metrics=["accuracy"])
+    model = raw_network((args.size, args.size), args.precision)
     # the warm-up covers a full batch and the partial last one, so no epoch below traces again
     warm = min(args.n, 3 * args.batch + args.n % args.batch)
     model.fit(x[:warm], y[:warm], sample_weight=w[:warm], batch_size=args.batch, epochs=1, verbose=0)
@@ -158,22 +156,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.child:
         return child(args)
-    json_path, md_path = output_paths(args.out, JSON_NAME, MD_NAME)
-    if args.render:
-        with open(json_path) as f:
-            results = json.load(f)
-        md_path = render_paths(json_path, MD_NAME)[0] if args.out is None else md_path
-    else:
-        results = measure(args)
-        os.makedirs(os.path.dirname(json_path), exist_ok=True)
-        with open(json_path, "w") as f:
-            json.dump(results, f, indent=2)
-            f.write("\n")
-    with open(md_path, "w") as f:
-        f.write(render(results))
-    print(f"wrote {md_path}")
-    return results
-
+    return results_and_page(args.out, args.render, JSON_NAME, MD_NAME, lambda _: measure(args), render)
 
 if __name__ == "__main__":
     main()

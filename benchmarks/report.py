@@ -395,9 +395,9 @@ def _peak_lines(r):
         "|---|---|---|---:|---:|",
     ]
     for c in r["cases"]:
-        top = peak["bfloat16"] if "bfloat16" in c["resolved_precision"] else peak["float32"]
-        if "float16" in c["resolved_precision"] and "bfloat16" not in c["resolved_precision"]:
+        if c["resolved_precision"] == "mixed_float16":
             continue  # no float16 peak measured (GPU)
+        top = peak["bfloat16"] if c["resolved_precision"] == "mixed_bfloat16" else peak["float32"]
         lines.append(f"| {c['key']} | {c['title']} | {c['resolved_precision']} | {c['train_gflops_per_s']:.1f} | "
                      f"{c['train_gflops_per_s'] / top:.2f} |")
     return lines

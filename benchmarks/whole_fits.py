@@ -22,7 +22,8 @@ import time
 
 import numpy as np
 
-from .cases import SEED, _accuracy_metric, focal_loss
+from .cases import SEED, raw_network
+from .common import epoch_timer
 
 #: the set-ups of a whole fit: key -> (title, what the fit reads, estimator parameters)
 WHOLE_FIT_SETUPS = {
@@ -34,44 +35,19 @@ WHOLE_FIT_SETUPS = {
 }
 
 
-def _timer():
-    import keras
-
-    class Timer(keras.callbacks.Callback):
-        """Every epoch's seconds, and when training ended (before fit's own clean-up)."""
-
-        def __init__(self):
-            super().__init__()
-            self.epochs, self.train_end = [], None
-
-        def on_epoch_begin(self, epoch, logs=None):
-            self._start = time.perf_counter()
-
-        def on_epoch_end(self, epoch, logs=None):
-            self.epochs.append(time.perf_counter() - self._start)
-
-        def on_train_end(self, logs=None):
-            self.train_end = time.perf_counter()
-
-    return Timer()
-
-
 def resolved_precision():
     from skface._device import resolve_precision
 
     return resolve_precision("auto")
 
 
-def _raw_fit(x, y, w, cfg, epochs, timer, *, learning_rate=0.001, dropout=0.5):
+def _raw_fit(x, y, w, cfg, epochs, timer=None, *, learning_rate=0.001, dropout=0.5):
     import keras
 
-    from skface._model import build_model
-
     keras.utils.set_random_seed(SEED)
-    model = build_model(image_size=cfg.hw, dtype=resolved_precision(), dropout=dropout, seed=SEED)
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=focal_loss(), metrics=_accuracy_metric())
+    model = raw_network(cfg.hw, resolved_precision(), learning_rate=learning_rate, dropout=dropout)
     model.fit(x, y, sample_weight=w, batch_size=cfg.batch_size, epochs=epochs, shuffle=True, verbose=0,
-              callbacks=[timer])
+              callbacks=[] if timer is None else [timer])
     return model
 
 
@@ -81,7 +57,7 @@ def one_whole_fit(key, data, cfg, epochs):
 
     _, source, params = WHOLE_FIT_SETUPS[key]
     x = {"f32": data.X_train_f32, "u8": data.X_train_u8, "paths": data.paths_train}[source]
-    timer = _timer()
+    timer = epoch_timer()
     start = time.perf_counter()
     if params is None:
         _raw_fit(x, data.y_train, data.w_train, cfg, epochs, timer)
@@ -91,7 +67,7 @@ def one_whole_fit(key, data, cfg, epochs):
             learning_rate=0.001, random_state=SEED, callbacks=[timer], **params,
         ).fit(x, data.y_train, sample_weight=data.w_train)
     end = time.perf_counter()
-    return {"seconds": end - start, "epoch_seconds": timer.epochs, "after_training_seconds": end - timer.train_end}
+    return {"seconds": end - start, "epoch_seconds": timer.seconds, "after_training_seconds": end - timer.train_end}
 
 
 def time_whole_fits(data, cfg, log, *, epochs=(1, 3), rounds=None):
@@ -147,7 +123,7 @@ def time_grid_search(data, cfg, log, *, folds=3):
     start = time.perf_counter()
     for params in candidates:
         for train, test in splits:
-            model = _raw_fit(data.X_train_f32[train], data.y_train[train], data.w_train[train], cfg, 1, _timer(),
+            model = _raw_fit(data.X_train_f32[train], data.y_train[train], data.w_train[train], cfg, 1,
                              **params)
             model.predict(data.X_train_f32[test], batch_size=cfg.predict_batch_size, verbose=0)
             del model

@@ -313,14 +313,14 @@ def decoded_once(images, cache, image_size, epochs):
     memory available now. The array holds the same pixels the file pipeline
     gives, so training sees the same numbers either way.
     """
-    import tensorflow as tf
-
     if images.kind != "paths" or cache is False:
         return images
     height, width = image_size
     n_bytes = len(images) * height * width * 3
     if cache == "auto" and (epochs < 2 or n_bytes > CACHE_SHARE * _device.available_memory()):
         return images
+    import tensorflow as tf
+
     array = np.empty((len(images), height, width, 3), dtype=np.uint8)
     dataset = (
         tf.data.Dataset.from_tensor_slices(images.paths.astype(str))

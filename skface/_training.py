@@ -156,16 +156,16 @@ def train(estimator, data, *, hold_out, epochs, seed, fit_kwargs):
     for key, values in history.history.items():
         estimator.history_[key] += list(values)
     auto = estimator.threshold == "auto"
-    if auto and val_idx is not None:  # every hold-out image chooses the threshold; the check reads them too
-        proba = estimator._network_outputs(estimator.model_, data.images, val_idx, verbose=0).reshape(-1)
+    chooses = auto and val_idx is not None  # the threshold, from every hold-out image
+    checked = val_idx if val_idx is not None else train_idx
+    if not chooses:  # at most DIAGNOSTIC_IMAGES images, evenly spread: the check alone needs no more
+        checked = checked[:: max(1, len(checked) // DIAGNOSTIC_IMAGES)][:DIAGNOSTIC_IMAGES]
+    proba = estimator._network_outputs(estimator.model_, data.images, checked, verbose=0).reshape(-1)
+    if chooses:
         weights = None if data.sample_weight is None else data.sample_weight[val_idx]
         estimator.threshold_ = prior_matching_threshold(proba, data.y_bin[val_idx], weights)
     else:
         estimator.threshold_ = 0.5 if auto else float(estimator.threshold)
-        # at most DIAGNOSTIC_IMAGES images, evenly spread: the check alone needs no more
-        checked = val_idx if val_idx is not None else train_idx
-        checked = checked[:: max(1, len(checked) // DIAGNOSTIC_IMAGES)][:DIAGNOSTIC_IMAGES]
-        proba = estimator._network_outputs(estimator.model_, data.images, checked, verbose=0).reshape(-1)
     warn_if_degenerate(estimator, proba, "training data" if val_idx is None else "validation hold-out")
 
 

@@ -198,7 +198,7 @@ def test_cache_photos_times_both_ways_and_renders(tmp_path, fake_utkface):
     tiny = '{"filters": [4], "dense_units": 8}'
     results = cache_photos.main(["--utkface", str(fake_utkface), "--n", "40", "--size", "16", "--epochs", "2",
                                  "--rounds", "2", "--params", tiny, "--out", str(tmp_path)])
-    (run,) = results["measurements"]
+    (run,) = results["runs"]
     assert run["epochs"] == 2
     assert [(r["setup"], r["cache_images"]) for r in run["rows"]] == [("cached", True), ("streamed", False)]
     for row in run["rows"]:
